@@ -1,0 +1,117 @@
+# lunet - build, test, install.
+#
+#   make            build/liblunet.a, build/lib/lunet/core.so, build/lunet
+#   make setup      install missing Debian packages (sudo when not root)
+#   make test       setup + build + the busted suite
+#   make demo       setup + build + the demo
+#   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch)
+#   make install    PREFIX=/usr/local: module for plain lua5.4 + the launcher
+#   make clean
+
+PREFIX ?= /usr/local
+CC ?= gcc
+LUA ?= lua5.4
+LUA_INC ?= /usr/include/lua5.4
+# x86-64-v3 (AVX2 + FMA) when the CPU has it; `make ARCH=` for a generic build
+ARCH ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
+CFLAGS ?= -O3 -g
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wdouble-promotion
+# no -ffast-math: NaN must survive and expm1-style kernels must stay exact
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(CFLAGS) $(ARCH) $(WARN) -fno-math-errno -fPIC \
+             -I$(LUA_INC) -MMD -MP
+LDLIBS = -lopenblas -lz -lm
+
+DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cjson
+
+B = build
+RUNTIME_OBJ = $(patsubst runtime/%.c,$(B)/obj/runtime/%.o,$(wildcard runtime/*.c))
+BINDING_OBJ = $(patsubst bindings/%.c,$(B)/obj/bindings/%.o,\
+                $(filter-out bindings/lunet_main.c,$(wildcard bindings/*.c)))
+
+BUSTED = $(LUA) /usr/bin/busted
+SPEC_ENV = LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+           LUA_CPATH="$(CURDIR)/$(B)/lib/?.so;;"
+
+.PHONY: all setup test check demo bench bench-deps install clean
+
+all: $(B)/liblunet.a $(B)/lib/lunet/core.so $(B)/lunet
+
+$(B)/obj/runtime/%.o: runtime/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/obj/bindings/%.o: bindings/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/liblunet.a: $(RUNTIME_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/lib/lunet/core.so: $(BINDING_OBJ) $(B)/liblunet.a
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $(BINDING_OBJ) $(B)/liblunet.a $(LDLIBS)
+
+$(B)/obj/launcher.o: bindings/lunet_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLUNET_LUA_DIR='"../bindings"' -DLUNET_C_DIR='"lib"' -c $< -o $@
+
+$(B)/obj/launcher-installed.o: bindings/lunet_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DLUNET_LUA_DIR='"../share/lua/5.4"' -DLUNET_C_DIR='"../lib/lua/5.4"' \
+	    -c $< -o $@
+
+$(B)/lunet: $(B)/obj/launcher.o
+	$(CC) $(LDFLAGS) -o $@ $< -llua5.4 -lm -ldl
+
+$(B)/lunet-installed: $(B)/obj/launcher-installed.o
+	$(CC) -o $@ $< -llua5.4 -lm -ldl
+
+setup:
+	@missing=""; \
+	for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	    $$missing >/dev/null || { echo "setup: apt-get failed"; exit 1; }; \
+	fi
+
+test: setup all
+	$(SPEC_ENV) $(BUSTED) spec
+
+# The whole suite against an ASan + UBSan build of the module (loaded into
+# the stock lua5.4 with the sanitizer runtimes preloaded).
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+check: setup all
+	$(MAKE) --no-print-directory B=$(B)/san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" \
+	    $(B)/san/lib/lunet/core.so
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/spec/lsan.supp \
+	LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+	LUA_CPATH="$(CURDIR)/$(B)/san/lib/?.so;;" $(BUSTED) spec
+
+demo: setup all
+	$(B)/lunet examples/tensor_tour.lua
+
+bench: setup all
+	@for f in scripts/bench/*.lua; do echo "== $$f"; $(B)/lunet $$f || exit 1; done
+
+bench-deps:
+	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES="python3-torch"
+
+install: all $(B)/lunet-installed
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet \
+	    $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet
+	install -m 755 $(B)/lunet-installed $(DESTDIR)$(PREFIX)/bin/lunet
+	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet/core.so
+	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet/
+
+clean:
+	rm -rf $(B)
+
+-include $(wildcard $(B)/obj/*/*.d $(B)/obj/*.d)

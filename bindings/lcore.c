@@ -1,0 +1,104 @@
+/*
+ * lcore.c - luaopen_lunet_core: assembles the module from its parts and adds
+ * threads, configuration, version and a monotonic clock.
+ */
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../runtime/linalg.h"
+#include "lt.h"
+
+#define LUNET_VERSION "0.1.0"
+
+static int l_set_num_threads(lua_State *L)
+{
+    int64_t n = lt_check_int(L, 1, "set_num_threads", "n");
+    if (n < 1 || n > 1024) lt_error(L, "set_num_threads", "n must be in [1, 1024], got %lld", (long long)n);
+    ln_blas_set_threads((int)n);
+    return 0;
+}
+
+static int l_get_num_threads(lua_State *L)
+{
+    lua_pushinteger(L, ln_blas_threads());
+    return 1;
+}
+
+static int l_config(lua_State *L)
+{
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, LUNET_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushliteral(L, "OpenBLAS");
+    lua_setfield(L, -2, "blas");
+    lua_pushstring(L, ln_blas_corename());
+    lua_setfield(L, -2, "blas_core");
+    lua_pushstring(L, ln_blas_config());
+    lua_setfield(L, -2, "blas_config");
+    lua_pushinteger(L, ln_blas_threads());
+    lua_setfield(L, -2, "threads");
+    lua_pushstring(L, LUA_RELEASE);
+    lua_setfield(L, -2, "lua");
+#if defined(__AVX512F__)
+    lua_pushliteral(L, "avx512");
+#elif defined(__AVX2__)
+    lua_pushliteral(L, "avx2");
+#elif defined(__SSE2__)
+    lua_pushliteral(L, "sse2");
+#else
+    lua_pushliteral(L, "none");
+#endif
+    lua_setfield(L, -2, "simd");
+    const char *ct = getenv("OPENBLAS_CORETYPE");
+    lua_pushstring(L, ct ? ct : "");
+    lua_setfield(L, -2, "coretype_env");
+    return 1;
+}
+
+static int l_clock(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+static const luaL_Reg functions[] = {{"set_num_threads", l_set_num_threads},
+                                     {"get_num_threads", l_get_num_threads},
+                                     {"config", l_config},
+                                     {"clock", l_clock},
+                                     {NULL, NULL}};
+
+/* Tensors are userdata, allocated and freed through malloc.  glibc maps
+ * every block above 32 MiB afresh and unmaps it when freed, so each large
+ * temporary pays a page fault per 4 KiB (about 10 us each in a VM: 160 ms
+ * for 64 MiB, 60x the cost of writing it).  Serve every block from the heap
+ * and keep freed memory there, so a block of the same size is reused warm.
+ * LUNET_MALLOC_TUNE=0 leaves malloc alone. */
+static void tune_malloc(void)
+{
+    const char *e = getenv("LUNET_MALLOC_TUNE");
+    if (e && strcmp(e, "0") == 0) return;
+    mallopt(M_MMAP_MAX, 0);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+int luaopen_lunet_core(lua_State *L);
+int luaopen_lunet_core(lua_State *L)
+{
+    tune_malloc();
+    lua_newtable(L); /* core */
+    lua_newtable(L); /* methods */
+    lt_open_tensor(L);
+    lt_open_ops(L);
+    lt_open_linalg(L);
+    lt_open_random(L);
+    lt_open_bench(L);
+    lua_setfield(L, -2, "Tensor");
+    lt_register(L, functions);
+    lua_pushstring(L, LUNET_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}

@@ -1,0 +1,345 @@
+/*
+ * lops.c - arithmetic with numpy broadcasting, comparisons, where, unary
+ * math and reductions.
+ *
+ * Arithmetic is defined on float32 and float64; mixing them promotes to
+ * float64, and a Lua number takes the tensor's dtype (numpy's rule for
+ * Python scalars).  Comparisons accept every dtype and return uint8 masks.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../runtime/elementwise.h"
+#include "../runtime/reduce.h"
+#include "lt.h"
+
+/* An operand: a tensor, or a number seen as a 0-d tensor. */
+typedef struct operand {
+    lt_Tensor *t; /* NULL for a number */
+    double num;
+    int ndim;
+    const int64_t *shape;
+} operand;
+
+static const int64_t no_shape[1] = {1};
+
+static operand get_operand(lua_State *L, int idx, const char *fname)
+{
+    operand o = {NULL, 0, 0, no_shape};
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+        o.num = lua_tonumber(L, idx);
+        return o;
+    }
+    o.t = lt_test(L, idx);
+    if (!o.t)
+        lt_error(L, fname, "expected a tensor or number for argument %d, got %s", idx,
+                 luaL_typename(L, idx));
+    if (o.t->closed) lt_error(L, fname, "tensor is closed");
+    o.ndim = o.t->v.ndim;
+    o.shape = o.t->v.shape;
+    return o;
+}
+
+static void broadcast2(lua_State *L, const operand *a, const operand *b, const char *fname,
+                       int *nd, int64_t *shape)
+{
+    if (ln_broadcast_shapes(a->ndim, a->shape, b->ndim, b->shape, nd, shape) != LN_OK) {
+        char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+        lt_error(L, fname, "shapes %s and %s cannot be broadcast",
+                 lt_shape_str(sa, sizeof sa, a->ndim, a->shape),
+                 lt_shape_str(sb, sizeof sb, b->ndim, b->shape));
+    }
+}
+
+/* The view an operand contributes to a kernel: broadcast to shape, in dtype
+ * dt (a tensor of another dtype has been converted by the caller). */
+static ln_tensor operand_view(const operand *o, void *scalar_buf, ln_dtype dt, int nd,
+                              const int64_t *shape)
+{
+    ln_tensor v;
+    if (!o->t) {
+        ln_scalar(&v, scalar_buf, dt, o->num, nd, shape);
+    } else {
+        v = o->t->v;
+        ln_broadcast_to(&v, nd, shape);
+    }
+    return v;
+}
+
+/* Replace a tensor operand at stack index idx by a copy in dtype dt when its
+ * dtype differs. */
+static void coerce(lua_State *L, operand *o, int idx, ln_dtype dt, const char *fname)
+{
+    if (o->t && o->t->v.dtype != dt) {
+        o->t = lt_copy_of(L, idx, dt, fname);
+        lua_replace(L, idx);
+        o->shape = o->t->v.shape;
+    }
+}
+
+static ln_dtype arith_dtype(lua_State *L, const operand *a, const operand *b, const char *fname)
+{
+    const operand *ops[2] = {a, b};
+    int any64 = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!ops[i]->t) continue;
+        ln_dtype dt = ops[i]->t->v.dtype;
+        if (!ln_dtype_is_float(dt))
+            lt_error(L, fname, "arithmetic needs float32 or float64 tensors, got %s (convert with "
+                     ":float())", ln_dtype_name(dt));
+        if (dt == LN_F64) any64 = 1;
+    }
+    return any64 ? LN_F64 : LN_F32;
+}
+
+static int binary(lua_State *L, ln_binop op, const char *fname)
+{
+    lua_settop(L, 2);
+    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
+    if (!a.t && !b.t) lt_error(L, fname, "expected at least one tensor");
+    ln_dtype dt = arith_dtype(L, &a, &b, fname);
+    int nd;
+    int64_t shape[LN_MAX_DIMS];
+    broadcast2(L, &a, &b, fname, &nd, shape);
+    coerce(L, &a, 1, dt, fname);
+    coerce(L, &b, 2, dt, fname);
+    lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
+    double sa, sb;
+    ln_tensor va = operand_view(&a, &sa, dt, nd, shape);
+    ln_tensor vb = operand_view(&b, &sb, dt, nd, shape);
+    ln_binary(op, &out->v, &va, &vb);
+    return 1;
+}
+
+/* self op= other: the result keeps self's shape and dtype */
+static int binary_(lua_State *L, ln_binop op, const char *fname)
+{
+    lua_settop(L, 2);
+    lt_Tensor *self = lt_check(L, 1, fname);
+    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
+    arith_dtype(L, &a, &b, fname);
+    ln_dtype dt = self->v.dtype;
+    int nd;
+    int64_t shape[LN_MAX_DIMS];
+    broadcast2(L, &a, &b, fname, &nd, shape);
+    if (nd != self->v.ndim || memcmp(shape, self->v.shape, sizeof(int64_t) * (size_t)nd) != 0) {
+        char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+        lt_error(L, fname, "in-place result would have shape %s, not the tensor's %s",
+                 lt_shape_str(sa, sizeof sa, nd, shape),
+                 lt_shape_str(sb, sizeof sb, self->v.ndim, self->v.shape));
+    }
+    coerce(L, &b, 2, dt, fname);
+    if (b.t) b.t = lt_unalias(L, 2, self, fname);
+    double sb;
+    ln_tensor vb = operand_view(&b, &sb, dt, nd, shape);
+    ln_binary(op, &self->v, &self->v, &vb);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_add(lua_State *L) { return binary(L, LN_OP_ADD, "add"); }
+static int l_sub(lua_State *L) { return binary(L, LN_OP_SUB, "sub"); }
+static int l_mul(lua_State *L) { return binary(L, LN_OP_MUL, "mul"); }
+static int l_div(lua_State *L) { return binary(L, LN_OP_DIV, "div"); }
+static int l_pow(lua_State *L) { return binary(L, LN_OP_POW, "pow"); }
+static int l_maximum(lua_State *L) { return binary(L, LN_OP_MAXIMUM, "maximum"); }
+static int l_minimum(lua_State *L) { return binary(L, LN_OP_MINIMUM, "minimum"); }
+static int l_add_(lua_State *L) { return binary_(L, LN_OP_ADD, "add_"); }
+static int l_sub_(lua_State *L) { return binary_(L, LN_OP_SUB, "sub_"); }
+static int l_mul_(lua_State *L) { return binary_(L, LN_OP_MUL, "mul_"); }
+static int l_div_(lua_State *L) { return binary_(L, LN_OP_DIV, "div_"); }
+static int l_pow_(lua_State *L) { return binary_(L, LN_OP_POW, "pow_"); }
+
+/* ---- comparisons, where ---------------------------------------------------- */
+
+static int compare(lua_State *L, ln_cmpop op, const char *fname)
+{
+    lua_settop(L, 2);
+    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
+    if (!a.t && !b.t) lt_error(L, fname, "expected at least one tensor");
+    int nd;
+    int64_t shape[LN_MAX_DIMS];
+    broadcast2(L, &a, &b, fname, &nd, shape);
+    lt_Tensor *out = lt_new(L, LN_U8, nd, shape, fname);
+    double sa, sb;
+    /* numbers compare as float64 against any dtype */
+    ln_tensor va = operand_view(&a, &sa, a.t ? a.t->v.dtype : LN_F64, nd, shape);
+    ln_tensor vb = operand_view(&b, &sb, b.t ? b.t->v.dtype : LN_F64, nd, shape);
+    ln_compare(op, &out->v, &va, &vb);
+    return 1;
+}
+
+static int l_eq(lua_State *L) { return compare(L, LN_CMP_EQ, "eq"); }
+static int l_ne(lua_State *L) { return compare(L, LN_CMP_NE, "ne"); }
+static int l_lt(lua_State *L) { return compare(L, LN_CMP_LT, "lt"); }
+static int l_le(lua_State *L) { return compare(L, LN_CMP_LE, "le"); }
+static int l_gt(lua_State *L) { return compare(L, LN_CMP_GT, "gt"); }
+static int l_ge(lua_State *L) { return compare(L, LN_CMP_GE, "ge"); }
+
+static int l_where(lua_State *L)
+{
+    lua_settop(L, 3);
+    lt_Tensor *cond = lt_check(L, 1, "where");
+    operand c = get_operand(L, 1, "where");
+    operand a = get_operand(L, 2, "where"), b = get_operand(L, 3, "where");
+    ln_dtype dt;
+    if (a.t && b.t) {
+        if (a.t->v.dtype == b.t->v.dtype) dt = a.t->v.dtype;
+        else if (ln_dtype_is_float(a.t->v.dtype) && ln_dtype_is_float(b.t->v.dtype)) dt = LN_F64;
+        else
+            lt_error(L, "where", "dtypes %s and %s differ", ln_dtype_name(a.t->v.dtype),
+                     ln_dtype_name(b.t->v.dtype));
+    } else {
+        dt = a.t ? a.t->v.dtype : b.t ? b.t->v.dtype : LN_F32;
+    }
+    if (!a.t) lt_check_value(L, a.num, dt, "where");
+    if (!b.t) lt_check_value(L, b.num, dt, "where");
+    int nd, nd2;
+    int64_t s1[LN_MAX_DIMS], shape[LN_MAX_DIMS];
+    broadcast2(L, &c, &a, "where", &nd, s1);
+    operand ab = {NULL, 0, nd, s1};
+    broadcast2(L, &ab, &b, "where", &nd2, shape);
+    coerce(L, &a, 2, dt, "where");
+    coerce(L, &b, 3, dt, "where");
+    lt_Tensor *out = lt_new(L, dt, nd2, shape, "where");
+    double sa, sb;
+    ln_tensor vc = cond->v;
+    ln_broadcast_to(&vc, nd2, shape);
+    ln_tensor va = operand_view(&a, &sa, dt, nd2, shape);
+    ln_tensor vb = operand_view(&b, &sb, dt, nd2, shape);
+    ln_where(&out->v, &vc, &va, &vb);
+    return 1;
+}
+
+/* ---- unary ----------------------------------------------------------------- */
+
+static int unary(lua_State *L, ln_unop op, const char *fname, double lo, double hi)
+{
+    lt_Tensor *t = lt_check_float(L, 1, fname);
+    lt_Tensor *out = lt_new_like(L, &t->v, t->v.dtype, fname);
+    ln_unary(op, &out->v, &t->v, lo, hi);
+    return 1;
+}
+
+static int l_exp(lua_State *L) { return unary(L, LN_OP_EXP, "exp", 0, 0); }
+static int l_log(lua_State *L) { return unary(L, LN_OP_LOG, "log", 0, 0); }
+static int l_sqrt(lua_State *L) { return unary(L, LN_OP_SQRT, "sqrt", 0, 0); }
+static int l_abs(lua_State *L) { return unary(L, LN_OP_ABS, "abs", 0, 0); }
+static int l_neg(lua_State *L) { return unary(L, LN_OP_NEG, "neg", 0, 0); }
+static int l_sign(lua_State *L) { return unary(L, LN_OP_SIGN, "sign", 0, 0); }
+static int l_square(lua_State *L) { return unary(L, LN_OP_SQUARE, "square", 0, 0); }
+
+static double opt_bound(lua_State *L, int idx, double def, const char *fname, const char *what)
+{
+    if (lua_isnoneornil(L, idx)) return def;
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        lt_error(L, fname, "%s must be a number or nil, got %s", what, luaL_typename(L, idx));
+    return lua_tonumber(L, idx);
+}
+
+static int l_clamp(lua_State *L)
+{
+    double lo = opt_bound(L, 2, -HUGE_VAL, "clamp", "lo");
+    double hi = opt_bound(L, 3, HUGE_VAL, "clamp", "hi");
+    if (lo > hi) lt_error(L, "clamp", "lo must not exceed hi");
+    return unary(L, LN_OP_CLAMP, "clamp", lo, hi);
+}
+
+/* __unm receives the operand twice */
+static int l_unm(lua_State *L)
+{
+    lua_settop(L, 1);
+    return l_neg(L);
+}
+
+/* ---- reductions ------------------------------------------------------------ */
+
+static int reduce(lua_State *L, ln_redop op, const char *fname)
+{
+    lt_Tensor *t = lt_check(L, 1, fname);
+    ln_dtype xdt = t->v.dtype, odt;
+    int is_arg = op == LN_RED_ARGMAX || op == LN_RED_ARGMIN;
+    int is_best = is_arg || op == LN_RED_MAX || op == LN_RED_MIN;
+    if (is_arg) odt = LN_I32;
+    else if (is_best) odt = xdt;
+    else odt = ln_dtype_is_float(xdt) ? xdt : LN_F64;
+
+    if (lua_isnoneornil(L, 2)) {
+        if (!lua_isnoneornil(L, 3)) lt_error(L, fname, "keepdim needs a dim");
+        if (is_best && ln_numel(&t->v) == 0) lt_error(L, fname, "empty tensor");
+        if (is_arg) {
+            /* the flat 1-based position, as a Lua integer */
+            int32_t pos;
+            ln_tensor o;
+            ln_tensor_init(&o, &pos, LN_I32, 0, NULL);
+            ln_reduce(op, &o, &t->v, -1);
+            lua_pushinteger(L, pos);
+            return 1;
+        }
+        lt_Tensor *out = lt_new(L, odt, 0, NULL, fname);
+        ln_reduce(op, &out->v, &t->v, -1);
+        return 1;
+    }
+    if (t->v.ndim == 0) lt_error(L, fname, "a 0-d tensor has no dims to reduce");
+    int d = lt_check_dim(L, 2, t->v.ndim, fname);
+    int keep = lua_toboolean(L, 3);
+    if (is_best && t->v.shape[d] == 0)
+        lt_error(L, fname, "cannot reduce over dim %d of size 0", d + 1);
+    int64_t shape[LN_MAX_DIMS];
+    int k = 0;
+    for (int i = 0; i < t->v.ndim; i++) {
+        if (i == d) {
+            if (keep) shape[k++] = 1;
+        } else {
+            shape[k++] = t->v.shape[i];
+        }
+    }
+    lt_Tensor *out = lt_new(L, odt, k, shape, fname);
+    ln_tensor ov; /* the output seen with x's rank (dim d of size 1) */
+    int64_t kshape[LN_MAX_DIMS];
+    memcpy(kshape, t->v.shape, sizeof kshape);
+    kshape[d] = 1;
+    ln_tensor_init(&ov, out->storage, odt, t->v.ndim, kshape);
+    ln_reduce(op, &ov, &t->v, d);
+    return 1;
+}
+
+static int l_sum(lua_State *L) { return reduce(L, LN_RED_SUM, "sum"); }
+static int l_mean(lua_State *L) { return reduce(L, LN_RED_MEAN, "mean"); }
+static int l_var(lua_State *L) { return reduce(L, LN_RED_VAR, "var"); }
+static int l_std(lua_State *L) { return reduce(L, LN_RED_STD, "std"); }
+static int l_max(lua_State *L) { return reduce(L, LN_RED_MAX, "max"); }
+static int l_min(lua_State *L) { return reduce(L, LN_RED_MIN, "min"); }
+static int l_argmax(lua_State *L) { return reduce(L, LN_RED_ARGMAX, "argmax"); }
+static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, "argmin"); }
+
+static const luaL_Reg functions[] = {
+    {"add", l_add},         {"sub", l_sub},         {"mul", l_mul},   {"div", l_div},
+    {"pow", l_pow},         {"maximum", l_maximum}, {"minimum", l_minimum},
+    {"where", l_where},     {NULL, NULL}};
+
+static const luaL_Reg methods[] = {
+    {"add", l_add},       {"sub", l_sub},       {"mul", l_mul},       {"div", l_div},
+    {"pow", l_pow},       {"add_", l_add_},     {"sub_", l_sub_},     {"mul_", l_mul_},
+    {"div_", l_div_},     {"pow_", l_pow_},     {"eq", l_eq},         {"ne", l_ne},
+    {"lt", l_lt},         {"le", l_le},         {"gt", l_gt},         {"ge", l_ge},
+    {"exp", l_exp},       {"log", l_log},       {"sqrt", l_sqrt},     {"abs", l_abs},
+    {"neg", l_neg},       {"sign", l_sign},     {"square", l_square}, {"clamp", l_clamp},
+    {"sum", l_sum},       {"mean", l_mean},     {"var", l_var},       {"std", l_std},
+    {"max", l_max},       {"min", l_min},       {"argmax", l_argmax}, {"argmin", l_argmin},
+    {NULL, NULL}};
+
+static const luaL_Reg metamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
+                                       {"__div", l_div}, {"__pow", l_pow}, {"__unm", l_unm},
+                                       {NULL, NULL}};
+
+void lt_open_ops(lua_State *L)
+{
+    lt_register(L, methods);
+    lua_pushvalue(L, -2);
+    lt_register(L, functions);
+    lua_pop(L, 1);
+    luaL_getmetatable(L, LT_TENSOR);
+    lt_register(L, metamethods);
+    lua_pop(L, 1);
+}

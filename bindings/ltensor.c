@@ -1,0 +1,774 @@
+/*
+ * ltensor.c - creating tensors, their metadata, views, element access and
+ * dtype conversion.  Views (reshape of contiguous data, transpose, narrow,
+ * select, row indexing, ...) cost O(1) and share storage.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../runtime/elementwise.h"
+#include "lt.h"
+
+/* ---- lunet.tensor(data [, dtype]) ----------------------------------------- */
+
+#define PATH_MAX_DEPTH LN_MAX_DIMS
+
+static const char *path_str(char *buf, size_t n, const int64_t *path, int depth)
+{
+    size_t k = (size_t)snprintf(buf, n, "data");
+    for (int i = 0; i < depth && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "[%lld]", (long long)path[i] + 1);
+    return buf;
+}
+
+/* Validate the nested table at the top of the stack against the shape.
+ * Everything is checked before the tensor is allocated. */
+static void check_nested(lua_State *L, int depth, int ndim, const int64_t *shape, ln_dtype dt,
+                         int64_t *path)
+{
+    char pb[128];
+    int t = lua_type(L, -1);
+    if (depth == ndim) {
+        if (t != LUA_TNUMBER)
+            lt_error(L, "tensor", "%s %s, expected a number",
+                     path_str(pb, sizeof pb, path, depth),
+                     t == LUA_TTABLE ? "is a table (ragged nested table)"
+                                     : lua_pushfstring(L, "is a %s", luaL_typename(L, -1)));
+        lt_check_value(L, lua_tonumber(L, -1), dt, "tensor");
+        return;
+    }
+    if (t != LUA_TTABLE)
+        lt_error(L, "tensor", "ragged nested table: %s is a %s, expected a table of length %lld",
+                 path_str(pb, sizeof pb, path, depth), luaL_typename(L, -1),
+                 (long long)shape[depth]);
+    int64_t len = (int64_t)lua_rawlen(L, -1);
+    if (len != shape[depth])
+        lt_error(L, "tensor", "ragged nested table: %s has length %lld, expected %lld",
+                 path_str(pb, sizeof pb, path, depth), (long long)len, (long long)shape[depth]);
+    for (int64_t i = 0; i < len; i++) {
+        path[depth] = i;
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        check_nested(L, depth + 1, ndim, shape, dt, path);
+        lua_pop(L, 1);
+    }
+}
+
+static void fill_nested(lua_State *L, int depth, int ndim, const int64_t *shape, ln_dtype dt,
+                        char **out)
+{
+    if (depth == ndim) {
+        ln_store(*out, dt, lua_tonumber(L, -1));
+        *out += ln_dtype_size(dt);
+        return;
+    }
+    for (int64_t i = 0; i < shape[depth]; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        fill_nested(L, depth + 1, ndim, shape, dt, out);
+        lua_pop(L, 1);
+    }
+}
+
+static int l_tensor(lua_State *L)
+{
+    lt_Tensor *src = lt_test(L, 1);
+    if (src) {
+        ln_dtype dt = lt_opt_dtype(L, 2, src->v.dtype, "tensor");
+        double bad;
+        if (ln_check_convert(&src->v, dt, &bad) != LN_OK) {
+            char nb[64];
+            lt_error(L, "tensor", "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
+                     ln_dtype_name(dt));
+        }
+        lt_copy_of(L, 1, dt, "tensor");
+        return 1;
+    }
+    ln_dtype dt = lt_opt_dtype(L, 2, LN_F32, "tensor");
+    int t = lua_type(L, 1);
+    if (t != LUA_TNUMBER && t != LUA_TTABLE)
+        lt_error(L, "tensor", "expected a number or a nested table, got %s", luaL_typename(L, 1));
+    lua_settop(L, 1);
+    /* infer the shape from the first element at each depth */
+    int ndim = 0;
+    int64_t shape[LN_MAX_DIMS];
+    lua_pushvalue(L, 1);
+    while (lua_type(L, -1) == LUA_TTABLE) {
+        if (ndim == LN_MAX_DIMS) lt_error(L, "tensor", "nested deeper than %d dims", LN_MAX_DIMS);
+        int64_t len = (int64_t)lua_rawlen(L, -1);
+        shape[ndim++] = len;
+        if (len == 0) break;
+        lua_rawgeti(L, -1, 1);
+    }
+    lua_settop(L, 1);
+    int64_t path[PATH_MAX_DEPTH];
+    lua_pushvalue(L, 1);
+    check_nested(L, 0, ndim, shape, dt, path);
+    lua_pop(L, 1);
+    lt_Tensor *r = lt_new(L, dt, ndim, shape, "tensor");
+    char *p = r->storage;
+    lua_pushvalue(L, 1);
+    fill_nested(L, 0, ndim, shape, dt, &p);
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* ---- zeros, ones, full, empty, arange, linspace, eye ---------------------- */
+
+static int make_filled(lua_State *L, const char *fname, int fill, double v)
+{
+    int ndim;
+    int64_t shape[LN_MAX_DIMS];
+    int next = lt_read_shape(L, 1, fname, &ndim, shape);
+    ln_dtype dt = lt_opt_dtype(L, next, LN_F32, fname);
+    if (!lua_isnone(L, next + 1)) lt_error(L, fname, "too many arguments");
+    lt_Tensor *t = lt_new(L, dt, ndim, shape, fname);
+    if (fill) ln_fill(&t->v, v);
+    return 1;
+}
+
+static int l_zeros(lua_State *L) { return make_filled(L, "zeros", 1, 0); }
+static int l_ones(lua_State *L) { return make_filled(L, "ones", 1, 1); }
+static int l_empty(lua_State *L) { return make_filled(L, "empty", 0, 0); }
+
+static int l_full(lua_State *L)
+{
+    int ndim;
+    int64_t shape[LN_MAX_DIMS];
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lt_read_shape(L, 1, "full", &ndim, shape);
+    } else {
+        ndim = 1;
+        shape[0] = lt_check_int(L, 1, "full", "shape");
+    }
+    if (lua_type(L, 2) != LUA_TNUMBER)
+        lt_error(L, "full", "value must be a number, got %s", luaL_typename(L, 2));
+    double v = lua_tonumber(L, 2);
+    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, "full");
+    lt_check_value(L, v, dt, "full");
+    lt_Tensor *t = lt_new(L, dt, ndim, shape, "full");
+    ln_fill(&t->v, v);
+    return 1;
+}
+
+static int l_arange(lua_State *L)
+{
+    int nnum = 0;
+    while (nnum < 3 && lua_type(L, nnum + 1) == LUA_TNUMBER) nnum++;
+    if (nnum == 0) lt_error(L, "arange", "expected numbers (start, stop [, step])");
+    ln_dtype dt = lt_opt_dtype(L, nnum + 1, LN_F32, "arange");
+    double start = 0, stop, step = 1;
+    if (nnum == 1) {
+        stop = lua_tonumber(L, 1);
+    } else {
+        start = lua_tonumber(L, 1);
+        stop = lua_tonumber(L, 2);
+        if (nnum == 3) step = lua_tonumber(L, 3);
+    }
+    if (step == 0 || step != step) lt_error(L, "arange", "step must be nonzero");
+    if (!isfinite(start) || !isfinite(stop) || !isfinite(step))
+        lt_error(L, "arange", "start, stop and step must be finite");
+    double count = ceil((stop - start) / step);
+    if (!(count > 0)) count = 0;
+    if (count > 9.0e15) lt_error(L, "arange", "too many elements");
+    int64_t n = (int64_t)count;
+    if (n > 0) {
+        lt_check_value(L, start, dt, "arange");
+        lt_check_value(L, start + (double)(n - 1) * step, dt, "arange");
+    }
+    lt_Tensor *t = lt_new(L, dt, 1, &n, "arange");
+    size_t es = ln_dtype_size(dt);
+    for (int64_t i = 0; i < n; i++) ln_store(t->storage + (size_t)i * es, dt, start + (double)i * step);
+    return 1;
+}
+
+static int l_linspace(lua_State *L)
+{
+    if (lua_type(L, 1) != LUA_TNUMBER || lua_type(L, 2) != LUA_TNUMBER)
+        lt_error(L, "linspace", "expected numbers (a, b, n)");
+    double a = lua_tonumber(L, 1), b = lua_tonumber(L, 2);
+    int64_t n = lt_check_int(L, 3, "linspace", "n");
+    if (n < 0) lt_error(L, "linspace", "n must be non-negative, got %lld", (long long)n);
+    ln_dtype dt = lt_opt_dtype(L, 4, LN_F32, "linspace");
+    if (!ln_dtype_is_float(dt)) lt_error(L, "linspace", "dtype must be float32 or float64");
+    lt_Tensor *t = lt_new(L, dt, 1, &n, "linspace");
+    size_t es = ln_dtype_size(dt);
+    double step = n > 1 ? (b - a) / (double)(n - 1) : 0;
+    for (int64_t i = 0; i < n; i++)
+        ln_store(t->storage + (size_t)i * es, dt, i == n - 1 && n > 1 ? b : a + (double)i * step);
+    return 1;
+}
+
+static int l_eye(lua_State *L)
+{
+    int64_t shape[2];
+    shape[0] = lt_check_int(L, 1, "eye", "n");
+    int next = 2;
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        shape[1] = lt_check_int(L, 2, "eye", "m");
+        next = 3;
+    } else {
+        shape[1] = shape[0];
+    }
+    ln_dtype dt = lt_opt_dtype(L, next, LN_F32, "eye");
+    lt_Tensor *t = lt_new(L, dt, 2, shape, "eye");
+    ln_fill(&t->v, 0);
+    size_t es = ln_dtype_size(dt);
+    int64_t k = shape[0] < shape[1] ? shape[0] : shape[1];
+    for (int64_t i = 0; i < k; i++) ln_store(t->storage + (size_t)(i * shape[1] + i) * es, dt, 1);
+    return 1;
+}
+
+static int l_is_tensor(lua_State *L)
+{
+    lua_pushboolean(L, lt_test(L, 1) != NULL);
+    return 1;
+}
+
+/* ---- metadata --------------------------------------------------------- */
+
+static void push_shape(lua_State *L, const ln_tensor *v)
+{
+    lua_createtable(L, v->ndim, 0);
+    for (int i = 0; i < v->ndim; i++) {
+        lua_pushinteger(L, v->shape[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static int l_shape(lua_State *L)
+{
+    push_shape(L, &lt_check(L, 1, "shape")->v);
+    return 1;
+}
+
+static int l_size(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "size");
+    if (lua_isnoneornil(L, 2)) {
+        push_shape(L, &t->v);
+        return 1;
+    }
+    int d = lt_check_dim(L, 2, t->v.ndim, "size");
+    lua_pushinteger(L, t->v.shape[d]);
+    return 1;
+}
+
+static int l_dim(lua_State *L)
+{
+    lua_pushinteger(L, lt_check(L, 1, "dim")->v.ndim);
+    return 1;
+}
+
+static int l_numel(lua_State *L)
+{
+    lua_pushinteger(L, ln_numel(&lt_check(L, 1, "numel")->v));
+    return 1;
+}
+
+static int l_dtype(lua_State *L)
+{
+    lua_pushstring(L, ln_dtype_name(lt_check(L, 1, "dtype")->v.dtype));
+    return 1;
+}
+
+static int l_is_contiguous(lua_State *L)
+{
+    lua_pushboolean(L, ln_is_contiguous(&lt_check(L, 1, "is_contiguous")->v));
+    return 1;
+}
+
+static int l_len(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "len");
+    if (t->v.ndim == 0) lt_error(L, "len", "a 0-d tensor has no length");
+    lua_pushinteger(L, t->v.shape[0]);
+    return 1;
+}
+
+/* ---- dtype conversion and copies ------------------------------------------ */
+
+static int convert(lua_State *L, const char *fname, ln_dtype dt)
+{
+    lt_Tensor *t = lt_check(L, 1, fname);
+    if (t->v.dtype == dt) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    double bad;
+    if (ln_check_convert(&t->v, dt, &bad) != LN_OK) {
+        char nb[64];
+        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
+                 ln_dtype_name(dt));
+    }
+    lt_copy_of(L, 1, dt, fname);
+    return 1;
+}
+
+static int l_astype(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2)) lt_error(L, "astype", "expected a dtype");
+    return convert(L, "astype", lt_opt_dtype(L, 2, LN_F32, "astype"));
+}
+static int l_float(lua_State *L) { return convert(L, "float", LN_F32); }
+static int l_double(lua_State *L) { return convert(L, "double", LN_F64); }
+static int l_int(lua_State *L) { return convert(L, "int", LN_I32); }
+static int l_byte(lua_State *L) { return convert(L, "byte", LN_U8); }
+
+static int l_clone(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "clone");
+    lt_copy_of(L, 1, t->v.dtype, "clone");
+    return 1;
+}
+
+static int l_contiguous(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "contiguous");
+    if (ln_is_contiguous(&t->v)) lua_settop(L, 1);
+    else lt_copy_of(L, 1, t->v.dtype, "contiguous");
+    return 1;
+}
+
+/* ---- views ---------------------------------------------------------------- */
+
+/* Parse a target shape with at most one -1 and resolve it against numel. */
+static void target_shape(lua_State *L, int first, const char *fname, const ln_tensor *v, int *ndim,
+                         int64_t *shape)
+{
+    lt_read_shape(L, first, fname, ndim, shape);
+    int infer = -1;
+    int64_t known = 1, numel = ln_numel(v);
+    char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+    for (int i = 0; i < *ndim; i++) {
+        if (shape[i] == -1) {
+            if (infer >= 0) lt_error(L, fname, "only one dim may be -1");
+            infer = i;
+        } else if (shape[i] < 0) {
+            lt_error(L, fname, "negative dimension %lld in shape %s", (long long)shape[i],
+                     lt_shape_str(sa, sizeof sa, *ndim, shape));
+        } else {
+            if (shape[i] != 0 && known > INT64_MAX / shape[i]) known = -1;
+            else if (known >= 0) known *= shape[i];
+        }
+    }
+    if (infer >= 0) {
+        if (known > 0 && numel % known == 0) {
+            shape[infer] = numel / known;
+            return;
+        }
+        if (known == 0 && numel == 0) {
+            shape[infer] = 0;
+            return;
+        }
+    } else if (known == numel) {
+        return;
+    }
+    lt_error(L, fname, "cannot reshape tensor of shape %s (%lld elements) into shape %s",
+             lt_shape_str(sa, sizeof sa, v->ndim, v->shape), (long long)numel,
+             lt_shape_str(sb, sizeof sb, *ndim, shape));
+}
+
+static void push_reshaped(lua_State *L, int idx, const lt_Tensor *t, int ndim, const int64_t *shape,
+                          const char *fname)
+{
+    if (ln_is_contiguous(&t->v)) {
+        ln_tensor v;
+        ln_tensor_init(&v, t->v.data, t->v.dtype, ndim, shape);
+        lt_new_view(L, idx, &v);
+    } else {
+        lt_Tensor *c = lt_copy_of(L, idx, t->v.dtype, fname);
+        ln_tensor_init(&c->v, c->storage, c->v.dtype, ndim, shape);
+    }
+}
+
+static int l_reshape(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "reshape");
+    int ndim;
+    int64_t shape[LN_MAX_DIMS];
+    target_shape(L, 2, "reshape", &t->v, &ndim, shape);
+    push_reshaped(L, 1, t, ndim, shape, "reshape");
+    return 1;
+}
+
+static int l_view(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "view");
+    int ndim;
+    int64_t shape[LN_MAX_DIMS];
+    target_shape(L, 2, "view", &t->v, &ndim, shape);
+    if (!ln_is_contiguous(&t->v))
+        lt_error(L, "view", "tensor is not contiguous (use reshape, or contiguous first)");
+    push_reshaped(L, 1, t, ndim, shape, "view");
+    return 1;
+}
+
+static int l_flatten(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "flatten");
+    int64_t n = ln_numel(&t->v);
+    push_reshaped(L, 1, t, 1, &n, "flatten");
+    return 1;
+}
+
+static int l_transpose(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "transpose");
+    int d1 = lt_check_dim(L, 2, t->v.ndim, "transpose");
+    int d2 = lt_check_dim(L, 3, t->v.ndim, "transpose");
+    ln_tensor v = t->v;
+    v.shape[d1] = t->v.shape[d2];
+    v.stride[d1] = t->v.stride[d2];
+    v.shape[d2] = t->v.shape[d1];
+    v.stride[d2] = t->v.stride[d1];
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+static int l_t(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "t");
+    if (t->v.ndim > 2)
+        lt_error(L, "t", "expected a tensor with at most 2 dims, got %d (use transpose)", t->v.ndim);
+    ln_tensor v = t->v;
+    if (v.ndim == 2) {
+        v.shape[0] = t->v.shape[1];
+        v.stride[0] = t->v.stride[1];
+        v.shape[1] = t->v.shape[0];
+        v.stride[1] = t->v.stride[0];
+    }
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+static int l_permute(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "permute");
+    int n;
+    int64_t dims[LN_MAX_DIMS];
+    lt_read_shape(L, 2, "permute", &n, dims);
+    if (n != t->v.ndim)
+        lt_error(L, "permute", "expected %d dims, got %d", t->v.ndim, n);
+    int seen[LN_MAX_DIMS] = {0};
+    ln_tensor v = t->v;
+    for (int i = 0; i < n; i++) {
+        int64_t d = dims[i] < 0 ? dims[i] + n : dims[i] - 1;
+        if (dims[i] == 0 || d < 0 || d >= n || seen[d])
+            lt_error(L, "permute", "dims must be a permutation of 1..%d", n);
+        seen[d] = 1;
+        v.shape[i] = t->v.shape[d];
+        v.stride[i] = t->v.stride[d];
+    }
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+static int l_narrow(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "narrow");
+    if (t->v.ndim == 0) lt_error(L, "narrow", "cannot narrow a 0-d tensor");
+    int d = lt_check_dim(L, 2, t->v.ndim, "narrow");
+    int64_t size = t->v.shape[d];
+    int64_t start = lt_check_int(L, 3, "narrow", "start");
+    int64_t len = lt_check_int(L, 4, "narrow", "length");
+    int64_t s0 = start < 0 ? start + size : start - 1;
+    if (len < 0) lt_error(L, "narrow", "length must be non-negative, got %lld", (long long)len);
+    if (start == 0 || s0 < 0 || s0 > size || s0 + len > size)
+        lt_error(L, "narrow", "start %lld and length %lld out of range for dim %d of size %lld",
+                 (long long)start, (long long)len, d + 1, (long long)size);
+    ln_tensor v = t->v;
+    v.data = (char *)v.data + s0 * v.stride[d] * (int64_t)ln_dtype_size(v.dtype);
+    v.shape[d] = len;
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+/* View with dim d fixed at 0-based position i (the dim removed). */
+static ln_tensor select_view(const ln_tensor *t, int d, int64_t i)
+{
+    ln_tensor v = *t;
+    v.data = (char *)t->data + i * t->stride[d] * (int64_t)ln_dtype_size(t->dtype);
+    for (int k = d; k < t->ndim - 1; k++) {
+        v.shape[k] = t->shape[k + 1];
+        v.stride[k] = t->stride[k + 1];
+    }
+    v.ndim = t->ndim - 1;
+    return v;
+}
+
+static int l_select(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "select");
+    if (t->v.ndim == 0) lt_error(L, "select", "cannot select from a 0-d tensor");
+    int d = lt_check_dim(L, 2, t->v.ndim, "select");
+    int64_t i = lt_check_pos(L, 3, t->v.shape[d], d, "select");
+    ln_tensor v = select_view(&t->v, d, i);
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+static int l_unsqueeze(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "unsqueeze");
+    if (t->v.ndim == LN_MAX_DIMS) lt_error(L, "unsqueeze", "at most %d dims", LN_MAX_DIMS);
+    int d = lt_check_dim(L, 2, t->v.ndim + 1, "unsqueeze");
+    ln_tensor v = t->v;
+    for (int k = t->v.ndim; k > d; k--) {
+        v.shape[k] = v.shape[k - 1];
+        v.stride[k] = v.stride[k - 1];
+    }
+    v.shape[d] = 1;
+    v.stride[d] = d + 1 < v.ndim + 1 ? v.shape[d + 1] * v.stride[d + 1] : 1;
+    v.ndim++;
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+static int l_squeeze(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "squeeze");
+    ln_tensor v = t->v;
+    int only = lua_isnoneornil(L, 2) ? -1 : lt_check_dim(L, 2, t->v.ndim, "squeeze");
+    if (only >= 0 && t->v.shape[only] != 1)
+        lt_error(L, "squeeze", "dim %d has size %lld, not 1", only + 1, (long long)t->v.shape[only]);
+    int k = 0;
+    for (int i = 0; i < t->v.ndim; i++) {
+        if (t->v.shape[i] == 1 && (only < 0 || only == i)) continue;
+        v.shape[k] = t->v.shape[i];
+        v.stride[k] = t->v.stride[i];
+        k++;
+    }
+    v.ndim = k;
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+/* ---- element access ------------------------------------------------------- */
+
+static char *elem_ptr(lua_State *L, const lt_Tensor *t, int first, int nidx, const char *fname)
+{
+    if (nidx != t->v.ndim)
+        lt_error(L, fname, "expected %d indices for a %d-d tensor, got %d", t->v.ndim, t->v.ndim,
+                 nidx);
+    char *p = (char *)t->v.data;
+    for (int d = 0; d < nidx; d++) {
+        int64_t i = lt_check_pos(L, first + d, t->v.shape[d], d, fname);
+        p += i * t->v.stride[d] * (int64_t)ln_dtype_size(t->v.dtype);
+    }
+    return p;
+}
+
+static int l_get(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "get");
+    char *p = elem_ptr(L, t, 2, lua_gettop(L) - 1, "get");
+    lt_push_elem(L, p, t->v.dtype);
+    return 1;
+}
+
+static double check_number(lua_State *L, int idx, ln_dtype dt, const char *fname)
+{
+    if (lua_type(L, idx) != LUA_TNUMBER)
+        lt_error(L, fname, "value must be a number, got %s", luaL_typename(L, idx));
+    double v = lua_tonumber(L, idx);
+    lt_check_value(L, v, dt, fname);
+    return v;
+}
+
+static int l_set(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "set");
+    int top = lua_gettop(L);
+    if (top < 2) lt_error(L, "set", "expected indices and a value");
+    double v = check_number(L, top, t->v.dtype, "set");
+    char *p = elem_ptr(L, t, 2, top - 2, "set");
+    ln_store(p, t->v.dtype, v);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_item(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "item");
+    int64_t n = ln_numel(&t->v);
+    if (n != 1) lt_error(L, "item", "tensor has %lld elements, expected 1", (long long)n);
+    lt_push_elem(L, t->v.data, t->v.dtype);
+    return 1;
+}
+
+static int l_fill(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "fill");
+    double v = check_number(L, 2, t->v.dtype, "fill");
+    ln_fill(&t->v, v);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* dst (at stack index 1) <- src (index si), broadcast, any dtypes */
+static void copy_into(lua_State *L, lt_Tensor *dst, int si, const char *fname)
+{
+    lt_Tensor *src = lt_check(L, si, fname);
+    char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+    int nd;
+    int64_t bs[LN_MAX_DIMS];
+    if (ln_broadcast_shapes(dst->v.ndim, dst->v.shape, src->v.ndim, src->v.shape, &nd, bs) !=
+            LN_OK ||
+        nd != dst->v.ndim || memcmp(bs, dst->v.shape, sizeof(int64_t) * (size_t)nd) != 0)
+        lt_error(L, fname, "cannot broadcast shape %s into %s",
+                 lt_shape_str(sa, sizeof sa, src->v.ndim, src->v.shape),
+                 lt_shape_str(sb, sizeof sb, dst->v.ndim, dst->v.shape));
+    double bad;
+    if (ln_check_convert(&src->v, dst->v.dtype, &bad) != LN_OK) {
+        char nb[64];
+        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
+                 ln_dtype_name(dst->v.dtype));
+    }
+    src = lt_unalias(L, si, dst, fname);
+    ln_tensor sv = src->v;
+    ln_broadcast_to(&sv, dst->v.ndim, dst->v.shape);
+    ln_copy(&dst->v, &sv);
+}
+
+static int l_copy(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "copy");
+    copy_into(L, t, 2, "copy");
+    lua_settop(L, 1);
+    return 1;
+}
+
+static void push_table(lua_State *L, const ln_tensor *v, int d, const char *p)
+{
+    if (d == v->ndim) {
+        lt_push_elem(L, p, v->dtype);
+        return;
+    }
+    luaL_checkstack(L, 4, "totable");
+    int64_t n = v->shape[d];
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    int64_t step = v->stride[d] * (int64_t)ln_dtype_size(v->dtype);
+    for (int64_t i = 0; i < n; i++) {
+        push_table(L, v, d + 1, p + i * step);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+static int l_totable(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "totable");
+    push_table(L, &t->v, 0, (const char *)t->v.data);
+    return 1;
+}
+
+/* t[i]: a number for a 1-d tensor, else a view of row i; other keys are methods */
+static int l_index(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TNUMBER) {
+        lt_Tensor *t = lt_check(L, 1, "index");
+        if (t->v.ndim == 0) lt_error(L, "index", "cannot index a 0-d tensor (use item)");
+        int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, "index");
+        if (t->v.ndim == 1) {
+            lt_push_elem(L, (char *)t->v.data + i * t->v.stride[0] * (int64_t)ln_dtype_size(t->v.dtype),
+                         t->v.dtype);
+        } else {
+            ln_tensor v = select_view(&t->v, 0, i);
+            lt_new_view(L, 1, &v);
+        }
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* t[i] = number | tensor */
+static int l_newindex(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "newindex");
+    if (lua_type(L, 2) != LUA_TNUMBER)
+        lt_error(L, "newindex", "cannot set field '%s' of a tensor", luaL_tolstring(L, 2, NULL));
+    if (t->v.ndim == 0) lt_error(L, "newindex", "cannot index a 0-d tensor");
+    int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, "newindex");
+    ln_tensor row = select_view(&t->v, 0, i);
+    if (lua_type(L, 3) == LUA_TNUMBER) {
+        double v = check_number(L, 3, t->v.dtype, "newindex");
+        ln_fill(&row, v);
+        return 0;
+    }
+    lt_check(L, 3, "newindex");
+    lt_new_view(L, 1, &row);
+    lua_replace(L, 1);
+    copy_into(L, (lt_Tensor *)lua_touserdata(L, 1), 3, "newindex");
+    return 0;
+}
+
+static int l_gc(lua_State *L)
+{
+    lt_Tensor *t = (lt_Tensor *)luaL_checkudata(L, 1, LT_TENSOR);
+    /* storage is part of the userdata: the GC frees it; closing only makes
+     * further use an error.  Safe to call any number of times. */
+    t->closed = 1;
+    return 0;
+}
+
+static const luaL_Reg creators[] = {
+    {"tensor", l_tensor}, {"zeros", l_zeros},       {"ones", l_ones}, {"full", l_full},
+    {"empty", l_empty},   {"arange", l_arange},     {"linspace", l_linspace},
+    {"eye", l_eye},       {"is_tensor", l_is_tensor}, {NULL, NULL}};
+
+static const luaL_Reg methods[] = {
+    {"shape", l_shape},
+    {"size", l_size},
+    {"dim", l_dim},
+    {"numel", l_numel},
+    {"dtype", l_dtype},
+    {"is_contiguous", l_is_contiguous},
+    {"astype", l_astype},
+    {"float", l_float},
+    {"double", l_double},
+    {"int", l_int},
+    {"byte", l_byte},
+    {"clone", l_clone},
+    {"contiguous", l_contiguous},
+    {"reshape", l_reshape},
+    {"view", l_view},
+    {"flatten", l_flatten},
+    {"transpose", l_transpose},
+    {"t", l_t},
+    {"permute", l_permute},
+    {"narrow", l_narrow},
+    {"select", l_select},
+    {"unsqueeze", l_unsqueeze},
+    {"squeeze", l_squeeze},
+    {"get", l_get},
+    {"set", l_set},
+    {"item", l_item},
+    {"fill", l_fill},
+    {"copy", l_copy},
+    {"totable", l_totable},
+    {NULL, NULL}};
+
+void lt_open_tensor(lua_State *L)
+{
+    /* stack: core, methods */
+    lt_register(L, methods);
+    lua_pushvalue(L, -2);
+    lt_register(L, creators);
+    lua_pop(L, 1);
+
+    luaL_newmetatable(L, LT_TENSOR);
+    lua_pushvalue(L, -2); /* methods as upvalue of __index */
+    lua_pushcclosure(L, l_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, l_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, l_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_gc);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, lt_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+}

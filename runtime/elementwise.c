@@ -1,0 +1,419 @@
+/*
+ * elementwise.c - binary, unary, comparison, where, copy/convert and fill.
+ *
+ * Inner loops follow numpy's ufunc convention (n, byte pointers, byte steps)
+ * and are driven by ln_foreach.  Each typed loop has a contiguous path the
+ * compiler vectorises, paths for a broadcast scalar on either side, and a
+ * generic strided path.
+ */
+#include "elementwise.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "stream.h"
+
+/* ---- binary ------------------------------------------------------------ */
+
+#define DEF_BINARY(NAME, T, EXPR)                                                                  \
+    static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
+    {                                                                                              \
+        (void)ctx;                                                                                 \
+        const int64_t es = (int64_t)sizeof(T);                                                     \
+        T *o = (T *)p[0];                                                                          \
+        const T *A = (const T *)p[1], *B = (const T *)p[2];                                        \
+        if (s[0] == es && s[1] == es && s[2] == es) {                                              \
+            if (o == A) {                                                                          \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = o[i], y = B[i];                                                          \
+                    o[i] = (EXPR);                                                                 \
+                }                                                                                  \
+            } else if (ln_can_stream(o, n * es)) {                                                 \
+                enum { CH = LN_STREAM_CHUNK_BYTES / sizeof(T) };                                   \
+                _Alignas(64) T buf[CH];                                                            \
+                int64_t i = 0;                                                                     \
+                for (; i + CH <= n; i += CH) {                                                     \
+                    for (int64_t j = 0; j < CH; j++) {                                             \
+                        T x = A[i + j], y = B[i + j];                                              \
+                        buf[j] = (EXPR);                                                           \
+                    }                                                                              \
+                    ln_stream_store(o + i, buf, sizeof buf);                                       \
+                }                                                                                  \
+                ln_stream_fence();                                                                 \
+                for (; i < n; i++) {                                                               \
+                    T x = A[i], y = B[i];                                                          \
+                    o[i] = (EXPR);                                                                 \
+                }                                                                                  \
+            } else {                                                                               \
+                for (int64_t i = 0; i < n; i++) {                                                  \
+                    T x = A[i], y = B[i];                                                          \
+                    o[i] = (EXPR);                                                                 \
+                }                                                                                  \
+            }                                                                                      \
+        } else if (s[0] == es && s[1] == es && s[2] == 0) {                                        \
+            const T y = *B;                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T x = A[i];                                                                        \
+                o[i] = (EXPR);                                                                     \
+            }                                                                                      \
+        } else if (s[0] == es && s[1] == 0 && s[2] == es) {                                        \
+            const T x = *A;                                                                        \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T y = B[i];                                                                        \
+                o[i] = (EXPR);                                                                     \
+            }                                                                                      \
+        } else {                                                                                   \
+            char *po = p[0];                                                                       \
+            const char *pa = p[1], *pb = p[2];                                                     \
+            for (int64_t i = 0; i < n; i++, po += s[0], pa += s[1], pb += s[2]) {                  \
+                T x = *(const T *)pa, y = *(const T *)pb;                                          \
+                *(T *)po = (EXPR);                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define MAXIMUM(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
+#define MINIMUM(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+
+DEF_BINARY(add_f32, float, x + y)
+DEF_BINARY(sub_f32, float, x - y)
+DEF_BINARY(mul_f32, float, x * y)
+DEF_BINARY(div_f32, float, x / y)
+DEF_BINARY(pow_f32, float, powf(x, y))
+DEF_BINARY(max_f32, float, MAXIMUM(x, y))
+DEF_BINARY(min_f32, float, MINIMUM(x, y))
+DEF_BINARY(add_f64, double, x + y)
+DEF_BINARY(sub_f64, double, x - y)
+DEF_BINARY(mul_f64, double, x * y)
+DEF_BINARY(div_f64, double, x / y)
+DEF_BINARY(pow_f64, double, pow(x, y))
+DEF_BINARY(max_f64, double, MAXIMUM(x, y))
+DEF_BINARY(min_f64, double, MINIMUM(x, y))
+
+void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
+{
+    static const ln_loop_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32,
+                                     pow_f32, max_f32, min_f32};
+    static const ln_loop_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64,
+                                     pow_f64, max_f64, min_f64};
+    const ln_tensor *ops[3] = {out, a, b};
+    ln_foreach(3, ops, out->dtype == LN_F32 ? f32[op] : f64[op], NULL);
+}
+
+/* ---- unary ------------------------------------------------------------- */
+
+typedef struct unary_ctx {
+    double lo, hi;
+} unary_ctx;
+
+#define DEF_UNARY(NAME, T, EXPR)                                                                   \
+    static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
+    {                                                                                              \
+        const unary_ctx *c = (const unary_ctx *)ctx;                                               \
+        const T lo = (T)c->lo, hi = (T)c->hi;                                                      \
+        (void)lo;                                                                                  \
+        (void)hi;                                                                                  \
+        const int64_t es = (int64_t)sizeof(T);                                                     \
+        if (s[0] == es && s[1] == es) {                                                            \
+            T *o = (T *)p[0];                                                                      \
+            const T *A = (const T *)p[1];                                                          \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                T x = A[i];                                                                        \
+                o[i] = (EXPR);                                                                     \
+            }                                                                                      \
+        } else {                                                                                   \
+            char *po = p[0];                                                                       \
+            const char *pa = p[1];                                                                 \
+            for (int64_t i = 0; i < n; i++, po += s[0], pa += s[1]) {                              \
+                T x = *(const T *)pa;                                                              \
+                *(T *)po = (EXPR);                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define SIGN(T, x) ((x) != (x) ? (x) : (T)(((x) > 0) - ((x) < 0)))
+#define CLAMP(x) ((x) < lo ? lo : ((x) > hi ? hi : (x)))
+
+DEF_UNARY(exp_f32, float, expf(x))
+DEF_UNARY(log_f32, float, logf(x))
+DEF_UNARY(sqrt_f32, float, sqrtf(x))
+DEF_UNARY(abs_f32, float, fabsf(x))
+DEF_UNARY(neg_f32, float, -x)
+DEF_UNARY(sign_f32, float, SIGN(float, x))
+DEF_UNARY(clamp_f32, float, CLAMP(x))
+DEF_UNARY(square_f32, float, x *x)
+DEF_UNARY(exp_f64, double, exp(x))
+DEF_UNARY(log_f64, double, log(x))
+DEF_UNARY(sqrt_f64, double, sqrt(x))
+DEF_UNARY(abs_f64, double, fabs(x))
+DEF_UNARY(neg_f64, double, -x)
+DEF_UNARY(sign_f64, double, SIGN(double, x))
+DEF_UNARY(clamp_f64, double, CLAMP(x))
+DEF_UNARY(square_f64, double, x *x)
+
+void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi)
+{
+    static const ln_loop_fn f32[] = {exp_f32,  log_f32,   sqrt_f32, abs_f32,
+                                     neg_f32,  sign_f32,  clamp_f32, square_f32};
+    static const ln_loop_fn f64[] = {exp_f64,  log_f64,   sqrt_f64, abs_f64,
+                                     neg_f64,  sign_f64,  clamp_f64, square_f64};
+    unary_ctx c = {lo, hi};
+    const ln_tensor *ops[2] = {out, a};
+    ln_foreach(2, ops, out->dtype == LN_F32 ? f32[op] : f64[op], &c);
+}
+
+/* ---- loads and stores -------------------------------------------------- */
+
+double ln_load(const void *p, ln_dtype dt)
+{
+    switch (dt) {
+    case LN_F32: return (double)*(const float *)p;
+    case LN_F64: return *(const double *)p;
+    case LN_I32: return (double)*(const int32_t *)p;
+    case LN_U8: return (double)*(const uint8_t *)p;
+    }
+    return 0;
+}
+
+void ln_store(void *p, ln_dtype dt, double v)
+{
+    switch (dt) {
+    case LN_F32: *(float *)p = (float)v; break;
+    case LN_F64: *(double *)p = v; break;
+    case LN_I32: *(int32_t *)p = (int32_t)v; break;
+    case LN_U8: *(uint8_t *)p = (uint8_t)v; break;
+    }
+}
+
+/* ---- comparisons ------------------------------------------------------- */
+
+typedef struct cmp_ctx {
+    ln_cmpop op;
+    ln_dtype da, db;
+} cmp_ctx;
+
+static int cmp_doubles(ln_cmpop op, double x, double y)
+{
+    switch (op) {
+    case LN_CMP_EQ: return x == y;
+    case LN_CMP_NE: return x != y;
+    case LN_CMP_LT: return x < y;
+    case LN_CMP_LE: return x <= y;
+    case LN_CMP_GT: return x > y;
+    case LN_CMP_GE: return x >= y;
+    }
+    return 0;
+}
+
+#define DEF_CMP_SAME(NAME, T)                                                                      \
+    static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
+    {                                                                                              \
+        const cmp_ctx *c = (const cmp_ctx *)ctx;                                                   \
+        uint8_t *o = (uint8_t *)p[0];                                                              \
+        const char *pa = p[1], *pb = p[2];                                                         \
+        for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2]) {                       \
+            T x = *(const T *)pa, y = *(const T *)pb;                                              \
+            switch (c->op) {                                                                       \
+            case LN_CMP_EQ: *o = x == y; break;                                                    \
+            case LN_CMP_NE: *o = x != y; break;                                                    \
+            case LN_CMP_LT: *o = x < y; break;                                                     \
+            case LN_CMP_LE: *o = x <= y; break;                                                    \
+            case LN_CMP_GT: *o = x > y; break;                                                     \
+            case LN_CMP_GE: *o = x >= y; break;                                                    \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+DEF_CMP_SAME(cmp_f32, float)
+DEF_CMP_SAME(cmp_f64, double)
+DEF_CMP_SAME(cmp_i32, int32_t)
+DEF_CMP_SAME(cmp_u8, uint8_t)
+
+static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const cmp_ctx *c = (const cmp_ctx *)ctx;
+    uint8_t *o = (uint8_t *)p[0];
+    const char *pa = p[1], *pb = p[2];
+    for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2])
+        *o = (uint8_t)cmp_doubles(c->op, ln_load(pa, c->da), ln_load(pb, c->db));
+}
+
+void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
+{
+    static const ln_loop_fn same[] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8};
+    cmp_ctx c = {op, a->dtype, b->dtype};
+    const ln_tensor *ops[3] = {out, a, b};
+    ln_foreach(3, ops, a->dtype == b->dtype ? same[a->dtype] : cmp_mixed, &c);
+}
+
+/* ---- where ------------------------------------------------------------- */
+
+typedef struct where_ctx {
+    ln_dtype dc;
+    size_t es;
+} where_ctx;
+
+static void where_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const where_ctx *c = (const where_ctx *)ctx;
+    char *po = p[0];
+    const char *pc = p[1], *pa = p[2], *pb = p[3];
+    for (int64_t i = 0; i < n; i++, po += s[0], pc += s[1], pa += s[2], pb += s[3]) {
+        int take_a;
+        switch (c->dc) {
+        case LN_F32: take_a = *(const float *)pc != 0; break;
+        case LN_F64: take_a = *(const double *)pc != 0; break;
+        case LN_I32: take_a = *(const int32_t *)pc != 0; break;
+        default: take_a = *(const uint8_t *)pc != 0; break;
+        }
+        memcpy(po, take_a ? pa : pb, c->es);
+    }
+}
+
+void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const ln_tensor *b)
+{
+    where_ctx c = {cond->dtype, ln_dtype_size(out->dtype)};
+    const ln_tensor *ops[4] = {out, cond, a, b};
+    ln_foreach(4, ops, where_loop, &c);
+}
+
+/* ---- copy / convert ---------------------------------------------------- */
+
+#define DEF_CONVERT(NAME, TO, TI)                                                                  \
+    static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
+    {                                                                                              \
+        (void)ctx;                                                                                 \
+        if (s[0] == (int64_t)sizeof(TO) && s[1] == (int64_t)sizeof(TI)) {                          \
+            TO *o = (TO *)p[0];                                                                    \
+            const TI *a = (const TI *)p[1];                                                        \
+            for (int64_t i = 0; i < n; i++) o[i] = (TO)a[i];                                       \
+        } else {                                                                                   \
+            char *po = p[0];                                                                       \
+            const char *pa = p[1];                                                                 \
+            for (int64_t i = 0; i < n; i++, po += s[0], pa += s[1])                                \
+                *(TO *)po = (TO) * (const TI *)pa;                                                 \
+        }                                                                                          \
+    }
+
+DEF_CONVERT(cv_f32_f32, float, float)
+DEF_CONVERT(cv_f32_f64, float, double)
+DEF_CONVERT(cv_f32_i32, float, int32_t)
+DEF_CONVERT(cv_f32_u8, float, uint8_t)
+DEF_CONVERT(cv_f64_f32, double, float)
+DEF_CONVERT(cv_f64_f64, double, double)
+DEF_CONVERT(cv_f64_i32, double, int32_t)
+DEF_CONVERT(cv_f64_u8, double, uint8_t)
+DEF_CONVERT(cv_i32_f32, int32_t, float)
+DEF_CONVERT(cv_i32_f64, int32_t, double)
+DEF_CONVERT(cv_i32_i32, int32_t, int32_t)
+DEF_CONVERT(cv_i32_u8, int32_t, uint8_t)
+DEF_CONVERT(cv_u8_f32, uint8_t, float)
+DEF_CONVERT(cv_u8_f64, uint8_t, double)
+DEF_CONVERT(cv_u8_i32, uint8_t, int32_t)
+DEF_CONVERT(cv_u8_u8, uint8_t, uint8_t)
+
+/* [to][from], in ln_dtype order */
+static const ln_loop_fn convert_loops[LN_NDTYPES][LN_NDTYPES] = {
+    {cv_f32_f32, cv_f32_f64, cv_f32_i32, cv_f32_u8},
+    {cv_f64_f32, cv_f64_f64, cv_f64_i32, cv_f64_u8},
+    {cv_i32_f32, cv_i32_f64, cv_i32_i32, cv_i32_u8},
+    {cv_u8_f32, cv_u8_f64, cv_u8_i32, cv_u8_u8},
+};
+
+void ln_copy(ln_tensor *dst, const ln_tensor *src)
+{
+    if (dst->dtype == src->dtype && ln_is_contiguous(dst) && ln_is_contiguous(src) &&
+        ln_same_shape(dst, src)) {
+        memmove(dst->data, src->data, (size_t)ln_numel(dst) * ln_dtype_size(dst->dtype));
+        return;
+    }
+    const ln_tensor *ops[2] = {dst, src};
+    ln_foreach(2, ops, convert_loops[dst->dtype][src->dtype], NULL);
+}
+
+typedef struct check_ctx {
+    ln_dtype from;
+    double lo, hi;
+    int bad;
+    double bad_value;
+} check_ctx;
+
+static void check_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    check_ctx *c = (check_ctx *)ctx;
+    if (c->bad) return;
+    const char *pa = p[0];
+    for (int64_t i = 0; i < n; i++, pa += s[0]) {
+        double v = ln_load(pa, c->from);
+        double t = trunc(v);
+        if (!(t >= c->lo && t <= c->hi)) { /* also catches NaN */
+            c->bad = 1;
+            c->bad_value = v;
+            return;
+        }
+    }
+}
+
+ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad)
+{
+    check_ctx c = {src->dtype, 0, 0, 0, 0};
+    if (to == LN_F32 || to == LN_F64) return LN_OK;
+    if (to == LN_I32) {
+        if (src->dtype == LN_I32 || src->dtype == LN_U8) return LN_OK;
+        c.lo = -2147483648.0;
+        c.hi = 2147483647.0;
+    } else {
+        if (src->dtype == LN_U8) return LN_OK;
+        c.lo = 0;
+        c.hi = 255;
+    }
+    const ln_tensor *ops[1] = {src};
+    ln_foreach(1, ops, check_loop, &c);
+    if (c.bad) {
+        *bad = c.bad_value;
+        return LN_ERANGE;
+    }
+    return LN_OK;
+}
+
+typedef struct fill_ctx {
+    union {
+        float f32;
+        double f64;
+        int32_t i32;
+        uint8_t u8;
+    } v;
+    ln_dtype dt;
+} fill_ctx;
+
+static void fill_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const fill_ctx *c = (const fill_ctx *)ctx;
+    char *po = p[0];
+    size_t es = ln_dtype_size(c->dt);
+    if (s[0] == (int64_t)es) {
+        switch (c->dt) {
+        case LN_F32:
+            for (int64_t i = 0; i < n; i++) ((float *)po)[i] = c->v.f32;
+            break;
+        case LN_F64:
+            for (int64_t i = 0; i < n; i++) ((double *)po)[i] = c->v.f64;
+            break;
+        case LN_I32:
+            for (int64_t i = 0; i < n; i++) ((int32_t *)po)[i] = c->v.i32;
+            break;
+        case LN_U8: memset(po, c->v.u8, (size_t)n); break;
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++, po += s[0]) memcpy(po, &c->v, es);
+}
+
+void ln_fill(ln_tensor *t, double v)
+{
+    fill_ctx c;
+    c.dt = t->dtype;
+    ln_store(&c.v, t->dtype, v);
+    const ln_tensor *ops[1] = {t};
+    ln_foreach(1, ops, fill_loop, &c);
+}

@@ -1,0 +1,60 @@
+/*
+ * elementwise.h - elementwise kernels over strided views.
+ *
+ * Every kernel here writes its output view (it never accumulates) and cannot
+ * fail: shapes were broadcast and dtypes chosen by the caller.  Inputs carry
+ * the output's shape (broadcast dims have stride 0).  An output may be the
+ * very same view as an input (in-place ops); other overlaps are the caller's
+ * job to avoid.
+ */
+#ifndef LN_ELEMENTWISE_H
+#define LN_ELEMENTWISE_H
+
+#include "tensor.h"
+
+typedef enum ln_binop {
+    LN_OP_ADD,
+    LN_OP_SUB,
+    LN_OP_MUL,
+    LN_OP_DIV,
+    LN_OP_POW,
+    LN_OP_MAXIMUM, /* NaN if either side is NaN, as numpy.maximum */
+    LN_OP_MINIMUM
+} ln_binop;
+
+typedef enum ln_unop {
+    LN_OP_EXP,
+    LN_OP_LOG,
+    LN_OP_SQRT,
+    LN_OP_ABS,
+    LN_OP_NEG,
+    LN_OP_SIGN,  /* -1, 0 or 1; NaN stays NaN */
+    LN_OP_CLAMP, /* to [lo, hi]; NaN stays NaN */
+    LN_OP_SQUARE
+} ln_unop;
+
+typedef enum ln_cmpop { LN_CMP_EQ, LN_CMP_NE, LN_CMP_LT, LN_CMP_LE, LN_CMP_GT, LN_CMP_GE } ln_cmpop;
+
+/* out = a op b; out, a and b share one float dtype. */
+void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
+/* out = op(a); lo/hi are used by LN_OP_CLAMP only.  One float dtype. */
+void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi);
+/* out (uint8) = a cmp b, any dtypes, compared as doubles. */
+void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
+/* out = cond != 0 ? a : b; out, a, b share a dtype; cond is any dtype. */
+void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const ln_tensor *b);
+
+/* dst = src converted to dst's dtype.  Float -> integer truncates toward
+ * zero; the caller checks the range first with ln_check_convert. */
+void ln_copy(ln_tensor *dst, const ln_tensor *src);
+/* LN_ERANGE (and the first offending value in *bad) when some element of
+ * src is NaN or, truncated, lies outside the range of dtype `to`. */
+ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad);
+/* Every element of t = v (v representable in t's dtype; checked by caller). */
+void ln_fill(ln_tensor *t, double v);
+
+/* Load / store one element as a double. */
+double ln_load(const void *p, ln_dtype dt);
+void ln_store(void *p, ln_dtype dt, double v);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * reduce.c - sum, mean, var, std, max, min, argmax, argmin.
+ *
+ * Two shapes of work: a run along the reduced dim (contiguous when the last
+ * dim is reduced), and, when the reduced dim is not the innermost one, a
+ * blocked pass that streams whole rows into per-column accumulators so a
+ * (N, D) tensor reduced over N is read once, in order.
+ */
+#include "reduce.h"
+
+#include <math.h>
+
+#include "elementwise.h"
+
+#define COL_BLOCK 256
+
+/* ---- runs ---------------------------------------------------------------- */
+
+/* Sum of n elements at p (byte step s) in double, with eight accumulators
+ * in a fixed order: deterministic, and no dependency chain per element. */
+static double run_sum(const char *p, int64_t n, int64_t s, ln_dtype dt, double shift, int squares)
+{
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    if (dt == LN_F32 && s == 4) {
+        const float *x = (const float *)p;
+        if (squares) {
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++) {
+                    double d = (double)x[i + k] - shift;
+                    a[k] += d * d;
+                }
+        } else {
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++) a[k] += (double)x[i + k];
+        }
+    } else if (dt == LN_F64 && s == 8) {
+        const double *x = (const double *)p;
+        if (squares) {
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++) {
+                    double d = x[i + k] - shift;
+                    a[k] += d * d;
+                }
+        } else {
+            for (; i + 8 <= n; i += 8)
+                for (int k = 0; k < 8; k++) a[k] += x[i + k];
+        }
+    }
+    double t = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    for (; i < n; i++) {
+        double v = ln_load(p + i * s, dt);
+        if (squares) {
+            double d = v - shift;
+            t += d * d;
+        } else {
+            t += v;
+        }
+    }
+    return t;
+}
+
+/* Best (max or min) of a run; returns its 0-based position.  A NaN wins. */
+static int64_t run_best(const char *p, int64_t n, int64_t s, ln_dtype dt, int want_max,
+                        double *best)
+{
+    double b = ln_load(p, dt);
+    int64_t bi = 0;
+    if (b != b) {
+        *best = b;
+        return 0;
+    }
+    for (int64_t i = 1; i < n; i++) {
+        double v = ln_load(p + i * s, dt);
+        if (v != v) {
+            *best = v;
+            return i;
+        }
+        if (want_max ? v > b : v < b) {
+            b = v;
+            bi = i;
+        }
+    }
+    *best = b;
+    return bi;
+}
+
+static int is_best_op(ln_redop op)
+{
+    return op == LN_RED_MAX || op == LN_RED_MIN || op == LN_RED_ARGMAX || op == LN_RED_ARGMIN;
+}
+
+static int wants_max(ln_redop op) { return op == LN_RED_MAX || op == LN_RED_ARGMAX; }
+
+/* Store the result of one reduction; `pos` is 0-based. */
+static void store_result(char *o, ln_dtype odt, ln_redop op, double value, int64_t pos)
+{
+    if (op == LN_RED_ARGMAX || op == LN_RED_ARGMIN) *(int32_t *)o = (int32_t)(pos + 1);
+    else ln_store(o, odt, value);
+}
+
+static double finish_moment(ln_redop op, double sum, double sumsq, int64_t n)
+{
+    switch (op) {
+    case LN_RED_SUM: return sum;
+    case LN_RED_MEAN: return n ? sum / (double)n : (double)NAN;
+    case LN_RED_VAR: return n ? sumsq / (double)n : (double)NAN;
+    case LN_RED_STD: return n ? sqrt(sumsq / (double)n) : (double)NAN;
+    default: return 0;
+    }
+}
+
+static void reduce_run(ln_redop op, char *o, ln_dtype odt, const char *p, int64_t n, int64_t s,
+                       ln_dtype dt)
+{
+    if (is_best_op(op)) {
+        double b;
+        int64_t bi = run_best(p, n, s, dt, wants_max(op), &b);
+        store_result(o, odt, op, b, bi);
+        return;
+    }
+    double sum = run_sum(p, n, s, dt, 0, 0), sumsq = 0;
+    if ((op == LN_RED_VAR || op == LN_RED_STD) && n)
+        sumsq = run_sum(p, n, s, dt, sum / (double)n, 1);
+    store_result(o, odt, op, finish_moment(op, sum, sumsq, n), 0);
+}
+
+/* ---- column blocks --------------------------------------------------------
+ * ncol outputs (byte step os) each reducing R rows: element (r, j) is at
+ * p + r*rs + j*cs.  Rows are streamed in order into per-column state. */
+static void reduce_cols(ln_redop op, char *o, int64_t os, ln_dtype odt, const char *p,
+                        int64_t ncol, int64_t cs, int64_t R, int64_t rs, ln_dtype dt)
+{
+    double acc[COL_BLOCK], acc2[COL_BLOCK];
+    int64_t idx[COL_BLOCK];
+    for (int64_t j0 = 0; j0 < ncol; j0 += COL_BLOCK) {
+        int64_t nb = ncol - j0 < COL_BLOCK ? ncol - j0 : COL_BLOCK;
+        const char *pj = p + j0 * cs;
+        if (is_best_op(op)) {
+            int mx = wants_max(op);
+            for (int64_t j = 0; j < nb; j++) {
+                acc[j] = ln_load(pj + j * cs, dt);
+                idx[j] = 0;
+            }
+            for (int64_t r = 1; r < R; r++) {
+                const char *row = pj + r * rs;
+                for (int64_t j = 0; j < nb; j++) {
+                    double v = ln_load(row + j * cs, dt), b = acc[j];
+                    if (b != b) continue;
+                    if (v != v || (mx ? v > b : v < b)) {
+                        acc[j] = v;
+                        idx[j] = r;
+                    }
+                }
+            }
+            for (int64_t j = 0; j < nb; j++)
+                store_result(o + (j0 + j) * os, odt, op, acc[j], idx[j]);
+            continue;
+        }
+        for (int64_t j = 0; j < nb; j++) acc[j] = acc2[j] = 0;
+        if (dt == LN_F32 && cs == 4) {
+            for (int64_t r = 0; r < R; r++) {
+                const float *row = (const float *)(pj + r * rs);
+                for (int64_t j = 0; j < nb; j++) acc[j] += (double)row[j];
+            }
+        } else {
+            for (int64_t r = 0; r < R; r++) {
+                const char *row = pj + r * rs;
+                for (int64_t j = 0; j < nb; j++) acc[j] += ln_load(row + j * cs, dt);
+            }
+        }
+        if ((op == LN_RED_VAR || op == LN_RED_STD) && R) {
+            double mean[COL_BLOCK];
+            for (int64_t j = 0; j < nb; j++) mean[j] = acc[j] / (double)R;
+            for (int64_t r = 0; r < R; r++) {
+                const char *row = pj + r * rs;
+                for (int64_t j = 0; j < nb; j++) {
+                    double d = ln_load(row + j * cs, dt) - mean[j];
+                    acc2[j] += d * d;
+                }
+            }
+        }
+        for (int64_t j = 0; j < nb; j++)
+            store_result(o + (j0 + j) * os, odt, op, finish_moment(op, acc[j], acc2[j], R), 0);
+    }
+}
+
+/* ---- drivers ------------------------------------------------------------- */
+
+typedef struct dim_ctx {
+    ln_redop op;
+    ln_dtype xdt, odt;
+    int64_t R, rs; /* length and byte step of the reduced dim */
+} dim_ctx;
+
+static void dim_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const dim_ctx *c = (const dim_ctx *)ctx;
+    int64_t es = (int64_t)ln_dtype_size(c->xdt);
+    if (n >= 4 && s[1] == es && c->rs != es) {
+        reduce_cols(c->op, p[0], s[0], c->odt, p[1], n, s[1], c->R, c->rs, c->xdt);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        reduce_run(c->op, p[0] + i * s[0], c->odt, p[1] + i * s[1], c->R, c->rs, c->xdt);
+}
+
+typedef struct all_ctx {
+    ln_redop op;
+    ln_dtype dt;
+    double acc, shift, best;
+    int64_t seen, best_pos;
+    int pass, found_nan;
+} all_ctx;
+
+static void all_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    all_ctx *c = (all_ctx *)ctx;
+    if (is_best_op(c->op)) {
+        if (!c->found_nan) {
+            double b;
+            int64_t bi = run_best(p[0], n, s[0], c->dt, wants_max(c->op), &b);
+            int first = c->seen == 0;
+            if (b != b) {
+                c->found_nan = 1;
+                c->best = b;
+                c->best_pos = c->seen + bi;
+            } else if (first || (wants_max(c->op) ? b > c->best : b < c->best)) {
+                c->best = b;
+                c->best_pos = c->seen + bi;
+            }
+        }
+    } else {
+        c->acc += run_sum(p[0], n, s[0], c->dt, c->shift, c->pass == 2);
+    }
+    c->seen += n;
+}
+
+void ln_reduce(ln_redop op, ln_tensor *out, const ln_tensor *x, int dim)
+{
+    if (dim < 0) {
+        int64_t n = ln_numel(x);
+        if (ln_is_contiguous(x)) {
+            reduce_run(op, (char *)out->data, out->dtype, (const char *)x->data, n,
+                       (int64_t)ln_dtype_size(x->dtype), x->dtype);
+            return;
+        }
+        all_ctx c = {op, x->dtype, 0, 0, 0, 0, 0, 1, 0};
+        const ln_tensor *ops[1] = {x};
+        ln_foreach(1, ops, all_loop, &c);
+        if (is_best_op(op)) {
+            store_result((char *)out->data, out->dtype, op, c.best, c.best_pos);
+            return;
+        }
+        double sum = c.acc, sumsq = 0;
+        if ((op == LN_RED_VAR || op == LN_RED_STD) && n) {
+            c.pass = 2;
+            c.acc = 0;
+            c.shift = sum / (double)n;
+            ln_foreach(1, ops, all_loop, &c);
+            sumsq = c.acc;
+        }
+        store_result((char *)out->data, out->dtype, op, finish_moment(op, sum, sumsq, n), 0);
+        return;
+    }
+
+    /* Views of x and out without the reduced dim; out's keeps its strides. */
+    ln_tensor xr = *x, orr = *out;
+    int k = 0;
+    for (int i = 0; i < x->ndim; i++) {
+        if (i == dim) continue;
+        xr.shape[k] = x->shape[i];
+        xr.stride[k] = x->stride[i];
+        orr.shape[k] = x->shape[i];
+        orr.stride[k] = out->stride[i];
+        k++;
+    }
+    xr.ndim = orr.ndim = k;
+    dim_ctx c = {op, x->dtype, out->dtype, x->shape[dim],
+                 x->stride[dim] * (int64_t)ln_dtype_size(x->dtype)};
+    const ln_tensor *ops[2] = {&orr, &xr};
+    ln_foreach(2, ops, dim_loop, &c);
+}
