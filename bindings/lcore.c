@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../runtime/linalg.h"
+#include "../runtime/parallel.h"
 #include "lt.h"
 
 #define LUNET_VERSION "0.1.0"
@@ -17,6 +18,7 @@ static int l_set_num_threads(lua_State *L)
     int64_t n = lt_check_int(L, 1, "set_num_threads", "n");
     if (n < 1 || n > 1024) lt_error(L, "set_num_threads", "n must be in [1, 1024], got %lld", (long long)n);
     ln_blas_set_threads((int)n);
+    ln_set_threads((int)n);
     return 0;
 }
 
@@ -89,6 +91,7 @@ int luaopen_lunet_core(lua_State *L);
 int luaopen_lunet_core(lua_State *L)
 {
     tune_malloc();
+    ln_set_threads(ln_blas_threads()); /* elementwise threads follow OpenBLAS's */
     lua_newtable(L); /* core */
     lua_newtable(L); /* methods */
     lt_open_tensor(L);
@@ -96,6 +99,7 @@ int luaopen_lunet_core(lua_State *L)
     lt_open_linalg(L);
     lt_open_random(L);
     lt_open_bench(L);
+    lt_open_act(L);
     lua_setfield(L, -2, "Tensor");
     lt_register(L, functions);
     lua_pushstring(L, LUNET_VERSION);

@@ -21,8 +21,9 @@ describe("lunet memory", function()
     collectgarbage()
     local rss1 = S.proc_status_kb("VmRSS")
     -- 3000 x 4 MiB = 11.7 GiB allocated in all; the GC counts each tensor's
-    -- storage, so only a few are alive at any time
-    assert.is_true(peak < 64, "GC-counted peak " .. peak .. " MiB")
+    -- storage, so only a few are alive at any time (steady state ~24 MiB;
+    -- the first cycle after a busy suite can span ~16 allocations)
+    assert.is_true(peak < 128, "GC-counted peak " .. peak .. " MiB")
     if rss0 and rss1 and not S.sanitized then -- ASan's quarantine holds freed memory
       assert.is_true(rss1 - rss0 < 256 * 1024, "RSS grew by " .. (rss1 - rss0) .. " KiB")
     end

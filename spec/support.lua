@@ -6,6 +6,7 @@ local S = {}
 --- Fix and print the seed of a randomized test (Torch7's nn.test habit).
 function S.seed(n)
   lunet.manual_seed(n)
+  math.randomseed(n)
   io.stderr:write(string.format("[seed %d] ", n))
   return n
 end

@@ -175,17 +175,21 @@ describe("lunet tensors: metadata and views", function()
     end)
   end)
 
-  describe("__close and __gc", function()
-    it("close is idempotent and later use is an error", function()
+  describe("__close", function()
+    it("is idempotent and later use is an error", function()
       local t = lunet.ones(3)
       do
         local c <close> = t
       end
       local mt = getmetatable(t)
       mt.__close(t)
-      mt.__gc(t)
+      mt.__close(t)
       assert.has_error(function() t:sum() end, "sum: tensor is closed")
       assert.are.equal("tensor(<closed>)", tostring(t))
+    end)
+
+    it("has no __gc: dead tensors are freed in one GC cycle, with no finalizer", function()
+      assert.is_nil(getmetatable(lunet.ones(1)).__gc)
     end)
   end)
 end)

@@ -4,6 +4,9 @@
 -- first use.
 -- @module lunet
 local core = require("lunet.core")
+-- autograd wraps core's differentiable functions in place: load it first
+local autograd = require("lunet.autograd")
+local activations = require("lunet.activations")
 
 local lunet = {}
 
@@ -17,6 +20,10 @@ lunet.version = core.version
 --- The table of tensor methods (add a method here and every tensor has it).
 lunet.Tensor = core.Tensor
 lunet.core = core
+lunet.autograd = autograd
+lunet.activations = activations
+--- Run fn(...) without recording operations for autograd.
+lunet.no_grad = autograd.no_grad
 
 --- Compare two tensors: same shape and equal elements.
 -- @param a tensor

@@ -1,0 +1,674 @@
+--- Reverse-mode automatic differentiation for lunet tensors.
+--
+-- A tensor that `requires_grad` records every differentiable operation
+-- applied to it: the result gets a node holding the operation's inputs and a
+-- backward function (which calls C kernels).  `y:backward()` walks the nodes
+-- from y in reverse topological order and accumulates gradients into the
+-- leaves (`x:grad()`).  The graph is kept while its output is alive, so
+-- `backward` may run twice (the leaves' gradients then accumulate).
+--
+-- Bookkeeping lives in a weak-keyed side table, so tensors carry no Lua
+-- state and untracked code pays one table lookup per operation.  Loading
+-- this module wraps lunet.core's differentiable functions and tensor
+-- methods (and the arithmetic metamethods) in place.
+-- @module lunet.autograd
+local core = require("lunet.core")
+
+local M = {}
+
+local T = core.Tensor
+local is_tensor = core.is_tensor
+local mt = getmetatable(core.zeros(1))
+local select_, pack, unpack = select, table.pack, table.unpack
+local fmt = string.format
+
+-- tensor -> { leaf = true|nil, grad = tensor|nil, node = {...}|nil }
+local info = setmetatable({}, { __mode = "k" })
+local enabled = true
+
+-- the C functions, before wrapping
+local raw = {}
+for k, v in pairs(T) do raw[k] = v end
+for _, k in ipairs({ "maximum", "minimum", "where", "cat", "stack", "matmul" }) do
+  raw["core_" .. k] = core[k]
+end
+raw.__unm = mt.__unm
+
+local function shape_str(s)
+  if #s == 1 then return "(" .. s[1] .. ",)" end
+  return "(" .. table.concat(s, ", ") .. ")"
+end
+
+--- Whether operations on `v` are being recorded (grad mode on and v tracked).
+-- @param v any value
+-- @return boolean
+function M.is_tracked(v)
+  return enabled and info[v] ~= nil
+end
+
+--- Whether grad mode is on (it is off inside `no_grad`).
+function M.is_enabled() return enabled end
+
+--- Record `out` as the result of an operation on `inputs` (an array that
+-- may hold non-tensors; `n` entries).  `backward(g)` returns one gradient
+-- (or nil) per input.  For kernels written outside this module
+-- (activations, layers).
+-- @param name operation name (shown by `t:grad_fn()`)
+-- @param out the result tensor
+-- @param inputs array of inputs
+-- @param backward function(g) -> gradients
+-- @return out
+function M.record(name, out, inputs, backward, n)
+  info[out] = { node = { name = name, inputs = inputs, n = n or #inputs, backward = backward } }
+  return out
+end
+local record = M.record
+
+local function tracking2(a, b)
+  return enabled and (info[a] ~= nil or info[b] ~= nil)
+end
+
+-- Sum a broadcast gradient g down to shape xs (numpy broadcasting undone).
+local function reduce_to(g, xs)
+  local gs = g:shape()
+  local lead = #gs - #xs
+  for _ = 1, lead do g = g:sum(1) end
+  for i = 1, #xs do
+    if xs[i] == 1 and gs[lead + i] ~= 1 then g = g:sum(i, true) end
+  end
+  return g
+end
+
+-- Reduce g to the shape of x (nil when x is not a tracked tensor: nobody
+-- needs its gradient).
+local function sum_to(g, x)
+  if not (info[x] and is_tensor(x)) then return nil end
+  return reduce_to(g, x:shape())
+end
+M.sum_to = sum_to
+
+-- g broadcast to the full shape of x (for reductions)
+local function expand(g, x)
+  return core.zeros(x:shape(), g:dtype()) + g
+end
+
+-- ---- leaves, gradients and the backward pass --------------------------------
+
+--- Mark a float tensor as a leaf whose gradient is wanted.
+-- @param flag false to stop tracking (default true)
+-- @return the tensor itself
+function T.requires_grad(t, flag)
+  if not is_tensor(t) then error("requires_grad: expected a tensor", 2) end
+  if flag == false then
+    info[t] = nil
+    return t
+  end
+  local dt = t:dtype()
+  if dt ~= "float32" and dt ~= "float64" then
+    error(fmt("requires_grad: only float tensors can require grad, got %s (convert with :float())", dt), 2)
+  end
+  local i = info[t]
+  if not i then
+    info[t] = { leaf = true }
+  elseif not i.node then
+    i.leaf = true
+  end
+  return t
+end
+
+--- Whether the tensor requires grad (a leaf marked so, or a result of
+-- recorded operations).
+function T.is_grad_tracked(t) return info[t] ~= nil end
+
+--- The accumulated gradient of a leaf, or nil.
+function T.grad(t)
+  local i = info[t]
+  return i and i.grad
+end
+
+--- Forget the accumulated gradient (grad() returns nil until the next backward).
+function T.zero_grad(t)
+  local i = info[t]
+  if i then i.grad = nil end
+  return t
+end
+
+--- The name of the operation that produced the tensor, or nil for a leaf.
+function T.grad_fn(t)
+  local i = info[t]
+  return i and i.node and i.node.name
+end
+
+local function accumulate(map, t, g)
+  local dt = t:dtype()
+  if g:dtype() ~= dt then g = g:astype(dt) end
+  local prev = map[t]
+  if prev then map[t] = prev + g else map[t] = g end
+end
+
+--- Backpropagate from this tensor: a scalar (one element) unless `grad`,
+-- a tensor of its shape, is given.
+-- @param grad optional gradient of the same shape
+function T.backward(root, grad)
+  local ri = info[root]
+  if not ri then
+    error("backward: the tensor does not require grad (call requires_grad() on an input)", 2)
+  end
+  if grad == nil then
+    if root:numel() ~= 1 then
+      error(fmt("backward: a gradient is needed for a non-scalar output of shape %s",
+        shape_str(root:shape())), 2)
+    end
+    grad = core.ones(root:shape(), root:dtype())
+  else
+    if not is_tensor(grad) then error("backward: grad must be a tensor", 2) end
+    local gs, rs = grad:shape(), root:shape()
+    local same = #gs == #rs
+    for i = 1, #gs do same = same and gs[i] == rs[i] end
+    if not same then
+      error(fmt("backward: grad of shape %s does not match the output's shape %s",
+        shape_str(gs), shape_str(rs)), 2)
+    end
+  end
+
+  -- topological order by an iterative depth-first search
+  local order, state = {}, {}
+  local stack = { root }
+  while #stack > 0 do
+    local t = stack[#stack]
+    if state[t] == nil then
+      state[t] = 1
+      local node = info[t].node
+      if node then
+        for k = 1, node.n do
+          local inp = node.inputs[k]
+          if info[inp] and state[inp] == nil then stack[#stack + 1] = inp end
+        end
+      end
+    else
+      stack[#stack] = nil
+      if state[t] == 1 then
+        state[t] = 2
+        order[#order + 1] = t
+      end
+    end
+  end
+
+  local grads = { [root] = grad }
+  local was = enabled
+  enabled = false
+  local ok, err = pcall(function()
+    for i = #order, 1, -1 do
+      local t = order[i]
+      local g = grads[t]
+      grads[t] = nil
+      local ti = info[t]
+      if g then
+        local node = ti.node
+        if node then
+          local gs = pack(node.backward(g))
+          for k = 1, node.n do
+            local inp, gk = node.inputs[k], gs[k]
+            if gk ~= nil and info[inp] then accumulate(grads, inp, gk) end
+          end
+        end
+        if ti.leaf then
+          if g:dtype() ~= t:dtype() then g = g:astype(t:dtype()) end
+          ti.grad = ti.grad and ti.grad + g or g:clone()
+        end
+      end
+    end
+  end)
+  enabled = was
+  if not ok then error(err, 0) end
+end
+
+--- Run fn(...) with recording off; returns fn's results.
+function M.no_grad(fn, ...)
+  local was = enabled
+  enabled = false
+  local r = pack(pcall(fn, ...))
+  enabled = was
+  if not r[1] then error(r[2], 0) end
+  return unpack(r, 2, r.n)
+end
+
+-- ---- wrapping the differentiable operations ---------------------------------
+
+local function neg(g) return raw.neg(g) end
+
+local binary_grads = {
+  add = function(g, a, b) return sum_to(g, a), sum_to(g, b) end,
+  sub = function(g, a, b) return sum_to(g, a), info[b] and sum_to(neg(g), b) end,
+  mul = function(g, a, b)
+    return info[a] and sum_to(g * b, a), info[b] and sum_to(g * a, b)
+  end,
+  div = function(g, a, b, out)
+    return info[a] and sum_to(g / b, a), info[b] and sum_to(neg(g) * out / b, b)
+  end,
+  pow = function(g, a, b, out)
+    local ga, gb
+    if info[a] then ga = sum_to(g * b * raw.pow(a, b - 1), a) end
+    if info[b] then
+      local la = is_tensor(a) and a:log() or math.log(a)
+      gb = sum_to(g * out * la, b)
+    end
+    return ga, gb
+  end,
+}
+
+for name, gradf in pairs(binary_grads) do
+  local f = raw[name]
+  local function op(a, b)
+    local out = f(a, b)
+    if tracking2(a, b) then
+      record(name, out, { a, b }, function(g) return gradf(g, a, b, out) end, 2)
+    end
+    return out
+  end
+  T[name] = op
+  mt["__" .. name] = op
+end
+
+local function guard_inplace(name)
+  local f = raw[name]
+  T[name] = function(t, ...)
+    if enabled and info[t] then
+      error(name .. ": in-place operation on a tensor that requires grad " ..
+        "(use lunet.no_grad or :detach())", 2)
+    end
+    return f(t, ...)
+  end
+end
+for _, name in ipairs({ "add_", "sub_", "mul_", "div_", "pow_", "fill", "copy", "set" }) do
+  guard_inplace(name)
+end
+
+mt.__unm = function(a)
+  local out = raw.__unm(a)
+  if enabled and info[a] then record("neg", out, { a }, neg, 1) end
+  return out
+end
+
+-- unary ops: backward(g, x, out, ...) where ... are the op's extra arguments
+local function wrap_unary(name, gradf)
+  local f = raw[name]
+  T[name] = function(x, ...)
+    local out = f(x, ...)
+    if enabled and info[x] and out ~= x then
+      local args = pack(...)
+      record(name, out, { x }, function(g) return gradf(g, x, out, unpack(args, 1, args.n)) end, 1)
+    end
+    return out
+  end
+end
+
+wrap_unary("neg", function(g) return neg(g) end)
+wrap_unary("exp", function(g, _, out) return g * out end)
+wrap_unary("log", function(g, x) return g / x end)
+wrap_unary("sqrt", function(g, _, out) return g * 0.5 / out end)
+wrap_unary("abs", function(g, x) return g * x:sign() end)
+wrap_unary("square", function(g, x) return g * x * 2 end)
+wrap_unary("clamp", function(g, x, _, lo, hi)
+  if lo then g = core.where(x:lt(lo), 0, g) end
+  if hi then g = core.where(x:gt(hi), 0, g) end
+  return g
+end)
+wrap_unary("clone", function(g) return g end)
+wrap_unary("contiguous", function(g) return g end)
+local function cast_back(g, x) return g:astype(x:dtype()) end
+wrap_unary("astype", cast_back)
+wrap_unary("float", cast_back)
+wrap_unary("double", cast_back)
+
+-- shape ops
+local function reshape_back(g, x) return g:reshape(x:shape()) end
+wrap_unary("reshape", reshape_back)
+wrap_unary("view", reshape_back)
+wrap_unary("flatten", reshape_back)
+wrap_unary("unsqueeze", reshape_back)
+wrap_unary("squeeze", reshape_back)
+wrap_unary("transpose", function(g, _, _, d1, d2) return g:transpose(d1, d2) end)
+wrap_unary("t", function(g) return g:t() end)
+wrap_unary("permute", function(g, x, _, ...)
+  local p = select_("#", ...) == 1 and type(...) == "table" and (...) or { ... }
+  local inv, nd = {}, x:dim()
+  for i = 1, nd do
+    local d = p[i]
+    if d < 0 then d = d + nd + 1 end
+    inv[d] = i
+  end
+  return g:permute(inv)
+end)
+wrap_unary("narrow", function(g, x, _, dim, start, len)
+  local gx = core.zeros(x:shape(), g:dtype())
+  raw.copy(gx:narrow(dim, start, len), g)
+  return gx
+end)
+wrap_unary("select", function(g, x, _, dim, i)
+  local gx = core.zeros(x:shape(), g:dtype())
+  raw.copy(gx:select(dim, i), g)
+  return gx
+end)
+wrap_unary("index_select", function(g, x, _, dim, idx)
+  local gx = core.zeros(x:shape(), g:dtype())
+  local n = is_tensor(idx) and idx:numel() or #idx
+  if is_tensor(idx) then idx = idx:totable() end
+  for k = 1, n do
+    local dst = gx:select(dim, idx[k])
+    raw.add_(dst, g:select(dim, k))
+  end
+  return gx
+end)
+
+-- reductions: dims as given by the user (1-based or negative), keepdim flag
+local function unreduce(g, x, dim, keepdim)
+  if dim ~= nil and not keepdim then
+    local d = dim < 0 and dim + x:dim() + 1 or dim
+    g = g:unsqueeze(d)
+  end
+  return expand(g, x)
+end
+
+local function count(x, dim)
+  if dim == nil then return x:numel() end
+  return x:size(dim)
+end
+
+wrap_unary("sum", function(g, x, _, dim, keepdim) return unreduce(g, x, dim, keepdim) end)
+wrap_unary("mean", function(g, x, _, dim, keepdim)
+  return unreduce(g, x, dim, keepdim) / count(x, dim)
+end)
+wrap_unary("var", function(g, x, _, dim, keepdim)
+  local mu = dim and x:mean(dim, true) or x:mean()
+  return unreduce(g, x, dim, keepdim) * (x - mu) * (2 / count(x, dim))
+end)
+wrap_unary("std", function(g, x, out, dim, keepdim)
+  local mu = dim and x:mean(dim, true) or x:mean()
+  local o = unreduce(out, x, dim, keepdim)
+  return unreduce(g, x, dim, keepdim) * (x - mu) / (o * count(x, dim))
+end)
+local function extreme_grad(g, x, out, dim, keepdim)
+  local o = unreduce(out, x, dim, keepdim)
+  local mask = x:eq(o):astype(g:dtype())
+  local n = dim and mask:sum(dim, true) or mask:sum()
+  return unreduce(g, x, dim, keepdim) * mask / n
+end
+wrap_unary("max", extreme_grad)
+wrap_unary("min", extreme_grad)
+
+-- matmul: treat 1-d operands as rows/columns, reduce broadcast batch dims
+local function matmul(a, b)
+  local out = raw.core_matmul(a, b)
+  if tracking2(a, b) then
+    record("matmul", out, { a, b }, function(g)
+      local a2 = a:dim() == 1 and a:unsqueeze(1) or a
+      local b2 = b:dim() == 1 and b:unsqueeze(2) or b
+      local g2 = g
+      if a:dim() == 1 then g2 = g2:unsqueeze(g2:dim() == 0 and 1 or -2) end
+      if b:dim() == 1 then g2 = g2:unsqueeze(-1) end
+      local ga, gb
+      if info[a] then
+        ga = raw.core_matmul(g2, b2:transpose(-1, -2))
+        ga = reduce_to(ga, a2:shape()):reshape(a:shape())
+      end
+      if info[b] then
+        gb = raw.core_matmul(a2:transpose(-1, -2), g2)
+        gb = reduce_to(gb, b2:shape()):reshape(b:shape())
+      end
+      return ga, gb
+    end, 2)
+  end
+  return out
+end
+core.matmul = matmul
+T.matmul = matmul
+
+local function minmax(name, pick_a)
+  local f = raw["core_" .. name]
+  core[name] = function(a, b)
+    local out = f(a, b)
+    if tracking2(a, b) then
+      record(name, out, { a, b }, function(g)
+        local ma = pick_a(a, b)
+        return info[a] and sum_to(core.where(ma, g, 0), a),
+            info[b] and sum_to(core.where(ma, 0, g), b)
+      end, 2)
+    end
+    return out
+  end
+end
+-- ties send the gradient to a
+minmax("maximum", function(a, b)
+  return is_tensor(a) and a:ge(b) or b:le(a)
+end)
+minmax("minimum", function(a, b)
+  return is_tensor(a) and a:le(b) or b:ge(a)
+end)
+
+core.where = function(c, a, b)
+  local out = raw.core_where(c, a, b)
+  if tracking2(a, b) then
+    record("where", out, { c, a, b }, function(g)
+      return nil, info[a] and sum_to(core.where(c, g, 0), a),
+          info[b] and sum_to(core.where(c, 0, g), b)
+    end, 3)
+  end
+  return out
+end
+
+local function any_tracked(list)
+  if not enabled or type(list) ~= "table" then return false end
+  for i = 1, #list do
+    if info[list[i]] then return true end
+  end
+  return false
+end
+
+core.cat = function(list, dim)
+  local out = raw.core_cat(list, dim)
+  if any_tracked(list) then
+    local inputs = { table.unpack(list) }
+    local d = dim or 1
+    record("cat", out, inputs, function(g)
+      local gs, start = {}, 1
+      for i = 1, #inputs do
+        local len = inputs[i]:size(d)
+        gs[i] = g:narrow(d, start, len)
+        start = start + len
+      end
+      return unpack(gs, 1, #inputs)
+    end, #inputs)
+  end
+  return out
+end
+
+core.stack = function(list, dim)
+  local out = raw.core_stack(list, dim)
+  if any_tracked(list) then
+    local inputs = { table.unpack(list) }
+    local d = dim or 1
+    if d < 0 then d = d + out:dim() + 1 end
+    record("stack", out, inputs, function(g)
+      local gs = {}
+      for i = 1, #inputs do gs[i] = g:select(d, i) end
+      return unpack(gs, 1, #inputs)
+    end, #inputs)
+  end
+  return out
+end
+
+-- ---- functional API ----------------------------------------------------------
+
+local function check_inputs(fname, inputs)
+  local list = is_tensor(inputs) and { inputs } or inputs
+  if type(list) ~= "table" or #list == 0 then
+    error(fname .. ": expected a tensor or an array of tensors", 3)
+  end
+  for i = 1, #list do
+    local x = list[i]
+    if not is_tensor(x) then
+      error(fmt("%s: input %d is not a tensor (%s)", fname, i, type(x)), 3)
+    end
+    local dt = x:dtype()
+    if dt ~= "float32" and dt ~= "float64" then
+      error(fmt("%s: input %d must be a float tensor, got %s", fname, i, dt), 3)
+    end
+  end
+  return list
+end
+
+local function leaves_of(list)
+  local leaves = {}
+  for i = 1, #list do leaves[i] = list[i]:detach():clone():requires_grad() end
+  return leaves
+end
+
+--- Gradients of a scalar function.
+-- @param f function(...) returning a one-element tensor
+-- @param inputs a tensor or an array of tensors
+-- @return the gradient (a tensor) or an array of them, zeros where f does not depend on an input
+function M.grad(f, inputs)
+  local list = check_inputs("grad", inputs)
+  local leaves = leaves_of(list)
+  local y
+  local was = enabled
+  enabled = true
+  local ok, err = pcall(function() y = f(unpack(leaves, 1, #leaves)) end)
+  enabled = was
+  if not ok then error(err, 0) end
+  if not is_tensor(y) or y:numel() ~= 1 then
+    error("grad: f must return a one-element tensor", 2)
+  end
+  local out = {}
+  if info[y] then T.backward(y) end
+  for i = 1, #leaves do
+    out[i] = leaves[i]:grad() or core.zeros(list[i]:shape(), list[i]:dtype())
+  end
+  if is_tensor(inputs) then return out[1] end
+  return out
+end
+
+-- rows of d y / d x: calls back(k) for each element k of y
+local function jacobian_of(y, leaves, each)
+  local n = y:numel()
+  local flat_grad = core.zeros(n, y:dtype())
+  for k = 1, n do
+    for i = 1, #leaves do leaves[i]:zero_grad() end
+    if info[y] then
+      if k > 1 then raw.set(flat_grad, k - 1, 0) end
+      raw.set(flat_grad, k, 1)
+      T.backward(y, flat_grad:reshape(y:shape()))
+    end
+    each(k)
+  end
+end
+
+local function concat_shapes(a, b)
+  local s = {}
+  for i = 1, #a do s[#s + 1] = a[i] end
+  for i = 1, #b do s[#s + 1] = b[i] end
+  return s
+end
+
+--- Jacobian of f at x: a tensor of shape f(x):shape() .. x:shape()
+-- (like tf.GradientTape.jacobian).
+-- @param f function(x) returning a tensor
+-- @param x a float tensor
+function M.jacobian(f, x)
+  local list = check_inputs("jacobian", x)
+  x = list[1]
+  local leaf = leaves_of(list)[1]
+  local y
+  local was = enabled
+  enabled = true
+  local ok, err = pcall(function() y = f(leaf) end)
+  enabled = was
+  if not ok then error(err, 0) end
+  if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
+  local m, n = y:numel(), x:numel()
+  local J = core.zeros({ m, n }, y:dtype())
+  jacobian_of(y, { leaf }, function(k)
+    local g = leaf:grad()
+    if g then raw.copy(J[k], g:reshape(n)) end
+  end)
+  return J:reshape(concat_shapes(y:shape(), x:shape()))
+end
+
+--- Compare analytic gradients with central differences (float64 inputs).
+-- @param f function(...) returning a tensor
+-- @param inputs a tensor or an array of tensors
+-- @param opts {eps=1e-6, atol=1e-5, rtol=1e-3}
+-- @return true, or false and a report naming the first mismatches
+function M.gradcheck(f, inputs, opts)
+  local list = check_inputs("gradcheck", inputs)
+  opts = opts or {}
+  local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
+  for i = 1, #list do
+    if list[i]:dtype() ~= "float64" then
+      error(fmt("gradcheck: input %d is %s; gradcheck needs float64 inputs " ..
+        "(finite differences in float32 are too coarse; use :double())", i, list[i]:dtype()), 2)
+    end
+  end
+  local leaves = leaves_of(list)
+  local y
+  local was = enabled
+  enabled = true
+  local ok, err = pcall(function() y = f(unpack(leaves, 1, #leaves)) end)
+  enabled = was
+  if not ok then error(err, 0) end
+  if not is_tensor(y) then error("gradcheck: f must return a tensor", 2) end
+  local m = y:numel()
+
+  -- analytic: one backward per output element
+  local analytic = {}
+  for i = 1, #list do analytic[i] = core.zeros({ m, list[i]:numel() }, "float64") end
+  jacobian_of(y, leaves, function(k)
+    for i = 1, #leaves do
+      local g = leaves[i]:grad()
+      if g then raw.copy(analytic[i][k], g:reshape(list[i]:numel())) end
+    end
+  end)
+
+  -- numeric: central differences, one input element at a time
+  local report = {}
+  local worst = 0
+  local base = {}
+  for i = 1, #list do base[i] = list[i]:contiguous():clone() end
+  for i = 1, #list do
+    local flat = base[i]:view(-1)
+    for j = 1, flat:numel() do
+      local v = flat[j]
+      local yp, ym
+      M.no_grad(function()
+        raw.set(flat, j, v + eps)
+        yp = f(unpack(base, 1, #base)):double():reshape(m):clone()
+        raw.set(flat, j, v - eps)
+        ym = f(unpack(base, 1, #base)):double():reshape(m):clone()
+        raw.set(flat, j, v)
+      end)
+      local num = (yp - ym) / (2 * eps)
+      local ana = analytic[i]:select(2, j)
+      local diff = (ana - num):abs()
+      local tol = num:abs() * rtol + atol
+      local bad = diff:gt(tol):sum():item()
+      local nan = ana:ne(ana):sum():item() + num:ne(num):sum():item()
+      if bad > 0 or nan > 0 then
+        for k = 1, m do
+          local a, nu = ana[k], num[k]
+          if not (math.abs(a - nu) <= atol + rtol * math.abs(nu)) and #report < 10 then
+            report[#report + 1] = fmt("input %d element %d, output %d: analytic %.10g, numeric %.10g",
+              i, j, k, a, nu)
+          end
+        end
+        worst = worst + bad + nan
+      end
+    end
+  end
+  if worst > 0 then
+    return false, fmt("gradcheck: %d mismatches\n%s", worst, table.concat(report, "\n"))
+  end
+  return true
+end
+
+return M
