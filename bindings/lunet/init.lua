@@ -60,12 +60,19 @@ function lunet.allclose(a, b, rtol, atol)
   return bad:sum():item() == 0 and nan:sum():item() == 0
 end
 
-local submodules = {}
+-- loaded on first use: lunet.nn, lunet.optim, ...
+local submodules = {
+  nn = function() require("lunet.model"); return require("lunet.nn") end,
+  optim = "lunet.optim", losses = "lunet.losses", initializers = "lunet.initializers",
+  constraints = "lunet.constraints", callbacks = "lunet.callbacks",
+  metrics = function() return require("lunet.losses").metrics end,
+}
 
 return setmetatable(lunet, {
   __index = function(t, key)
-    if submodules[key] then
-      local m = require("lunet." .. key)
+    local s = submodules[key]
+    if s then
+      local m = type(s) == "function" and s() or require(s)
       rawset(t, key, m)
       return m
     end

@@ -1,0 +1,287 @@
+/*
+ * lnn.c - layer, optimizer and serialization kernels as lunet.core functions
+ * (the Lua library lunet/nn.lua, optim.lua and io.lua build on them):
+ *
+ *   core.dense(x, w, b|nil, act, want_z [, a, b, c]) --> y [, z]
+ *   core.dropout(x, rate, a, b, alpha [, keep]) --> y, keep (uint8, x's shape)
+ *   core.dropout_backward(g, keep, a) --> dx
+ *   core.sgd_step(w, g, m|nil, lr, momentum, nesterov) and rmsprop_step,
+ *   adam_step, adagrad_step, adadelta_step, adamax_step, nadam_step
+ *   core.tobytes(t) --> little-endian string; core.frombytes(s, offset, dtype, shape)
+ */
+#include <string.h>
+
+#include "../runtime/activations.h"
+#include "../runtime/linalg.h"
+#include "../runtime/nn.h"
+#include "../runtime/optim.h"
+#include "lt.h"
+
+static lt_Tensor *contiguous_at(lua_State *L, int idx, const char *fname)
+{
+    lt_Tensor *t = (lt_Tensor *)lua_touserdata(L, idx);
+    if (ln_is_contiguous(&t->v)) return t;
+    t = lt_copy_of(L, idx, t->v.dtype, fname);
+    lua_replace(L, idx);
+    return t;
+}
+
+static const char *shape_of(char *buf, const lt_Tensor *t)
+{
+    return lt_shape_str(buf, LT_SHAPE_BUF, t->v.ndim, t->v.shape);
+}
+
+/* ---- Dense ----------------------------------------------------------------- */
+
+static int l_dense(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
+    lt_Tensor *x = lt_check_float(L, 1, "dense");
+    lt_Tensor *w = lt_check_float(L, 2, "dense");
+    lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, "dense");
+    const char *an = luaL_optstring(L, 4, "linear");
+    int want_z = lua_toboolean(L, 5);
+    const ln_act_def *act = ln_act_find(an);
+    if (act == NULL) lt_error(L, "dense", "unknown activation '%s'", an);
+    if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
+        lt_error(L, "dense", "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
+                 shape_of(s2, w));
+    if (x->v.dtype != w->v.dtype || (b && b->v.dtype != w->v.dtype))
+        lt_error(L, "dense", "x, kernel and bias must have one dtype");
+    if (b && (b->v.ndim != 1 || b->v.shape[0] != w->v.shape[1]))
+        lt_error(L, "dense", "bias of shape %s does not match kernel %s", shape_of(s1, b),
+                 shape_of(s2, w));
+    ln_act_params p = {act->nparams > 0 ? act->defaults[0] : 0,
+                       act->nparams > 1 ? act->defaults[1] : 0,
+                       act->nparams > 2 ? act->defaults[2] : 0};
+    if (lua_isboolean(L, 6))
+        p.a = lua_toboolean(L, 6);
+    else if (!lua_isnoneornil(L, 6))
+        p.a = luaL_checknumber(L, 6);
+    if (!lua_isnoneornil(L, 7)) p.b = luaL_checknumber(L, 7);
+    if (!lua_isnoneornil(L, 8)) p.c = luaL_checknumber(L, 8);
+    lua_settop(L, 3);
+    int trans;
+    int64_t ld;
+    if (!ln_gemm_layout(&x->v, &trans, &ld)) {
+        x = lt_copy_of(L, 1, x->v.dtype, "dense");
+        lua_replace(L, 1);
+    }
+    if (!ln_gemm_layout(&w->v, &trans, &ld)) {
+        w = lt_copy_of(L, 2, w->v.dtype, "dense");
+        lua_replace(L, 2);
+    }
+    if (b) b = contiguous_at(L, 3, "dense");
+    int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
+    lt_Tensor *y = lt_new(L, x->v.dtype, 2, shape, "dense");
+    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 2, shape, "dense") : NULL;
+    ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
+    return want_z ? 2 : 1;
+}
+
+/* ---- dropout --------------------------------------------------------------- */
+
+static int l_dropout(lua_State *L)
+{
+    lt_Tensor *x = lt_check_float(L, 1, "dropout");
+    double rate = luaL_checknumber(L, 2), a = luaL_checknumber(L, 3), b = luaL_checknumber(L, 4),
+           alpha = luaL_checknumber(L, 5);
+    if (!(rate >= 0 && rate < 1)) lt_error(L, "dropout", "rate must be in [0, 1), got %g", rate);
+    lt_Tensor *keep = NULL;
+    if (!lua_isnoneornil(L, 6)) {
+        keep = lt_check(L, 6, "dropout");
+        char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
+        if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &x->v))
+            lt_error(L, "dropout", "mask must be uint8 of x's shape %s, got %s %s", shape_of(s1, x),
+                     ln_dtype_name(keep->v.dtype), shape_of(s2, keep));
+    }
+    lua_settop(L, 6);
+    x = contiguous_at(L, 1, "dropout");
+    if (keep) keep = contiguous_at(L, 6, "dropout");
+    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "dropout");
+    if (!keep) keep = lt_new_like(L, &x->v, LN_U8, "dropout");
+    else lua_pushvalue(L, 6);
+    ln_dropout_forward(lt_rng(L), x->v.dtype, ln_numel(&x->v), x->v.data, y->v.data,
+                       keep->v.data, lua_toboolean(L, 6), rate, a, b, alpha);
+    return 2;
+}
+
+static int l_dropout_backward(lua_State *L)
+{
+    lt_Tensor *g = lt_check_float(L, 1, "dropout_backward");
+    lt_Tensor *keep = lt_check(L, 2, "dropout_backward");
+    double a = luaL_checknumber(L, 3);
+    if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &g->v))
+        lt_error(L, "dropout_backward", "mask must be uint8 of the gradient's shape");
+    lua_settop(L, 2);
+    g = contiguous_at(L, 1, "dropout_backward");
+    keep = contiguous_at(L, 2, "dropout_backward");
+    lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, "dropout_backward");
+    ln_dropout_backward(g->v.dtype, ln_numel(&g->v), g->v.data, keep->v.data, a, dx->v.data);
+    return 1;
+}
+
+/* ---- optimizer steps ----------------------------------------------------------- */
+
+/* The parameter at 1 and the tensors at 2 .. 1+k (nil allowed where
+ * `optional` has a bit set): contiguous, float, one dtype and numel. */
+static void *opt_arg(lua_State *L, int idx, const lt_Tensor *w, int optional, const char *fname)
+{
+    if (optional && lua_isnoneornil(L, idx)) return NULL;
+    lt_Tensor *t = lt_check_float(L, idx, fname);
+    if (t->v.dtype != w->v.dtype || ln_numel(&t->v) != ln_numel(&w->v) || !ln_is_contiguous(&t->v))
+        lt_error(L, fname, "argument %d must be a contiguous %s tensor of %lld elements", idx,
+                 ln_dtype_name(w->v.dtype), (long long)ln_numel(&w->v));
+    return t->v.data;
+}
+
+static lt_Tensor *opt_param(lua_State *L, const char *fname)
+{
+    lt_Tensor *w = lt_check_float(L, 1, fname);
+    if (!ln_is_contiguous(&w->v)) lt_error(L, fname, "the parameter must be contiguous");
+    return w;
+}
+
+#define NUM(i) luaL_checknumber(L, (i))
+
+static int l_sgd_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "sgd_step");
+    const void *g = opt_arg(L, 2, w, 0, "sgd_step");
+    void *m = opt_arg(L, 3, w, 1, "sgd_step");
+    double mom = NUM(5);
+    if (mom != 0 && m == NULL) lt_error(L, "sgd_step", "momentum needs a state tensor");
+    ln_sgd_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, NUM(4), mom, lua_toboolean(L, 6));
+    return 0;
+}
+
+static int l_rmsprop_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "rmsprop_step");
+    const void *g = opt_arg(L, 2, w, 0, "rmsprop_step");
+    void *v = opt_arg(L, 3, w, 0, "rmsprop_step");
+    void *mg = opt_arg(L, 4, w, 1, "rmsprop_step");
+    void *mom = opt_arg(L, 5, w, 1, "rmsprop_step");
+    int centered = lua_toboolean(L, 10);
+    double momentum = NUM(8);
+    if ((centered && !mg) || (momentum > 0 && !mom))
+        lt_error(L, "rmsprop_step", "missing state tensor");
+    ln_rmsprop_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, v, mg, mom, NUM(6), NUM(7), momentum,
+                    NUM(9), centered);
+    return 0;
+}
+
+static int l_adam_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "adam_step");
+    const void *g = opt_arg(L, 2, w, 0, "adam_step");
+    void *m = opt_arg(L, 3, w, 0, "adam_step");
+    void *v = opt_arg(L, 4, w, 0, "adam_step");
+    void *vh = opt_arg(L, 5, w, 1, "adam_step");
+    ln_adam_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, v, vh, NUM(6), NUM(7), NUM(8), NUM(9));
+    return 0;
+}
+
+static int l_adagrad_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "adagrad_step");
+    const void *g = opt_arg(L, 2, w, 0, "adagrad_step");
+    void *acc = opt_arg(L, 3, w, 0, "adagrad_step");
+    ln_adagrad_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, acc, NUM(4), NUM(5));
+    return 0;
+}
+
+static int l_adadelta_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "adadelta_step");
+    const void *g = opt_arg(L, 2, w, 0, "adadelta_step");
+    void *eg = opt_arg(L, 3, w, 0, "adadelta_step");
+    void *ed = opt_arg(L, 4, w, 0, "adadelta_step");
+    ln_adadelta_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, eg, ed, NUM(5), NUM(6), NUM(7));
+    return 0;
+}
+
+static int l_adamax_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "adamax_step");
+    const void *g = opt_arg(L, 2, w, 0, "adamax_step");
+    void *m = opt_arg(L, 3, w, 0, "adamax_step");
+    void *u = opt_arg(L, 4, w, 0, "adamax_step");
+    ln_adamax_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, u, NUM(5), NUM(6), NUM(7), NUM(8));
+    return 0;
+}
+
+static int l_nadam_step(lua_State *L)
+{
+    lt_Tensor *w = opt_param(L, "nadam_step");
+    const void *g = opt_arg(L, 2, w, 0, "nadam_step");
+    void *m = opt_arg(L, 3, w, 0, "nadam_step");
+    void *v = opt_arg(L, 4, w, 0, "nadam_step");
+    ln_nadam_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, v, NUM(5), NUM(6), NUM(7), NUM(8),
+                  NUM(9), NUM(10), NUM(11), NUM(12), NUM(13));
+    return 0;
+}
+
+/* ---- raw bytes (safetensors) ------------------------------------------------- */
+
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char c;
+    memcpy(&c, &one, 1);
+    return c == 1;
+}
+
+static int l_tobytes(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, "tobytes");
+    if (!little_endian()) lt_error(L, "tobytes", "big-endian hosts are not supported");
+    lua_settop(L, 1);
+    t = contiguous_at(L, 1, "tobytes");
+    lua_pushlstring(L, t->v.data, (size_t)ln_numel(&t->v) * ln_dtype_size(t->v.dtype));
+    return 1;
+}
+
+/* core.frombytes(s, offset (0-based byte), dtype, shape): a new tensor from
+ * bytes [offset, offset + numel*size) of s, which must lie inside s. */
+static int l_frombytes(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    int64_t off = lt_check_int(L, 2, "frombytes", "offset");
+    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, "frombytes");
+    int ndim;
+    int64_t shape[LN_MAX_DIMS];
+    lt_read_shape(L, 4, "frombytes", &ndim, shape);
+    int64_t numel = lt_check_numel(L, ndim, shape, dt, "frombytes");
+    size_t need = (size_t)numel * ln_dtype_size(dt);
+    if (!little_endian()) lt_error(L, "frombytes", "big-endian hosts are not supported");
+    if (off < 0 || (size_t)off > len || len - (size_t)off < need)
+        lt_error(L, "frombytes", "%zu bytes at offset %lld exceed the %zu available", need,
+                 (long long)off, len);
+    lt_Tensor *t = lt_new(L, dt, ndim, shape, "frombytes");
+    memcpy(t->v.data, s + off, need);
+    return 1;
+}
+
+static const luaL_Reg fns[] = {
+    {"dense", l_dense},
+    {"dropout", l_dropout},
+    {"dropout_backward", l_dropout_backward},
+    {"sgd_step", l_sgd_step},
+    {"rmsprop_step", l_rmsprop_step},
+    {"adam_step", l_adam_step},
+    {"adagrad_step", l_adagrad_step},
+    {"adadelta_step", l_adadelta_step},
+    {"adamax_step", l_adamax_step},
+    {"nadam_step", l_nadam_step},
+    {"tobytes", l_tobytes},
+    {"frombytes", l_frombytes},
+    {NULL, NULL}};
+
+void lt_open_nn(lua_State *L)
+{
+    lua_pushvalue(L, -2);
+    lt_register(L, fns);
+    lua_pop(L, 1);
+}

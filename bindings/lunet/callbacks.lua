@@ -1,0 +1,141 @@
+--- Training callbacks (Keras 2 semantics; epochs are 0-based).
+-- A callback is a table with any of on_train_begin(logs), on_epoch_begin(epoch, logs),
+-- on_epoch_end(epoch, logs), on_batch_end(batch, logs), on_train_end(logs);
+-- `self.model` is set by fit.
+-- @module lunet.callbacks
+local CB = {}
+local fmt = string.format
+
+--- LearningRateScheduler(schedule): lr = schedule(epoch, lr) before each epoch;
+-- the lr is recorded in the logs (history.history.lr).
+function CB.LearningRateScheduler(schedule, verbose)
+  if type(schedule) ~= "function" then error("LearningRateScheduler: expected a function(epoch, lr)", 2) end
+  return {
+    name = "LearningRateScheduler",
+    on_epoch_begin = function(self, epoch)
+      local opt = self.model.optimizer
+      local lr = schedule(epoch, opt.learning_rate)
+      if type(lr) ~= "number" or lr ~= lr then
+        error(fmt("LearningRateScheduler: the schedule returned %s for epoch %d", tostring(lr), epoch), 0)
+      end
+      opt.learning_rate = lr
+      if verbose and verbose > 0 then
+        print(fmt("\nEpoch %05d: LearningRateScheduler setting learning rate to %s.", epoch + 1, tostring(lr)))
+      end
+    end,
+    on_epoch_end = function(self, _, logs) logs.lr = self.model.optimizer.learning_rate end,
+  }
+end
+
+local function improved(mode, cur, best, delta)
+  if mode == "max" then return cur - delta > best end
+  return cur + delta < best
+end
+
+local function mode_for(monitor, mode)
+  if mode and mode ~= "auto" then return mode end
+  if monitor:find("acc") then return "max" end
+  return "min"
+end
+
+--- EarlyStopping({monitor="val_loss", patience=0, min_delta=0, mode="auto",
+-- restore_best_weights=false})
+function CB.EarlyStopping(opts)
+  opts = opts or {}
+  local monitor = opts.monitor or "val_loss"
+  local mode = mode_for(monitor, opts.mode)
+  local patience, delta = opts.patience or 0, math.abs(opts.min_delta or 0)
+  local cb = { name = "EarlyStopping" }
+  function cb.on_train_begin()
+    cb.wait, cb.best, cb.stopped_epoch, cb.best_weights = 0, mode == "max" and -math.huge or math.huge, 0, nil
+  end
+  function cb.on_epoch_end(self, epoch, logs)
+    local cur = logs[monitor]
+    if cur == nil then return end
+    if improved(mode, cur, self.best, delta) then
+      self.best, self.wait = cur, 0
+      if opts.restore_best_weights then self.best_weights = self.model:get_weights() end
+    else
+      self.wait = self.wait + 1
+      if self.wait > patience then
+        self.stopped_epoch = epoch
+        self.model.stop_training = true
+        if opts.restore_best_weights and self.best_weights then self.model:set_weights(self.best_weights) end
+      end
+    end
+  end
+  return cb
+end
+
+--- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
+-- "{epoch}" in path is replaced by the 1-based epoch number.
+function CB.ModelCheckpoint(path, opts)
+  opts = opts or {}
+  local monitor = opts.monitor or "val_loss"
+  local mode = mode_for(monitor, opts.mode)
+  local best = mode == "max" and -math.huge or math.huge
+  return {
+    name = "ModelCheckpoint",
+    on_epoch_end = function(self, epoch, logs)
+      local p = path:gsub("{epoch}", fmt("%02d", epoch + 1))
+      if opts.save_best_only then
+        local cur = logs[monitor]
+        if cur == nil or not improved(mode, cur, best, 0) then return end
+        best = cur
+      end
+      self.model:save(p)
+    end,
+  }
+end
+
+--- CSVLogger(path [, {separator=",", append=false}]): one row per epoch.
+function CB.CSVLogger(path, opts)
+  opts = opts or {}
+  local sep = opts.separator or ","
+  local cb = { name = "CSVLogger" }
+  function cb.on_train_begin()
+    cb.keys = nil
+    cb.file = assert(io.open(path, opts.append and "a" or "w"))
+  end
+  function cb.on_epoch_end(self, epoch, logs)
+    if not self.keys then
+      self.keys = {}
+      for k in pairs(logs) do self.keys[#self.keys + 1] = k end
+      table.sort(self.keys)
+      self.file:write("epoch", sep, table.concat(self.keys, sep), "\n")
+    end
+    local row = { tostring(epoch) }
+    for _, k in ipairs(self.keys) do row[#row + 1] = logs[k] ~= nil and fmt("%.17g", logs[k]) or "" end
+    self.file:write(table.concat(row, sep), "\n")
+    self.file:flush()
+  end
+  function cb.on_train_end(self) if self.file then self.file:close() end end
+  return cb
+end
+
+--- TerminateOnNaN(): stop when a batch loss is NaN or infinite.
+function CB.TerminateOnNaN()
+  return {
+    name = "TerminateOnNaN",
+    on_batch_end = function(self, batch, logs)
+      local l = logs.loss
+      if l and (l ~= l or l == math.huge or l == -math.huge) then
+        print(fmt("Batch %d: Invalid loss, terminating training", batch))
+        self.model.stop_training = true
+      end
+    end,
+  }
+end
+
+--- Lambda({on_epoch_begin=, on_epoch_end=, on_batch_end=, on_train_begin=, on_train_end=})
+-- with Keras' argument order (no self): on_epoch_end(epoch, logs).
+function CB.Lambda(fns)
+  fns = fns or {}
+  local cb = { name = "Lambda" }
+  for _, k in ipairs({ "on_epoch_begin", "on_epoch_end", "on_batch_end", "on_train_begin", "on_train_end" }) do
+    if fns[k] then cb[k] = function(_, ...) return fns[k](...) end end
+  end
+  return cb
+end
+
+return CB

@@ -1,0 +1,201 @@
+--- Weight initializers (SEMANTICS.md, "Initializers"; Keras 2.2+ VarianceScaling).
+-- An initializer is called as `init(shape [, dtype])` and returns a new tensor.
+-- `I.get(name_or_init)`; classes: `I.LecunNormal()`, `I.RandomUniform({minval=, maxval=, seed=})`, ...
+-- @module lunet.initializers
+local core = require("lunet.core")
+
+local I = {}
+local fmt = string.format
+
+local TRUNC_STD = 0.87962566103423978 -- std of N(0,1) cut at +-2
+
+-- Run fn with the global generator seeded by `seed` (if given), then put
+-- the global state back: a seeded initializer does not disturb the rest.
+local function with_seed(seed, fn)
+  if seed == nil then return fn() end
+  local saved = core.get_rng_state()
+  core.manual_seed(seed)
+  local ok, r = pcall(fn)
+  core.set_rng_state(saved)
+  if not ok then error(r, 0) end
+  return r
+end
+
+--- fan_in, fan_out of a weight shape as Keras computes them.
+function I.compute_fans(shape)
+  local n = #shape
+  if n == 0 then return 1, 1 end
+  if n == 1 then return shape[1], shape[1] end
+  if n == 2 then return shape[1], shape[2] end
+  local receptive = 1
+  for i = 1, n - 2 do receptive = receptive * shape[i] end
+  return shape[n - 1] * receptive, shape[n] * receptive
+end
+
+--- N(mean, std) redrawn outside mean +- 2 std.
+local function truncated_normal(shape, mean, std, dtype)
+  local z = core.randn(shape, "float64")
+  while true do
+    local bad = z:abs():gt(2)
+    local nbad = bad:sum():item()
+    if nbad == 0 then break end
+    z = core.where(bad, core.randn(shape, "float64"), z)
+  end
+  return (z * std + mean):astype(dtype)
+end
+
+local function make(name, fn, config)
+  local init = setmetatable({ name = name, config = config or {} }, {
+    __call = function(self, shape, dtype)
+      if type(shape) ~= "table" then error(fmt("%s: shape must be a table of sizes", name), 2) end
+      return fn(shape, dtype or "float32", self)
+    end,
+  })
+  return init
+end
+
+--- VarianceScaling({scale=1, mode="fan_in", distribution="truncated_normal", seed=})
+function I.VarianceScaling(opts)
+  opts = opts or {}
+  local scale, mode = opts.scale or 1, opts.mode or "fan_in"
+  local dist = opts.distribution or "truncated_normal"
+  if dist == "normal" then dist = "truncated_normal" end
+  if mode ~= "fan_in" and mode ~= "fan_out" and mode ~= "fan_avg" then
+    error(fmt("VarianceScaling: mode must be fan_in, fan_out or fan_avg, got '%s'", tostring(mode)), 2)
+  end
+  if dist ~= "truncated_normal" and dist ~= "untruncated_normal" and dist ~= "uniform" then
+    error(fmt("VarianceScaling: unknown distribution '%s'", tostring(dist)), 2)
+  end
+  if not (type(scale) == "number" and scale > 0) then error("VarianceScaling: scale must be positive", 2) end
+  return make("VarianceScaling", function(shape, dtype)
+    local fan_in, fan_out = I.compute_fans(shape)
+    local n = mode == "fan_in" and fan_in or (mode == "fan_out" and fan_out or (fan_in + fan_out) / 2)
+    local s = scale / math.max(1, n)
+    return with_seed(opts.seed, function()
+      if dist == "truncated_normal" then
+        return truncated_normal(shape, 0, math.sqrt(s) / TRUNC_STD, dtype)
+      elseif dist == "untruncated_normal" then
+        return core.normal(shape, 0, math.sqrt(s), dtype)
+      end
+      local lim = math.sqrt(3 * s)
+      return core.uniform(shape, -lim, lim, dtype)
+    end)
+  end, { scale = scale, mode = mode, distribution = dist, seed = opts.seed })
+end
+
+local function vs(name, scale, mode, dist)
+  return function(opts)
+    local o = { scale = scale, mode = mode, distribution = dist, seed = opts and opts.seed }
+    local init = I.VarianceScaling(o)
+    init.name = name
+    init.config = { seed = o.seed }
+    return init
+  end
+end
+I.LecunNormal = vs("LecunNormal", 1, "fan_in", "truncated_normal")
+I.LecunUniform = vs("LecunUniform", 1, "fan_in", "uniform")
+I.GlorotNormal = vs("GlorotNormal", 1, "fan_avg", "truncated_normal")
+I.GlorotUniform = vs("GlorotUniform", 1, "fan_avg", "uniform")
+I.HeNormal = vs("HeNormal", 2, "fan_in", "truncated_normal")
+I.HeUniform = vs("HeUniform", 2, "fan_in", "uniform")
+
+function I.Zeros() return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end) end
+function I.Ones() return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end) end
+--- Constant({value=0}) or Constant(v)
+function I.Constant(opts)
+  local v = type(opts) == "number" and opts or (opts and opts.value) or 0
+  return make("Constant", function(shape, dtype) return core.full(shape, v, dtype) end, { value = v })
+end
+--- RandomUniform({minval=-0.05, maxval=0.05, seed=})
+function I.RandomUniform(opts)
+  opts = opts or {}
+  local lo, hi = opts.minval or -0.05, opts.maxval or 0.05
+  return make("RandomUniform", function(shape, dtype)
+    return with_seed(opts.seed, function() return core.uniform(shape, lo, hi, dtype) end)
+  end, { minval = lo, maxval = hi, seed = opts.seed })
+end
+--- RandomNormal({mean=0, stddev=0.05, seed=})
+function I.RandomNormal(opts)
+  opts = opts or {}
+  local m, s = opts.mean or 0, opts.stddev or 0.05
+  return make("RandomNormal", function(shape, dtype)
+    return with_seed(opts.seed, function() return core.normal(shape, m, s, dtype) end)
+  end, { mean = m, stddev = s, seed = opts.seed })
+end
+--- TruncatedNormal({mean=0, stddev=0.05, seed=})
+function I.TruncatedNormal(opts)
+  opts = opts or {}
+  local m, s = opts.mean or 0, opts.stddev or 0.05
+  return make("TruncatedNormal", function(shape, dtype)
+    return with_seed(opts.seed, function() return truncated_normal(shape, m, s, dtype) end)
+  end, { mean = m, stddev = s, seed = opts.seed })
+end
+--- Orthogonal({gain=1, seed=}): a (scaled) orthogonal matrix from the QR of a normal one.
+function I.Orthogonal(opts)
+  opts = opts or {}
+  local gain = opts.gain or 1
+  return make("Orthogonal", function(shape, dtype)
+    local rows = 1
+    for i = 1, #shape - 1 do rows = rows * shape[i] end
+    local cols = shape[#shape]
+    local n, m = math.max(rows, cols), math.min(rows, cols)
+    local a = with_seed(opts.seed, function() return core.randn(n, m, "float64") end)
+    -- modified Gram-Schmidt on the columns of a (n >= m), sign-fixed like QR
+    local q = a:clone()
+    for j = 1, m do
+      local v = q:select(2, j)
+      for k = 1, j - 1 do
+        local u = q:select(2, k)
+        v = v - u * (u * v):sum():item()
+      end
+      local norm = math.sqrt((v * v):sum():item())
+      q:select(2, j):copy(v / norm)
+    end
+    if rows < cols then q = q:t() end
+    return (q * gain):contiguous():reshape(shape):astype(dtype)
+  end, { gain = gain, seed = opts.seed })
+end
+
+local by_name = {
+  zeros = I.Zeros, ones = I.Ones, constant = I.Constant,
+  random_uniform = I.RandomUniform, random_normal = I.RandomNormal,
+  truncated_normal = I.TruncatedNormal, orthogonal = I.Orthogonal,
+  lecun_normal = I.LecunNormal, lecun_uniform = I.LecunUniform,
+  glorot_normal = I.GlorotNormal, glorot_uniform = I.GlorotUniform,
+  he_normal = I.HeNormal, he_uniform = I.HeUniform,
+  variance_scaling = I.VarianceScaling,
+}
+-- Keras class names too
+for _, k in ipairs({ "Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal", "TruncatedNormal",
+  "Orthogonal", "LecunNormal", "LecunUniform", "GlorotNormal", "GlorotUniform", "HeNormal",
+  "HeUniform", "VarianceScaling" }) do
+  by_name[k] = I[k]
+end
+
+--- The initializer for a name (e.g. "lecun_normal"), an initializer, or a
+-- config {class_name=, config=}; unknown names are an error listing the known ones.
+function I.get(spec)
+  if type(spec) == "table" and getmetatable(spec) and getmetatable(spec).__call then return spec end
+  if type(spec) == "function" then return make("function", function(shape, dtype) return spec(shape, dtype) end) end
+  if type(spec) == "table" and spec.class_name then
+    local f = by_name[spec.class_name]
+    if f then return f(spec.config) end
+    spec = spec.class_name
+  end
+  local f = type(spec) == "string" and by_name[spec]
+  if not f then
+    local names = {}
+    for k in pairs(by_name) do if k:match("^%l") then names[#names + 1] = k end end
+    table.sort(names)
+    error(fmt("initializers.get: unknown initializer '%s' (known: %s)", tostring(spec),
+      table.concat(names, ", ")), 2)
+  end
+  return f()
+end
+
+--- A serializable description {class_name=, config=} of an initializer.
+function I.serialize(init)
+  return { class_name = init.name, config = init.config }
+end
+
+return I

@@ -1,0 +1,617 @@
+--- The Keras-style Sequential model: summary, compile, fit (progress bar,
+-- validation, callbacks, History), evaluate, predict, save/load as one
+-- .safetensors file.
+-- @module lunet.model
+local core = require("lunet.core")
+local autograd = require("lunet.autograd")
+local nn = require("lunet.nn")
+local losses = require("lunet.losses")
+local optim = require("lunet.optim")
+local I = require("lunet.initializers")
+local C = require("lunet.constraints")
+
+local M = {}
+local fmt = string.format
+local shape_str = nn.shape_str
+local metrics = losses.metrics
+
+local Sequential = {}
+Sequential.__index = Sequential
+M.Sequential = Sequential
+local model_count = 0
+
+local function is_layer(v)
+  return type(v) == "table" and type(v.call) == "function" and v.class_name ~= nil
+end
+
+--- Sequential([layers] [, {name=}])
+setmetatable(Sequential, {
+  __call = function(_, layers, opts)
+    model_count = model_count + 1
+    local self = setmetatable({ layers = {}, name = (opts and opts.name) or ("sequential_" .. model_count) }, Sequential)
+    if layers ~= nil then
+      if type(layers) ~= "table" or is_layer(layers) then error("Sequential: expected an array of layers", 2) end
+      for i, l in ipairs(layers) do self:add(l, i) end
+    end
+    return self
+  end,
+})
+
+--- Append a layer; with a known input shape it is built now, so shape errors
+-- show here with both shapes.
+function Sequential:add(layer)
+  if not is_layer(layer) then error(fmt("Sequential.add: expected a layer, got %s", type(layer)), 2) end
+  if #self.layers == 0 and layer.input_shape then self.input_shape = layer.input_shape end
+  self.layers[#self.layers + 1] = layer
+  if self.input_shape then
+    local shape = #self.layers == 1 and self.input_shape or self.output_shapes[#self.layers - 1]
+    self.output_shapes = self.output_shapes or {}
+    local ok, out = pcall(layer.build_for, layer, shape)
+    if not ok then
+      table.remove(self.layers)
+      error(fmt("Sequential.add: layer %s does not accept input of shape %s: %s", layer.name,
+        shape_str(shape, true), tostring(out)), 2)
+    end
+    self.output_shapes[#self.layers] = out
+  end
+  return self
+end
+
+--- Build every layer for a sample input shape (no batch dim).
+function Sequential:build(input_shape)
+  local layers = self.layers
+  self.layers, self.output_shapes, self.input_shape = {}, {}, input_shape
+  for _, l in ipairs(layers) do self:add(l) end
+end
+
+local function ensure_built(self, x)
+  if not self.input_shape then
+    local s = x:shape()
+    table.remove(s, 1)
+    self:build(s)
+  end
+end
+
+--- Forward pass (training selects dropout behaviour); with want_logits a final
+-- softmax is skipped.
+function Sequential:call(x, training, want_logits)
+  ensure_built(self, x)
+  local n = #self.layers
+  for i, l in ipairs(self.layers) do
+    x = l:call(x, training, want_logits and i == n)
+  end
+  return x
+end
+Sequential.__call = function(self, x, training) return self:call(x, training) end
+
+--- The trainable weight tensors.
+function Sequential:parameters()
+  local r = {}
+  for _, l in ipairs(self.layers) do
+    for _, w in ipairs(l.weights_) do
+      if w.trainable then r[#r + 1] = w.value end
+    end
+  end
+  return r
+end
+
+function Sequential:get_weights()
+  local r = {}
+  for _, l in ipairs(self.layers) do
+    for _, w in ipairs(l:get_weights()) do r[#r + 1] = w end
+  end
+  return r
+end
+
+function Sequential:set_weights(list)
+  local k = 0
+  for _, l in ipairs(self.layers) do k = k + #l.weights_ end
+  if type(list) ~= "table" or #list ~= k then
+    error(fmt("set_weights: the model has %d weights, got %s", k, type(list) == "table" and #list or type(list)), 2)
+  end
+  local i = 1
+  for _, l in ipairs(self.layers) do
+    local part = {}
+    for j = 1, #l.weights_ do part[j] = list[i]; i = i + 1 end
+    l:set_weights(part)
+  end
+end
+
+local function thousands(n)
+  local s = tostring(math.floor(n))
+  local r = s:reverse():gsub("(%d%d%d)", "%1,"):reverse()
+  return (r:gsub("^,", ""))
+end
+
+--- The Keras 2 summary text (65 columns; ends at 29/55/65).
+function Sequential:summary()
+  if not self.input_shape then error("summary: the model is not built (give the first layer an input_shape)", 2) end
+  local lines = {}
+  local function row(a, b, c)
+    local line = ""
+    local fields, pos = { a, b, c }, { 29, 55, 65 }
+    for i = 1, 3 do
+      if i > 1 then line = line:sub(1, -2) .. " " end
+      line = (line .. fields[i]):sub(1, pos[i])
+      line = line .. string.rep(" ", pos[i] - #line)
+    end
+    lines[#lines + 1] = (line:gsub("%s+$", ""))
+  end
+  local bar, dbl = string.rep("_", 65), string.rep("=", 65)
+  lines[#lines + 1] = bar
+  row("Layer (type)", "Output Shape", "Param #")
+  lines[#lines + 1] = dbl
+  local total, trainable = 0, 0
+  for i, l in ipairs(self.layers) do
+    local n, t = l:count_params()
+    total, trainable = total + n, trainable + t
+    row(fmt("%s (%s)", l.name, l.class_name), shape_str(self.output_shapes[i], true), tostring(n))
+    lines[#lines + 1] = i < #self.layers and bar or dbl
+  end
+  lines[#lines + 1] = "Total params: " .. thousands(total)
+  lines[#lines + 1] = "Trainable params: " .. thousands(trainable)
+  lines[#lines + 1] = "Non-trainable params: " .. thousands(total - trainable)
+  lines[#lines + 1] = bar
+  return table.concat(lines, "\n")
+end
+
+-- ---- compile ---------------------------------------------------------------------
+
+--- compile({optimizer=, loss=, metrics={...}})
+function Sequential:compile(opts)
+  if type(opts) ~= "table" then error("compile: expected {optimizer=, loss=, metrics=}", 2) end
+  self.optimizer = optim.get(opts.optimizer or "rmsprop")
+  if opts.loss == nil then error("compile: a loss is required", 2) end
+  self.loss_name = type(opts.loss) == "string" and opts.loss or nil
+  self.loss_fn = losses.get(opts.loss)
+  self.metric_list = {}
+  for i, m in ipairs(opts.metrics or {}) do
+    local name = type(m) == "string" and m or ("metric_" .. i)
+    local fn = (m == "accuracy" or m == "acc") and "auto" or metrics.get(m)
+    self.metric_list[i] = { name = name, fn = fn }
+  end
+  self.fused = (self.loss_name == "categorical_crossentropy" or self.loss_name == "sparse_categorical_crossentropy")
+  return self
+end
+
+local function last_softmax(self)
+  local l = self.layers[#self.layers]
+  return l and l.ends_in_softmax and l:ends_in_softmax()
+end
+
+local function check_xy(fname, x, y)
+  if not core.is_tensor(x) then error(fmt("%s: x must be a tensor", fname), 3) end
+  if y ~= nil then
+    if not core.is_tensor(y) then error(fmt("%s: y must be a tensor", fname), 3) end
+    if x:size(1) ~= y:size(1) then
+      error(fmt("%s: x has %d rows but y has %d", fname, x:size(1), y:size(1)), 3)
+    end
+  end
+end
+
+local function as_float(x)
+  local dt = x:dtype()
+  if dt == "float32" or dt == "float64" then return x end
+  return x:float()
+end
+
+-- loss tensor and predictions for one batch
+local function forward_loss(self, x, y, training)
+  local fused = self.fused and last_softmax(self)
+  local out = self:call(as_float(x), training, fused)
+  local loss, pred
+  if fused then
+    loss = self.loss_fn(y, out, true)
+    pred = autograd.no_grad(function() return core.softmax(out:detach(), -1) end)
+  else
+    loss = self.loss_fn(y, out)
+    pred = out:detach()
+  end
+  return loss, pred
+end
+
+local function batch_metrics(self, y, pred, logs, w)
+  for _, m in ipairs(self.metric_list) do
+    local fn = m.fn
+    if fn == "auto" then fn = metrics.accuracy_for(self.loss_name, y, pred) end
+    local v = fn(y, pred)
+    if type(v) ~= "number" then v = v:item() end
+    logs[m.name] = (logs[m.name] or 0) + v * w
+  end
+end
+
+--- One optimizer step on a batch; returns {loss=, <metric>=}.
+function Sequential:train_on_batch(x, y)
+  if not self.optimizer then error("train_on_batch: compile the model first", 2) end
+  check_xy("train_on_batch", x, y)
+  local params = self:parameters()
+  for _, p in ipairs(params) do p:zero_grad() end
+  local loss, pred = forward_loss(self, x, y, true)
+  loss:backward()
+  self.optimizer:step(params)
+  for _, l in ipairs(self.layers) do l:apply_constraints() end
+  local logs = { loss = loss:item() }
+  batch_metrics(self, y, pred, logs, 1)
+  return logs
+end
+
+-- rows [i, i+n) of t, or the rows named by an int32 index tensor
+local function rows(t, idx, i, n)
+  if idx then return t:index_select(1, idx:narrow(1, i, n)) end
+  return t:narrow(1, i, n)
+end
+
+--- evaluate(x, y [, {batch_size=32}]) --> {loss=, <metric>=}
+function Sequential:evaluate(x, y, opts)
+  if not self.loss_fn then error("evaluate: compile the model first", 2) end
+  check_xy("evaluate", x, y)
+  local bs = (opts and opts.batch_size) or 32
+  local n = x:size(1)
+  local logs = { loss = 0 }
+  autograd.no_grad(function()
+    for i = 1, n, bs do
+      local m = math.min(bs, n - i + 1)
+      local yb = rows(y, nil, i, m)
+      local loss, pred = forward_loss(self, rows(x, nil, i, m), yb, false)
+      logs.loss = logs.loss + loss:item() * m
+      batch_metrics(self, yb, pred, logs, m)
+    end
+  end)
+  for k, v in pairs(logs) do logs[k] = v / n end
+  return logs
+end
+
+--- predict(x [, {batch_size=32}]) --> outputs in inference mode
+function Sequential:predict(x, opts)
+  check_xy("predict", x)
+  local bs = (opts and opts.batch_size) or 32
+  local n = x:size(1)
+  local outs = {}
+  autograd.no_grad(function()
+    for i = 1, n, bs do
+      outs[#outs + 1] = self:call(as_float(rows(x, nil, i, math.min(bs, n - i + 1))), false)
+    end
+  end)
+  if #outs == 1 then return outs[1] end
+  return core.cat(outs, 1)
+end
+
+-- ---- the progress bar --------------------------------------------------------------
+
+local function fmt_value(v)
+  if v ~= 0 and math.abs(v) < 1e-3 then return fmt("%.4e", v) end
+  return fmt("%.4f", v)
+end
+
+local function fmt_logs(logs, keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    if logs[k] ~= nil then parts[#parts + 1] = fmt(" - %s: %s", k, fmt_value(logs[k])) end
+  end
+  return table.concat(parts)
+end
+
+local function fmt_eta(s)
+  if s >= 3600 then return fmt("%d:%02d:%02d", s // 3600, (s % 3600) // 60, s % 60) end
+  if s >= 60 then return fmt("%d:%02d", s // 60, s % 60) end
+  return fmt("%ds", s)
+end
+
+local function bar_line(cur, total, elapsed, logs, keys, final)
+  local w = #tostring(total)
+  local filled = math.floor(30 * cur / total)
+  local bar
+  if cur >= total then
+    bar = string.rep("=", 30)
+  else
+    bar = string.rep("=", math.max(filled - 1, 0)) .. (filled > 0 and ">" or "") .. string.rep(".", 30 - filled)
+  end
+  local s = fmt("%" .. w .. "d/%d [%s]", cur, total, bar)
+  if final then
+    local per = elapsed / total
+    local unit = per >= 1 and fmt("%ds/step", math.floor(per + 0.5)) or
+        (per >= 1e-3 and fmt("%dms/step", math.floor(per * 1e3 + 0.5)) or fmt("%dus/step", math.floor(per * 1e6 + 0.5)))
+    s = s .. fmt(" - %ds %s", math.floor(elapsed + 0.5), unit)
+  else
+    s = s .. " - ETA: " .. fmt_eta(math.floor(elapsed / cur * (total - cur) + 0.5))
+  end
+  return s .. fmt_logs(logs, keys)
+end
+M.bar_line = bar_line
+
+local function stdout_is_tty()
+  local ok = os.execute("[ -t 1 ]")
+  return ok == true or ok == 0
+end
+
+-- ---- fit -----------------------------------------------------------------------------
+
+local function call_cbs(cbs, hook, ...)
+  for _, cb in ipairs(cbs) do
+    if cb[hook] then cb[hook](cb, ...) end
+  end
+end
+
+--- fit(x, y, {batch_size=32, epochs=1, verbose=1, shuffle=true, validation_split=0,
+-- validation_data={x, y}, callbacks={...}, initial_epoch=0}) --> History
+function Sequential:fit(x, y, opts)
+  opts = opts or {}
+  if not self.optimizer then error("fit: compile the model first", 2) end
+  check_xy("fit", x, y)
+  local bs = opts.batch_size or 32
+  local epochs = opts.epochs or 1
+  local verbose = opts.verbose == nil and 1 or opts.verbose
+  local shuffle = opts.shuffle ~= false
+  if math.type(bs) ~= "integer" or bs < 1 then error("fit: batch_size must be a positive integer", 2) end
+  local xv, yv
+  if opts.validation_data then
+    xv, yv = opts.validation_data[1], opts.validation_data[2]
+    check_xy("fit (validation_data)", xv, yv)
+  elseif opts.validation_split and opts.validation_split > 0 then
+    local s = opts.validation_split
+    if s >= 1 then error("fit: validation_split must be in [0, 1)", 2) end
+    local n = x:size(1)
+    local split_at = math.floor(n * (1 - s)) -- the LAST fraction, before shuffling (Keras)
+    if split_at < 1 or split_at >= n then error("fit: validation_split leaves no training or validation rows", 2) end
+    xv, yv = x:narrow(1, split_at + 1, n - split_at), y:narrow(1, split_at + 1, n - split_at)
+    x, y = x:narrow(1, 1, split_at), y:narrow(1, 1, split_at)
+  end
+  ensure_built(self, as_float(x:narrow(1, 1, 1)))
+  local n = x:size(1)
+  local steps = (n + bs - 1) // bs
+  local keys = { "loss" }
+  for _, m in ipairs(self.metric_list) do keys[#keys + 1] = m.name end
+  local all_keys = { table.unpack(keys) }
+  if xv then for _, k in ipairs(keys) do all_keys[#all_keys + 1] = "val_" .. k end end
+  local history = { history = {}, epoch = {},
+    params = { batch_size = bs, epochs = epochs, steps = steps, samples = n, verbose = verbose,
+      metrics = all_keys } }
+  local cbs = opts.callbacks or {}
+  for _, cb in ipairs(cbs) do cb.model = self end
+  self.stop_training = false
+  local tty = verbose == 1 and stdout_is_tty()
+  local params = self:parameters()
+  call_cbs(cbs, "on_train_begin", {})
+  for epoch = opts.initial_epoch or 0, epochs - 1 do
+    local logs = {}
+    call_cbs(cbs, "on_epoch_begin", epoch, logs)
+    if verbose > 0 then print(fmt("Epoch %d/%d", epoch + 1, epochs)) end
+    local perm = shuffle and core.randperm(n) or nil
+    local sums, seen = {}, 0
+    local t0 = core.clock()
+    local last_draw = -1
+    for b = 1, steps do
+      local i = (b - 1) * bs + 1
+      local m = math.min(bs, n - i + 1)
+      local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
+      for _, p in ipairs(params) do p:zero_grad() end
+      local loss, pred = forward_loss(self, xb, yb, true)
+      loss:backward()
+      self.optimizer:step(params)
+      for _, l in ipairs(self.layers) do l:apply_constraints() end
+      local lv = loss:item()
+      sums.loss = (sums.loss or 0) + lv * m
+      batch_metrics(self, yb, pred, sums, m)
+      seen = seen + m
+      call_cbs(cbs, "on_batch_end", b - 1, { loss = lv, size = m })
+      if tty then
+        local now = core.clock()
+        if now - last_draw > 0.1 or b == steps then
+          last_draw = now
+          local cur = {}
+          for k, v in pairs(sums) do cur[k] = v / seen end
+          if b < steps then
+            io.write("\r", bar_line(b, steps, now - t0, cur, keys, false))
+            io.flush()
+          end
+        end
+      end
+      if self.stop_training then break end
+    end
+    for k, v in pairs(sums) do logs[k] = v / seen end
+    if xv then
+      local vl = self:evaluate(xv, yv, { batch_size = bs })
+      for k, v in pairs(vl) do logs["val_" .. k] = v end
+    end
+    local elapsed = core.clock() - t0
+    call_cbs(cbs, "on_epoch_end", epoch, logs)
+    if verbose == 1 then
+      local line = bar_line(steps, steps, elapsed, logs, all_keys, true)
+      io.write(tty and ("\r" .. line .. "\27[K\n") or (line .. "\n"))
+    elseif verbose == 2 then
+      print(fmt(" - %ds%s", math.floor(elapsed + 0.5), fmt_logs(logs, all_keys)))
+    end
+    io.flush()
+    history.epoch[#history.epoch + 1] = epoch
+    for k, v in pairs(logs) do
+      history.history[k] = history.history[k] or {}
+      table.insert(history.history[k], v)
+    end
+    if self.stop_training then break end
+  end
+  call_cbs(cbs, "on_train_end", {})
+  self.history = history
+  return history
+end
+
+-- ---- save / load (safetensors) ------------------------------------------------------
+
+local ST_DTYPE = { float32 = "F32", float64 = "F64", int32 = "I32", uint8 = "U8" }
+local LN_DTYPE = { F32 = "float32", F64 = "float64", I32 = "int32", U8 = "uint8" }
+local ELEM = { F32 = 4, F64 = 8, I32 = 4, U8 = 1 }
+local MAX_HEADER = 100 * 1024 * 1024
+
+local function json()
+  local ok, cjson = pcall(require, "cjson")
+  if not ok then error("safetensors: lua-cjson is needed (make setup installs it)", 3) end
+  return cjson
+end
+
+--- The model's config: layer classes and configs (data only).
+function Sequential:get_config()
+  local layers = {}
+  for i, l in ipairs(self.layers) do
+    layers[i] = { class_name = l.class_name, config = l:get_config() }
+  end
+  return { class_name = "Sequential", name = self.name, input_shape = self.input_shape, layers = layers }
+end
+
+--- Write the model to one .safetensors file: weights as "<layer>/<weight>"
+-- tensors, the config as JSON in __metadata__.lunet_config.
+function Sequential:save(path)
+  if not self.input_shape then error("save: the model is not built", 2) end
+  local cjson = json()
+  local header, blobs, offset = {}, {}, 0
+  for _, l in ipairs(self.layers) do
+    for _, w in ipairs(l.weights_) do
+      local t = w.value:detach()
+      local bytes = core.tobytes(t)
+      header[l.name .. "/" .. w.name] = { dtype = ST_DTYPE[t:dtype()], shape = t:shape(),
+        data_offsets = { offset, offset + #bytes } }
+      blobs[#blobs + 1] = bytes
+      offset = offset + #bytes
+    end
+  end
+  header.__metadata__ = { format = "lunet", lunet_version = core.version,
+    lunet_config = cjson.encode(self:get_config()) }
+  local h = cjson.encode(header)
+  h = h .. string.rep(" ", (8 - #h % 8) % 8)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "wb")
+  if not f then error(fmt("save: cannot open %s: %s", path, tostring(err)), 2) end
+  f:write(string.pack("<I8", #h), h, table.concat(blobs))
+  f:close()
+  local ok, rerr = os.rename(tmp, path)
+  if not ok then error(fmt("save: cannot write %s: %s", path, tostring(rerr)), 2) end
+end
+
+local function bad(path, msg, ...)
+  error(fmt("load_model: %s: " .. msg, path, ...), 0)
+end
+
+local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
+
+--- Read a .safetensors file as hostile input: returns a table name ->
+-- tensor and the metadata table.  Every header entry is checked against
+-- the file before any tensor is made.
+function M.read_safetensors(path)
+  local cjson = json()
+  local f, err = io.open(path, "rb")
+  if not f then bad(path, "cannot open (%s)", tostring(err)) end
+  local data = f:read("a")
+  f:close()
+  if data == nil then bad(path, "cannot read (a directory?)") end
+  if #data < 8 then bad(path, "file too short for a safetensors header (%d bytes)", #data) end
+  local hlen = string.unpack("<i8", data)
+  if hlen < 2 or hlen > #data - 8 or hlen > MAX_HEADER then
+    bad(path, "header length %d does not fit the file (%d bytes)", hlen, #data)
+  end
+  local hjson = data:sub(9, 8 + hlen)
+  if hjson:sub(1, 1) ~= "{" then bad(path, "header is not a JSON object") end
+  local ok, header = pcall(cjson.decode, hjson)
+  if not ok or type(header) ~= "table" then bad(path, "header is not valid JSON") end
+  local base = 8 + hlen
+  local data_len = #data - base
+  local entries = {}
+  for name, e in pairs(header) do
+    if name ~= "__metadata__" then
+      if type(name) ~= "string" or type(e) ~= "table" then bad(path, "bad header entry") end
+      local dt = LN_DTYPE[e.dtype]
+      if not dt then bad(path, "tensor '%s' has unsupported dtype %s", name, tostring(e.dtype)) end
+      if type(e.shape) ~= "table" or #e.shape > 8 then bad(path, "tensor '%s' has a bad shape", name) end
+      local numel = 1
+      for _, d in ipairs(e.shape) do
+        if not is_int(d) or d < 0 or d > 2 ^ 40 then bad(path, "tensor '%s' has a bad dimension", name) end
+        numel = numel * d
+        if numel > 2 ^ 40 then bad(path, "tensor '%s' is too large", name) end
+      end
+      local o = e.data_offsets
+      if type(o) ~= "table" or not is_int(o[1]) or not is_int(o[2]) or o[1] < 0 or o[2] < o[1] or o[2] > data_len then
+        bad(path, "tensor '%s' has data offsets outside the file", name)
+      end
+      if o[2] - o[1] ~= numel * ELEM[e.dtype] then
+        bad(path, "tensor '%s': %d bytes for shape %s of %s", name, o[2] - o[1], shape_str(e.shape), dt)
+      end
+      entries[name] = { dtype = dt, shape = e.shape, offset = base + o[1] }
+    end
+  end
+  local tensors = {}
+  for name, e in pairs(entries) do
+    tensors[name] = core.frombytes(data, math.floor(e.offset), e.dtype, e.shape)
+  end
+  local meta = header.__metadata__
+  if meta ~= nil and type(meta) ~= "table" then bad(path, "__metadata__ is not an object") end
+  return tensors, meta or {}
+end
+
+-- JSON nulls (cjson.null) back to nil and integral numbers back to
+-- integers (cjson decodes every number as a float), recursively
+local function denull(v, null)
+  if v == null then return nil end
+  if type(v) == "number" then return math.tointeger(v) or v end
+  if type(v) ~= "table" then return v end
+  local r = {}
+  for k, x in pairs(v) do r[k] = denull(x, null) end
+  return r
+end
+
+--- load_model(path [, {custom_objects={Name=class}}]): rebuild the model from
+-- the registry of layer classes (never runs code from the file) and load
+-- its weights; all checks pass before a model is returned.
+function M.load_model(path, opts)
+  if type(path) ~= "string" then error("load_model: expected a file path", 2) end
+  local custom = (opts and opts.custom_objects) or {}
+  local cjson = json()
+  local tensors, meta = M.read_safetensors(path)
+  if type(meta.lunet_config) ~= "string" then bad(path, "no lunet model config in __metadata__") end
+  local ok, config = pcall(cjson.decode, meta.lunet_config)
+  if not ok or type(config) ~= "table" or config.class_name ~= "Sequential" or type(config.layers) ~= "table" then
+    bad(path, "the model config is not valid")
+  end
+  config = denull(config, cjson.null)
+  local model = Sequential(nil, { name = config.name })
+  local built_layers = {}
+  for i, lc in ipairs(config.layers) do
+    if type(lc) ~= "table" or type(lc.class_name) ~= "string" or type(lc.config) ~= "table" then
+      bad(path, "layer %d has no class_name/config", i)
+    end
+    local cls = custom[lc.class_name] or nn.get_class(lc.class_name)
+    if not cls then
+      bad(path, "unknown layer class '%s' (pass it in custom_objects)", lc.class_name)
+    end
+    local okl, layer = pcall(cls.from_config or nn.Layer.from_config, cls, lc.config)
+    if not okl then bad(path, "cannot rebuild layer %d (%s): %s", i, lc.class_name, tostring(layer)) end
+    built_layers[i] = layer
+  end
+  if type(config.input_shape) ~= "table" then bad(path, "the model config has no input_shape") end
+  local okb, berr = pcall(function()
+    for _, l in ipairs(built_layers) do model.layers[#model.layers + 1] = l end
+    model:build(config.input_shape)
+  end)
+  if not okb then bad(path, "cannot build the model: %s", tostring(berr)) end
+  local used = 0
+  for _, l in ipairs(model.layers) do
+    local list = {}
+    for j, w in ipairs(l.weights_) do
+      local t = tensors[l.name .. "/" .. w.name]
+      if not t then bad(path, "missing tensor '%s/%s'", l.name, w.name) end
+      if shape_str(t:shape()) ~= shape_str(w.value:shape()) or t:dtype() ~= w.value:dtype() then
+        bad(path, "tensor '%s/%s' is %s %s, the layer expects %s %s", l.name, w.name, t:dtype(),
+          shape_str(t:shape()), w.value:dtype(), shape_str(w.value:shape()))
+      end
+      list[j] = t
+      used = used + 1
+    end
+    l:set_weights(list)
+  end
+  local count = 0
+  for _ in pairs(tensors) do count = count + 1 end
+  if count ~= used then bad(path, "%d tensors in the file do not belong to the model", count - used) end
+  return model
+end
+
+M.initializers, M.constraints = I, C
+nn.Sequential = Sequential
+nn.load_model = M.load_model
+nn.read_safetensors = M.read_safetensors
+return M

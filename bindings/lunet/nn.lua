@@ -1,0 +1,656 @@
+--- Layers (Keras 2 names and defaults) and the custom-layer base class.
+-- `nn.Sequential` and `nn.load_model` come from lunet/model.lua and are
+-- re-exported here.
+-- @module lunet.nn
+local core = require("lunet.core")
+local autograd = require("lunet.autograd")
+local A = require("lunet.activations")
+local I = require("lunet.initializers")
+local C = require("lunet.constraints")
+
+local nn = {}
+local fmt = string.format
+local is_tensor = core.is_tensor
+local record = autograd.record
+
+local function shape_str(s, batch)
+  local parts = {}
+  if batch then parts[1] = "None" end
+  for i = 1, #s do parts[#parts + 1] = tostring(s[i]) end
+  if #parts == 1 then return "(" .. parts[1] .. ",)" end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+nn.shape_str = shape_str
+
+-- ---- the Layer base class ------------------------------------------------------
+
+local registry = {}
+local name_counts = {}
+
+-- Keras' to_snake_case: "AlphaDropout" -> "alpha_dropout", "PReLU" -> "p_re_lu"
+local function snake(name)
+  local s = name:gsub("(.)(%u%l+)", "%1_%2")
+  s = s:gsub("([%l%d])(%u)", "%1_%2")
+  return s:lower()
+end
+
+--- Forget the automatic names given so far (the next Dense is dense_1 again).
+function nn.reset_names() name_counts = {} end
+
+local Layer = { class_name = "Layer" }
+Layer.__index = Layer
+nn.Layer = Layer
+
+local function instantiate(cls, ...)
+  local self = setmetatable({}, cls)
+  self.weights_ = {}
+  self.built = false
+  self.trainable = true
+  self:init(...)
+  if self.name == nil then
+    local base = snake(cls.class_name)
+    name_counts[base] = (name_counts[base] or 0) + 1
+    self.name = base .. "_" .. name_counts[base]
+  end
+  return self
+end
+
+--- A new layer class: `local MyLayer = nn.Layer:extend("MyLayer")`; define
+-- `init(opts)`, `build(input_shape)`, `call(x, training)`, `get_config()`.
+-- The class registers itself under `name` (for load_model); calling the
+-- class makes an instance; calling an instance applies it.
+function Layer:extend(name)
+  if type(name) ~= "string" or name == "" then error("Layer:extend: expected a class name", 2) end
+  local cls = setmetatable({ class_name = name, super = self }, {
+    __index = self,
+    __call = instantiate,
+  })
+  cls.__index = cls
+  cls.__call = function(layer, x, training) return layer:apply(x, training) end
+  cls.__tostring = function(layer) return fmt("%s (%s)", layer.name, name) end
+  registry[name] = cls
+  return cls
+end
+
+--- The class registered under a name (custom layers register themselves).
+function nn.get_class(name) return registry[name] end
+--- Register a class under a name (e.g. an alias).
+function nn.register(name, cls) registry[name] = cls end
+
+--- Base constructor: opts.name, opts.input_shape, opts.trainable.
+function Layer:init(opts)
+  opts = opts or {}
+  if type(opts) ~= "table" then error(fmt("%s: options must be a table", self.class_name), 3) end
+  self.name = opts.name
+  self.input_shape = opts.input_shape
+  if opts.trainable == false then self.trainable = false end
+  self.config = self.config or {}
+end
+
+--- Create a weight: opts.name, shape, initializer ("glorot_uniform"),
+-- constraint, trainable (true), dtype ("float32").  Returns the tensor.
+function Layer:add_weight(opts)
+  if type(opts) ~= "table" or type(opts.shape) ~= "table" then
+    error(fmt("%s.add_weight: expected {name=, shape={...}, ...}", self.class_name), 2)
+  end
+  local init = I.get(opts.initializer or "glorot_uniform")
+  local w = init(opts.shape, opts.dtype or "float32")
+  local trainable = opts.trainable ~= false and self.trainable
+  if trainable then w:requires_grad() end
+  self.weights_[#self.weights_ + 1] = {
+    name = opts.name or ("weight_" .. (#self.weights_ + 1)),
+    value = w, constraint = C.get(opts.constraint), trainable = trainable,
+  }
+  return w
+end
+
+function Layer:build(_) end
+
+--- Build (once) for a sample shape (no batch dim) and return the output sample shape.
+function Layer:build_for(input_shape)
+  if not self.built then
+    self:build(input_shape)
+    self.built = true
+    self.built_input_shape = input_shape
+  end
+  return self:compute_output_shape(input_shape)
+end
+
+--- Output sample shape, by default from a forward pass on one zero sample.
+function Layer:compute_output_shape(input_shape)
+  local shape = { 1 }
+  for i = 1, #input_shape do shape[i + 1] = input_shape[i] end
+  local y = autograd.no_grad(function() return self:call(core.zeros(shape), false) end)
+  local s = y:shape()
+  table.remove(s, 1)
+  return s
+end
+
+--- Apply the layer (building it on first use).
+function Layer:apply(x, training)
+  if not self.built then
+    local s = x:shape()
+    table.remove(s, 1)
+    self:build_for(s)
+  end
+  return self:call(x, training)
+end
+
+function Layer:call(x) return x end
+
+--- All weight tensors (trainable or not), in creation order.
+function Layer:get_weight_tensors()
+  local r = {}
+  for i, w in ipairs(self.weights_) do r[i] = w.value end
+  return r
+end
+
+--- Copies of the weights.
+function Layer:get_weights()
+  local r = {}
+  for i, w in ipairs(self.weights_) do r[i] = w.value:detach():clone() end
+  return r
+end
+
+--- Set the weights from a list of tensors of the same shapes.
+function Layer:set_weights(list)
+  if type(list) ~= "table" or #list ~= #self.weights_ then
+    error(fmt("%s.set_weights: expected %d tensors, got %s", self.name, #self.weights_,
+      type(list) == "table" and tostring(#list) or type(list)), 2)
+  end
+  for i, w in ipairs(self.weights_) do
+    local v = list[i]
+    local a, b = w.value:shape(), is_tensor(v) and v:shape() or nil
+    if not b or shape_str(a) ~= shape_str(b) then
+      error(fmt("%s.set_weights: weight %d (%s) has shape %s, got %s", self.name, i, w.name,
+        shape_str(a), b and shape_str(b) or type(v)), 2)
+    end
+  end
+  autograd.no_grad(function()
+    for i, w in ipairs(self.weights_) do w.value:copy(list[i]) end
+  end)
+end
+
+--- Project each constrained weight (after an optimizer step).
+function Layer:apply_constraints()
+  for _, w in ipairs(self.weights_) do
+    if w.constraint then
+      autograd.no_grad(function() w.value:copy(w.constraint(w.value:detach())) end)
+    end
+  end
+end
+
+function Layer:count_params()
+  local n, t = 0, 0
+  for _, w in ipairs(self.weights_) do
+    n = n + w.value:numel()
+    if w.trainable then t = t + w.value:numel() end
+  end
+  return n, t
+end
+
+--- The constructor options (serializable) plus the name.
+function Layer:get_config()
+  local c = { name = self.name }
+  for k, v in pairs(self.config or {}) do c[k] = v end
+  if self.input_shape then c.input_shape = self.input_shape end
+  return c
+end
+
+--- Rebuild from a config (positional arguments named by cls.args).
+function Layer.from_config(cls, config)
+  local args = {}
+  for i, k in ipairs(cls.args or {}) do args[i] = config[k] end
+  local opts = {}
+  for k, v in pairs(config) do opts[k] = v end
+  for _, k in ipairs(cls.args or {}) do opts[k] = nil end
+  args[#(cls.args or {}) + 1] = opts
+  return cls(table.unpack(args, 1, #(cls.args or {}) + 1))
+end
+
+local function check_opts(cls_name, opts, known)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then error(fmt("%s: options must be a table, got %s", cls_name, type(opts)), 4) end
+  for k in pairs(opts) do
+    if not known[k] and k ~= "name" and k ~= "input_shape" and k ~= "trainable" then
+      local names = {}
+      for n in pairs(known) do names[#names + 1] = n end
+      table.sort(names)
+      error(fmt("%s: unknown option '%s' (known: %s)", cls_name, tostring(k), table.concat(names, ", ")), 4)
+    end
+  end
+  return opts
+end
+
+local function serialize_spec(v, mod)
+  if v == nil or type(v) == "string" then return v end
+  return mod.serialize(v)
+end
+
+-- ---- Dense ---------------------------------------------------------------------
+
+local Dense = Layer:extend("Dense")
+Dense.args = { "units" }
+nn.Dense = Dense
+
+local dense_opts = { activation = true, use_bias = true, kernel_initializer = true,
+  bias_initializer = true, kernel_constraint = true, bias_constraint = true }
+
+--- Dense(units, {activation=, use_bias=true, kernel_initializer="glorot_uniform",
+-- bias_initializer="zeros", kernel_constraint=, bias_constraint=, input_shape=})
+function Dense:init(units, opts)
+  if math.type(units) ~= "integer" or units < 1 then
+    error(fmt("Dense: units must be a positive integer, got %s", tostring(units)), 3)
+  end
+  opts = check_opts("Dense", opts, dense_opts)
+  Layer.init(self, opts)
+  self.units = units
+  self.activation = opts.activation or "linear"
+  if type(self.activation) == "string" then A.get(self.activation) end -- validate the name
+  self.use_bias = opts.use_bias ~= false
+  self.kernel_initializer = I.get(opts.kernel_initializer or "glorot_uniform")
+  self.bias_initializer = I.get(opts.bias_initializer or "zeros")
+  self.kernel_constraint = C.get(opts.kernel_constraint)
+  self.bias_constraint = C.get(opts.bias_constraint)
+  self.config = {
+    units = units, activation = type(self.activation) == "string" and self.activation or nil,
+    use_bias = self.use_bias,
+    kernel_initializer = serialize_spec(opts.kernel_initializer or "glorot_uniform", I),
+    bias_initializer = serialize_spec(opts.bias_initializer or "zeros", I),
+    kernel_constraint = serialize_spec(opts.kernel_constraint, C),
+    bias_constraint = serialize_spec(opts.bias_constraint, C),
+  }
+end
+
+function Dense:build(input_shape)
+  local d = input_shape[#input_shape]
+  self.input_dim = d
+  self.kernel = self:add_weight({ name = "kernel", shape = { d, self.units },
+    initializer = self.kernel_initializer, constraint = self.kernel_constraint })
+  if self.use_bias then
+    self.bias = self:add_weight({ name = "bias", shape = { self.units },
+      initializer = self.bias_initializer, constraint = self.bias_constraint })
+  end
+end
+
+function Dense:compute_output_shape(input_shape)
+  local s = {}
+  for i = 1, #input_shape - 1 do s[i] = input_shape[i] end
+  s[#s + 1] = self.units
+  return s
+end
+
+-- kernel names the C Dense can fuse, with their parameters
+local fusable = { linear = true, relu = true, elu = true, selu = true, sigmoid = true, tanh = true,
+  softplus = true, softsign = true, hard_sigmoid = true, exponential = true, silu = true,
+  swish = "silu", gelu = true, mish = true, celu = true, leaky_relu = true, hard_silu = true,
+  hard_swish = "hard_silu", thresholded_relu = true }
+
+-- y = x @ W + b then the activation, as one autograd node (forward in one C call)
+local function dense_node(x, W, b, act)
+  local info = core.activation_info(act)
+  local saves_y = info.saves_y
+  local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
+  local need_z = track and not saves_y and act ~= "linear"
+  local y, z = core.dense(x, W, b, act, need_z)
+  if track then
+    record("dense", y, { x, W, b }, function(g)
+      local dz = g
+      if act ~= "linear" then dz = core.activation_backward(act, saves_y and y or z, g) end
+      local dx = x:is_grad_tracked() and dz:matmul(W:t()) or nil
+      local dW = W:is_grad_tracked() and x:t():matmul(dz) or nil
+      local db = b and b:is_grad_tracked() and dz:sum(1) or nil
+      return dx, dW, db
+    end, 3)
+  end
+  return y
+end
+
+--- Apply; with want_logits a softmax activation is left out (fused loss).
+function Dense:call(x, _, want_logits)
+  local s = x:shape()
+  if s[#s] ~= self.input_dim then
+    error(fmt("Dense: expected input with last dim %d, got %s", self.input_dim, shape_str(s)), 3)
+  end
+  local lead
+  if #s ~= 2 then
+    lead = s
+    x = x:reshape(-1, self.input_dim)
+  end
+  local act = self.activation
+  local y
+  if type(act) == "string" and fusable[act] then
+    local k = fusable[act] == true and act or fusable[act]
+    y = dense_node(x, self.kernel, self.bias, k)
+  else
+    y = dense_node(x, self.kernel, self.bias, "linear")
+    if not (want_logits and act == "softmax") then y = A.get(act)(y) end
+  end
+  if lead then
+    local o = {}
+    for i = 1, #lead - 1 do o[i] = lead[i] end
+    o[#o + 1] = self.units
+    y = y:reshape(o)
+  end
+  return y
+end
+
+function Dense:ends_in_softmax() return self.activation == "softmax" end
+
+-- ---- activation layers ---------------------------------------------------------
+
+local Activation = Layer:extend("Activation")
+Activation.args = { "activation" }
+nn.Activation = Activation
+--- Activation(name_or_function)
+function Activation:init(act, opts)
+  Layer.init(self, check_opts("Activation", opts, {}))
+  self.fn = A.get(act)
+  self.activation = act
+  self.config = { activation = type(act) == "string" and act or nil }
+end
+function Activation:call(x, _, want_logits)
+  if want_logits and self.activation == "softmax" then return x end
+  return self.fn(x)
+end
+function Activation:ends_in_softmax() return self.activation == "softmax" end
+
+local function simple_activation(name, known, make)
+  local cls = Layer:extend(name)
+  nn[name] = cls
+  function cls:init(opts)
+    opts = check_opts(name, opts, known)
+    Layer.init(self, opts)
+    self.config = {}
+    for k in pairs(known) do self.config[k] = opts[k] end
+    self.fn = make(opts)
+  end
+  function cls:call(x) return self.fn(x) end
+  return cls
+end
+
+--- ReLU({max_value=, negative_slope=0, threshold=0})
+simple_activation("ReLU", { max_value = true, negative_slope = true, threshold = true }, function(o)
+  local opts = { max_value = o.max_value, negative_slope = o.negative_slope, threshold = o.threshold }
+  return function(x) return A.relu(x, opts) end
+end)
+--- LeakyReLU({alpha=0.3})
+simple_activation("LeakyReLU", { alpha = true }, function(o)
+  return function(x) return A.leaky_relu(x, o.alpha or 0.3) end
+end)
+--- ELU({alpha=1})
+simple_activation("ELU", { alpha = true }, function(o)
+  return function(x) return A.elu(x, o.alpha or 1) end
+end)
+--- ThresholdedReLU({theta=1})
+simple_activation("ThresholdedReLU", { theta = true }, function(o)
+  return function(x) return A.thresholded_relu(x, o.theta or 1) end
+end)
+--- Softmax({axis=-1})
+local Softmax = simple_activation("Softmax", { axis = true }, function(o)
+  return function(x) return A.softmax(x, o.axis or -1) end
+end)
+function Softmax:call(x, _, want_logits)
+  if want_logits and (self.config.axis or -1) == -1 then return x end
+  return self.fn(x)
+end
+function Softmax:ends_in_softmax() return (self.config.axis or -1) == -1 end
+
+-- the weight shape of PReLU/PELU: the sample shape with shared axes set to 1
+local function param_shape(cls_name, input_shape, shared_axes, per_unit)
+  local s = {}
+  if per_unit then
+    s = { input_shape[#input_shape] }
+    return s
+  end
+  for i = 1, #input_shape do s[i] = input_shape[i] end
+  for _, a in ipairs(shared_axes or {}) do
+    if math.type(a) ~= "integer" or a < 1 or a > #s then
+      error(fmt("%s: shared axis %s out of range for input shape %s", cls_name, tostring(a),
+        shape_str(input_shape, true)), 4)
+    end
+    s[a] = 1
+  end
+  return s
+end
+
+local PReLU = Layer:extend("PReLU")
+nn.PReLU = PReLU
+--- PReLU({alpha_initializer="zeros", alpha_constraint=, shared_axes=}): one alpha per element
+function PReLU:init(opts)
+  opts = check_opts("PReLU", opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
+  Layer.init(self, opts)
+  self.alpha_initializer = I.get(opts.alpha_initializer or "zeros")
+  self.alpha_constraint = C.get(opts.alpha_constraint)
+  self.shared_axes = opts.shared_axes
+  self.config = { alpha_initializer = serialize_spec(opts.alpha_initializer or "zeros", I),
+    alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = opts.shared_axes }
+end
+function PReLU:build(input_shape)
+  self.alpha = self:add_weight({ name = "alpha", shape = param_shape("PReLU", input_shape, self.shared_axes),
+    initializer = self.alpha_initializer, constraint = self.alpha_constraint })
+end
+function PReLU:call(x) return A.prelu(x, self.alpha) end
+
+local PELU = Layer:extend("PELU")
+nn.PELU = PELU
+--- PELU({alpha_initializer="ones", beta_initializer="ones", alpha_constraint=MinValue(0.1),
+-- beta_constraint=MinValue(0.1), shared_axes=, tutorial_init=false}); a and b per unit
+-- (last dim) unless shared_axes is given.  tutorial_init: RandomUniform(0, 1) + NonNeg
+-- (the Keras PELU tutorial).
+function PELU:init(opts)
+  opts = check_opts("PELU", opts, { alpha_initializer = true, beta_initializer = true,
+    alpha_constraint = true, beta_constraint = true, shared_axes = true, tutorial_init = true })
+  Layer.init(self, opts)
+  local ai, bi = opts.alpha_initializer or "ones", opts.beta_initializer or "ones"
+  local ac, bc = opts.alpha_constraint, opts.beta_constraint
+  if opts.tutorial_init then
+    ai = ai ~= "ones" and ai or { class_name = "RandomUniform", config = { minval = 0, maxval = 1 } }
+    bi = bi ~= "ones" and bi or { class_name = "RandomUniform", config = { minval = 0, maxval = 1 } }
+    ac, bc = ac or C.NonNeg(), bc or C.NonNeg()
+  end
+  ac = ac or C.MinValue(0.1)
+  bc = bc or C.MinValue(0.1)
+  self.ai, self.bi, self.ac, self.bc = I.get(ai), I.get(bi), C.get(ac), C.get(bc)
+  self.shared_axes = opts.shared_axes
+  self.config = { alpha_initializer = serialize_spec(ai, I), beta_initializer = serialize_spec(bi, I),
+    alpha_constraint = serialize_spec(self.ac, C), beta_constraint = serialize_spec(self.bc, C),
+    shared_axes = opts.shared_axes }
+end
+function PELU:build(input_shape)
+  local s = param_shape("PELU", input_shape, self.shared_axes, self.shared_axes == nil)
+  self.a = self:add_weight({ name = "alpha", shape = s, initializer = self.ai, constraint = self.ac })
+  self.b = self:add_weight({ name = "beta", shape = s, initializer = self.bi, constraint = self.bc })
+end
+function PELU:call(x) return A.pelu(x, self.a, self.b) end
+
+-- ---- the dropout family --------------------------------------------------------
+
+local ALPHA_P = -1.7580993408473766
+
+-- Draw with the layer's own generator when it has a seed.
+local function with_layer_rng(layer, fn)
+  if layer.seed == nil then return fn() end
+  local saved = core.get_rng_state()
+  if layer.rng_state == nil then
+    core.manual_seed(layer.seed)
+  else
+    core.set_rng_state(layer.rng_state)
+  end
+  local ok, r1, r2 = pcall(fn)
+  layer.rng_state = core.get_rng_state()
+  core.set_rng_state(saved)
+  if not ok then error(r1, 0) end
+  return r1, r2
+end
+
+-- a uint8 keep mask of x's shape from a noise_shape (nil entries = x's)
+local function broadcast_mask(x, noise_shape, rate)
+  local xs = x:shape()
+  local ns = {}
+  for i = 1, #xs do
+    local v = noise_shape[i]
+    ns[i] = type(v) == "number" and v or xs[i]
+  end
+  local keep = core.rand(ns, "float64"):ge(rate)
+  return (core.zeros(xs, "uint8") + keep):byte()
+end
+
+-- y = keep ? a*x + b : a*alpha + b as one node, gradient a*keep
+local function dropout_node(layer, x, rate, a, b, alpha)
+  local y, keep = with_layer_rng(layer, function()
+    if layer.noise_shape then
+      local mask = broadcast_mask(x, layer.noise_shape, rate)
+      return core.dropout(x, rate, a, b, alpha, mask)
+    end
+    return core.dropout(x, rate, a, b, alpha)
+  end)
+  if autograd.is_tracked(x) then
+    record("dropout", y, { x }, function(g) return core.dropout_backward(g, keep, a) end, 1)
+  end
+  return y
+end
+
+local function check_rate(cls_name, rate)
+  if type(rate) ~= "number" or not (rate >= 0 and rate < 1) then
+    error(fmt("%s: rate must be in [0, 1), got %s", cls_name, tostring(rate)), 4)
+  end
+end
+
+local Dropout = Layer:extend("Dropout")
+Dropout.args = { "rate" }
+nn.Dropout = Dropout
+--- Dropout(rate [, {noise_shape=, seed=}])
+function Dropout:init(rate, opts)
+  check_rate("Dropout", rate)
+  opts = check_opts("Dropout", opts, { noise_shape = true, seed = true })
+  Layer.init(self, opts)
+  self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
+  self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed }
+end
+function Dropout:call(x, training)
+  if not training or self.rate == 0 then return x end
+  return dropout_node(self, x, self.rate, 1 / (1 - self.rate), 0, 0)
+end
+
+--- The SNN authors' dropout_selu constants: a, b for rate, alpha, fixed-point mean and var.
+function nn.dropout_selu_constants(rate, alpha, mean, var)
+  alpha, mean, var = alpha or ALPHA_P, mean or 0, var or 1
+  local q = 1 - rate
+  local a = math.sqrt(var / (q * ((1 - q) * (alpha - mean) ^ 2 + var)))
+  local b = mean - a * (q * mean + (1 - q) * alpha)
+  return a, b, alpha
+end
+
+--- dropout_selu(x, rate [, {alpha=, fixed_point_mean=0, fixed_point_var=1, training=true}])
+function nn.dropout_selu(x, rate, opts)
+  check_rate("dropout_selu", rate)
+  opts = opts or {}
+  if opts.training == false or rate == 0 then return x end
+  local a, b, alpha = nn.dropout_selu_constants(rate, opts.alpha, opts.fixed_point_mean, opts.fixed_point_var)
+  return dropout_node({}, x, rate, a, b, alpha)
+end
+
+local AlphaDropout = Layer:extend("AlphaDropout")
+AlphaDropout.args = { "rate" }
+nn.AlphaDropout = AlphaDropout
+--- AlphaDropout(rate [, {noise_shape=, seed=, fixed_point_mean=, fixed_point_var=}])
+-- (the fixed-point options select the SNN authors' dropout_selu form)
+function AlphaDropout:init(rate, opts)
+  check_rate("AlphaDropout", rate)
+  opts = check_opts("AlphaDropout", opts,
+    { noise_shape = true, seed = true, fixed_point_mean = true, fixed_point_var = true })
+  Layer.init(self, opts)
+  self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
+  self.a, self.b, self.alpha = nn.dropout_selu_constants(rate, ALPHA_P, opts.fixed_point_mean, opts.fixed_point_var)
+  self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed,
+    fixed_point_mean = opts.fixed_point_mean, fixed_point_var = opts.fixed_point_var }
+end
+function AlphaDropout:call(x, training)
+  if not training or self.rate == 0 then return x end
+  return dropout_node(self, x, self.rate, self.a, self.b, self.alpha)
+end
+
+local GaussianDropout = Layer:extend("GaussianDropout")
+GaussianDropout.args = { "rate" }
+nn.GaussianDropout = GaussianDropout
+--- GaussianDropout(rate): multiply by N(1, rate/(1-rate)) in training
+function GaussianDropout:init(rate, opts)
+  check_rate("GaussianDropout", rate)
+  Layer.init(self, check_opts("GaussianDropout", opts, { seed = true }))
+  self.rate, self.seed = rate, (opts or {}).seed
+  self.config = { rate = rate, seed = self.seed }
+end
+function GaussianDropout:call(x, training)
+  if not training or self.rate == 0 then return x end
+  local std = math.sqrt(self.rate / (1 - self.rate))
+  local noise = with_layer_rng(self, function() return core.normal(x:shape(), 1, std, x:dtype()) end)
+  return x * noise
+end
+
+local GaussianNoise = Layer:extend("GaussianNoise")
+GaussianNoise.args = { "stddev" }
+nn.GaussianNoise = GaussianNoise
+--- GaussianNoise(stddev): add N(0, stddev) in training
+function GaussianNoise:init(stddev, opts)
+  if type(stddev) ~= "number" or stddev < 0 then
+    error(fmt("GaussianNoise: stddev must be a non-negative number, got %s", tostring(stddev)), 3)
+  end
+  Layer.init(self, check_opts("GaussianNoise", opts, { seed = true }))
+  self.stddev, self.seed = stddev, (opts or {}).seed
+  self.config = { stddev = stddev, seed = self.seed }
+end
+function GaussianNoise:call(x, training)
+  if not training or self.stddev == 0 then return x end
+  local noise = with_layer_rng(self, function() return core.normal(x:shape(), 0, self.stddev, x:dtype()) end)
+  return x + noise
+end
+
+-- ---- shape layers --------------------------------------------------------------
+
+local Flatten = Layer:extend("Flatten")
+nn.Flatten = Flatten
+--- Flatten(): (N, d1, d2, ...) -> (N, d1*d2*...)
+function Flatten:init(opts) Layer.init(self, check_opts("Flatten", opts, {})) end
+function Flatten:call(x) return x:reshape(x:size(1), -1) end
+function Flatten:compute_output_shape(s)
+  local n = 1
+  for i = 1, #s do n = n * s[i] end
+  return { n }
+end
+
+local Reshape = Layer:extend("Reshape")
+Reshape.args = { "target_shape" }
+nn.Reshape = Reshape
+--- Reshape(shape): the sample shape (no batch dim); one entry may be -1
+function Reshape:init(shape, opts)
+  if type(shape) ~= "table" or #shape == 0 then error("Reshape: expected a target shape table", 3) end
+  Layer.init(self, check_opts("Reshape", opts, {}))
+  self.target_shape = shape
+  self.config = { target_shape = shape }
+end
+function Reshape:compute_output_shape(s)
+  local n, known, free = 1, 1, nil
+  for i = 1, #s do n = n * s[i] end
+  local out = {}
+  for i, v in ipairs(self.target_shape) do
+    out[i] = v
+    if v == -1 then free = i else known = known * v end
+  end
+  if free then out[free] = n // known end
+  local m = 1
+  for i = 1, #out do m = m * out[i] end
+  if m ~= n then
+    error(fmt("Reshape: cannot reshape input of shape %s into %s", shape_str(s, true),
+      shape_str(self.target_shape, true)), 0)
+  end
+  return out
+end
+function Reshape:call(x)
+  local shape = { x:size(1) }
+  for i, v in ipairs(self.target_shape) do shape[i + 1] = v end
+  return x:reshape(shape)
+end
+
+nn.snake_case = snake
+return nn

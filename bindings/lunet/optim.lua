@@ -1,0 +1,142 @@
+--- Optimizers with C update kernels (SEMANTICS.md, "Optimizers").
+-- `opt:step(params)` updates each tensor of `params` that has a gradient,
+-- in place, with one fused C loop per tensor; `opt.learning_rate` is mutable.
+-- @module lunet.optim
+local core = require("lunet.core")
+
+local O = {}
+local fmt = string.format
+
+local function class(name, defaults, step_one)
+  local cls = { name = name, defaults = defaults }
+  cls.__index = cls
+  setmetatable(cls, {
+    __call = function(_, opts)
+      opts = opts or {}
+      local self = setmetatable({ iterations = 0, state = setmetatable({}, { __mode = "k" }) }, cls)
+      for k in pairs(opts) do
+        if defaults[k] == nil and k ~= "lr" then
+          local known = {}
+          for d in pairs(defaults) do known[#known + 1] = d end
+          table.sort(known)
+          error(fmt("%s: unknown option '%s' (known: %s)", name, tostring(k), table.concat(known, ", ")), 2)
+        end
+      end
+      for k, v in pairs(defaults) do
+        local given = opts[k]
+        if given == nil and k == "learning_rate" then given = opts.lr end
+        if given == nil then given = v end
+        if type(v) == "number" and type(given) ~= "number" then
+          error(fmt("%s: %s must be a number, got %s", name, k, type(given)), 2)
+        end
+        self[k] = given
+      end
+      if self.learning_rate < 0 then error(fmt("%s: learning_rate must be >= 0", name), 2) end
+      return self
+    end,
+  })
+  --- Update params (a list of tensors) from their gradients.
+  function cls:step(params)
+    self.iterations = self.iterations + 1
+    local t = self.iterations
+    for i = 1, #params do
+      local w = params[i]
+      local g = w:grad()
+      if g ~= nil then
+        if g:dtype() ~= w:dtype() then g = g:astype(w:dtype()) end
+        g = g:contiguous()
+        local st = self.state[w]
+        if st == nil then
+          st = {}
+          self.state[w] = st
+        end
+        step_one(self, w, g, st, t)
+      end
+    end
+  end
+  function cls:get_config()
+    local c = {}
+    for k in pairs(defaults) do c[k] = self[k] end
+    return c
+  end
+  O[name] = cls
+  return cls
+end
+
+local function zeros_like(w) return core.zeros(w:shape(), w:dtype()) end
+local function state(st, key, w, fill)
+  local s = st[key]
+  if s == nil then
+    s = fill and core.full(w:shape(), fill, w:dtype()) or zeros_like(w)
+    st[key] = s
+  end
+  return s
+end
+
+class("SGD", { learning_rate = 0.01, momentum = 0, nesterov = false }, function(self, w, g, st)
+  local m = self.momentum ~= 0 and state(st, "m", w) or nil
+  core.sgd_step(w, g, m, self.learning_rate, self.momentum, self.nesterov)
+end)
+
+class("RMSprop", { learning_rate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false },
+  function(self, w, g, st)
+    core.rmsprop_step(w, g, state(st, "v", w), self.centered and state(st, "mg", w) or nil,
+      self.momentum > 0 and state(st, "mom", w) or nil, self.learning_rate, self.rho, self.momentum,
+      self.epsilon, self.centered)
+  end)
+
+class("Adam", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, amsgrad = false },
+  function(self, w, g, st, t)
+    local lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ^ t) / (1 - self.beta_1 ^ t)
+    core.adam_step(w, g, state(st, "m", w), state(st, "v", w),
+      self.amsgrad and state(st, "vhat", w) or nil, lr_t, self.beta_1, self.beta_2, self.epsilon)
+  end)
+
+class("Adagrad", { learning_rate = 0.001, initial_accumulator_value = 0.1, epsilon = 1e-7 },
+  function(self, w, g, st)
+    core.adagrad_step(w, g, state(st, "acc", w, self.initial_accumulator_value), self.learning_rate,
+      self.epsilon)
+  end)
+
+class("Adadelta", { learning_rate = 0.001, rho = 0.95, epsilon = 1e-7 }, function(self, w, g, st)
+  core.adadelta_step(w, g, state(st, "eg", w), state(st, "ed", w), self.learning_rate, self.rho,
+    self.epsilon)
+end)
+
+class("Adamax", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7 },
+  function(self, w, g, st, t)
+    core.adamax_step(w, g, state(st, "m", w), state(st, "u", w),
+      self.learning_rate / (1 - self.beta_1 ^ t), self.beta_1, self.beta_2, self.epsilon)
+  end)
+
+-- Keras' Nadam: momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t * schedule_decay))
+class("Nadam", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7,
+  schedule_decay = 0.004 }, function(self, w, g, st, t)
+  local b1, d = self.beta_1, self.schedule_decay
+  local mu_t = b1 * (1 - 0.5 * 0.96 ^ (t * d))
+  local mu_t1 = b1 * (1 - 0.5 * 0.96 ^ ((t + 1) * d))
+  -- the running product of mu is shared by all parameters of one step
+  if self._ms_t ~= t then
+    self._ms = (self._ms or 1) * mu_t
+    self._ms_t = t
+  end
+  local ms_new = self._ms
+  core.nadam_step(w, g, state(st, "m", w), state(st, "v", w), self.learning_rate, b1, self.beta_2,
+    self.epsilon, mu_t, mu_t1, ms_new, ms_new * mu_t1, self.beta_2 ^ t)
+end)
+
+local names = { sgd = "SGD", rmsprop = "RMSprop", adam = "Adam", adagrad = "Adagrad",
+  adadelta = "Adadelta", adamax = "Adamax", nadam = "Nadam" }
+
+--- An optimizer from a name ("rmsprop", "Adam", ...) with defaults, or an optimizer as is.
+function O.get(spec)
+  if type(spec) == "table" and spec.step then return spec end
+  local cls = type(spec) == "string" and (O[names[spec:lower()] or ""])
+  if not cls then
+    error(fmt("optim.get: unknown optimizer '%s' (known: adadelta, adagrad, adam, adamax, nadam, " ..
+      "rmsprop, sgd)", tostring(spec)), 2)
+  end
+  return cls()
+end
+
+return O

@@ -1,0 +1,84 @@
+/*
+ * nn.c - the fused Dense forward and the dropout family (see nn.h).
+ */
+#include "nn.h"
+
+#include <string.h>
+
+#include "linalg.h"
+
+#define ROW_CHUNK 1024
+
+#define DEF_BIAS_ACT(TT, SUF, FWD)                                                                 \
+    /* one row of M: t += b; y = act(t) (t and y may be the same row) */                          \
+    static void bias_act_##SUF(int64_t m, TT *t, const TT *b, TT *y, const ln_act_def *act,        \
+                               const ln_act_params *p)                                             \
+    {                                                                                              \
+        if (b)                                                                                     \
+            for (int64_t j = 0; j < m; j++) t[j] += b[j];                                          \
+        if (act == NULL) {                                                                         \
+            if (y != t) memcpy(y, t, (size_t)m * sizeof(TT));                                      \
+            return;                                                                                \
+        }                                                                                          \
+        _Alignas(64) TT buf[ROW_CHUNK];                                                            \
+        for (int64_t j = 0; j < m; j += ROW_CHUNK) {                                               \
+            int64_t c = m - j < ROW_CHUNK ? m - j : ROW_CHUNK;                                     \
+            act->FWD(c, t + j, buf, p);                                                            \
+            memcpy(y + j, buf, (size_t)c * sizeof(TT));                                            \
+        }                                                                                          \
+    }
+DEF_BIAS_ACT(float, f32, fwd32)
+DEF_BIAS_ACT(double, f64, fwd64)
+
+void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
+                      const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
+                      const ln_tensor *y)
+{
+    ln_tensor target = z ? *z : *y;
+    ln_gemm(&target, x, w, 1.0, 0.0);
+    const int64_t n = y->shape[0], m = y->shape[1];
+    if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
+    for (int64_t i = 0; i < n; i++) {
+        if (y->dtype == LN_F32)
+            bias_act_f32(m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
+                         (float *)y->data + i * m, act, p);
+        else
+            bias_act_f64(m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
+                         (double *)y->data + i * m, act, p);
+    }
+}
+
+#define DEF_DROPOUT(TT, SUF)                                                                       \
+    static void dropout_##SUF(ln_rng *r, int64_t n, const TT *x, TT *y, uint8_t *keep, int given,  \
+                              double rate, double a, double b, double alpha)                       \
+    {                                                                                              \
+        const TT ta = (TT)a, tb = (TT)b, dropped = (TT)(a * alpha + b);                            \
+        if (!given)                                                                                \
+            for (int64_t i = 0; i < n; i++) keep[i] = ln_rng_double(r) >= rate;                    \
+        for (int64_t i = 0; i < n; i++) y[i] = keep[i] ? ta * x[i] + tb : dropped;                 \
+    }                                                                                              \
+    static void dropout_bwd_##SUF(int64_t n, const TT *g, const uint8_t *keep, double a, TT *dx)   \
+    {                                                                                              \
+        const TT ta = (TT)a;                                                                       \
+        for (int64_t i = 0; i < n; i++) dx[i] = keep[i] ? ta * g[i] : (TT)0;                       \
+    }
+DEF_DROPOUT(float, f32)
+DEF_DROPOUT(double, f64)
+
+void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *y, uint8_t *keep,
+                        int mask_given, double rate, double a, double b, double alpha)
+{
+    if (dt == LN_F32)
+        dropout_f32(r, n, x, y, keep, mask_given, rate, a, b, alpha);
+    else
+        dropout_f64(r, n, x, y, keep, mask_given, rate, a, b, alpha);
+}
+
+void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
+                         void *dx)
+{
+    if (dt == LN_F32)
+        dropout_bwd_f32(n, g, keep, a, dx);
+    else
+        dropout_bwd_f64(n, g, keep, a, dx);
+}

@@ -1,0 +1,32 @@
+/*
+ * nn.h - layer kernels: the fused Dense forward and the dropout family.
+ */
+#ifndef LN_NN_H
+#define LN_NN_H
+
+#include "activations.h"
+#include "rng.h"
+#include "tensor.h"
+
+/* x is (N, K) and w (K, M), both accepted by ln_gemm_layout; b is (M,)
+ * contiguous or NULL; y (N, M) contiguous; z (N, M) contiguous or NULL.
+ * Overwrites z with x @ w + b (when given) and y with act(x @ w + b), in
+ * one pass over the GEMM output after the GEMM. */
+void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
+                      const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
+                      const ln_tensor *y);
+
+/* The dropout family in one kernel (x, y contiguous, n elements; keep
+ * n bytes): keep[i] = (u_i >= rate) for u_i uniform in [0, 1) from r, then
+ *   y = keep ? a*x + b : a*alpha + b.
+ * Dropout: a = 1/(1-rate), b = 0, alpha = 0; AlphaDropout and the SNN
+ * authors' dropout_selu: their a, b and saturation value alpha.
+ * When `mask_given`, keep is read instead of drawn (a broadcast mask). */
+void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *y, uint8_t *keep,
+                        int mask_given, double rate, double a, double b, double alpha);
+
+/* dx = keep ? a*g : 0 (overwrites dx; dx may be g) */
+void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
+                         void *dx);
+
+#endif
