@@ -7,7 +7,7 @@ local S = {}
 function S.seed(n)
   lunet.manual_seed(n)
   math.randomseed(n)
-  io.stderr:write(string.format("[seed %d] ", n))
+  if os.getenv("LUNET_TEST_VERBOSE") then io.stderr:write(string.format("[seed %d] ", n)) end
   return n
 end
 

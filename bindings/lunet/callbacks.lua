@@ -57,7 +57,7 @@ function CB.EarlyStopping(opts)
       if opts.restore_best_weights then self.best_weights = self.model:get_weights() end
     else
       self.wait = self.wait + 1
-      if self.wait > patience then
+      if self.wait >= patience then
         self.stopped_epoch = epoch
         self.model.stop_training = true
         if opts.restore_best_weights and self.best_weights then self.model:set_weights(self.best_weights) end

@@ -126,8 +126,8 @@ function M.categorical_accuracy(y_true, y_pred)
 end
 --- sparse_categorical_accuracy: argmax(pred) == label (0-based)
 function M.sparse_categorical_accuracy(y_true, y_pred)
-  local lab = y_true:reshape(y_true:numel()):astype("int32") + 1
-  return rows_equal(lab, y_pred:argmax(-1):astype("int32"))
+  local lab = y_true:reshape(y_true:numel()):double() + 1
+  return rows_equal(lab, y_pred:argmax(-1):double())
 end
 --- binary_accuracy: (pred > 0.5) == true
 function M.binary_accuracy(y_true, y_pred)

@@ -83,6 +83,7 @@ function Layer:init(opts)
   if type(opts) ~= "table" then error(fmt("%s: options must be a table", self.class_name), 3) end
   self.name = opts.name
   self.input_shape = opts.input_shape
+  self.dtype = opts.dtype
   if opts.trainable == false then self.trainable = false end
   self.config = self.config or {}
 end
@@ -94,7 +95,7 @@ function Layer:add_weight(opts)
     error(fmt("%s.add_weight: expected {name=, shape={...}, ...}", self.class_name), 2)
   end
   local init = I.get(opts.initializer or "glorot_uniform")
-  local w = init(opts.shape, opts.dtype or "float32")
+  local w = init(opts.shape, opts.dtype or self.dtype or "float32")
   local trainable = opts.trainable ~= false and self.trainable
   if trainable then w:requires_grad() end
   self.weights_[#self.weights_ + 1] = {
@@ -120,7 +121,7 @@ end
 function Layer:compute_output_shape(input_shape)
   local shape = { 1 }
   for i = 1, #input_shape do shape[i + 1] = input_shape[i] end
-  local y = autograd.no_grad(function() return self:call(core.zeros(shape), false) end)
+  local y = autograd.no_grad(function() return self:call(core.zeros(shape, self.dtype), false) end)
   local s = y:shape()
   table.remove(s, 1)
   return s
@@ -194,6 +195,7 @@ function Layer:get_config()
   local c = { name = self.name }
   for k, v in pairs(self.config or {}) do c[k] = v end
   if self.input_shape then c.input_shape = self.input_shape end
+  if self.dtype then c.dtype = self.dtype end
   return c
 end
 
@@ -212,7 +214,7 @@ local function check_opts(cls_name, opts, known)
   if opts == nil then return {} end
   if type(opts) ~= "table" then error(fmt("%s: options must be a table, got %s", cls_name, type(opts)), 4) end
   for k in pairs(opts) do
-    if not known[k] and k ~= "name" and k ~= "input_shape" and k ~= "trainable" then
+    if not known[k] and k ~= "name" and k ~= "input_shape" and k ~= "trainable" and k ~= "dtype" then
       local names = {}
       for n in pairs(known) do names[#names + 1] = n end
       table.sort(names)
@@ -493,7 +495,7 @@ local function broadcast_mask(x, noise_shape, rate)
     ns[i] = type(v) == "number" and v or xs[i]
   end
   local keep = core.rand(ns, "float64"):ge(rate)
-  return (core.zeros(xs, "uint8") + keep):byte()
+  return core.where(keep, core.ones(xs), 0):byte()
 end
 
 -- y = keep ? a*x + b : a*alpha + b as one node, gradient a*keep
