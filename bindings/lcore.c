@@ -101,6 +101,7 @@ int luaopen_lunet_core(lua_State *L)
     lt_open_bench(L);
     lt_open_act(L);
     lt_open_nn(L);
+    lt_open_data(L);
     lua_setfield(L, -2, "Tensor");
     lt_register(L, functions);
     lua_pushstring(L, LUNET_VERSION);

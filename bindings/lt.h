@@ -80,6 +80,7 @@ void lt_open_random(lua_State *L);
 void lt_open_bench(lua_State *L);
 void lt_open_act(lua_State *L);
 void lt_open_nn(lua_State *L);
+void lt_open_data(lua_State *L);
 int lt_tostring(lua_State *L);
 
 /* Register functions into the table at the top of the stack. */

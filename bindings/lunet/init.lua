@@ -66,6 +66,7 @@ local submodules = {
   optim = "lunet.optim", losses = "lunet.losses", initializers = "lunet.initializers",
   constraints = "lunet.constraints", callbacks = "lunet.callbacks",
   metrics = function() return require("lunet.losses").metrics end,
+  data = "lunet.data", datasets = "lunet.datasets", utils = "lunet.utils",
 }
 
 return setmetatable(lunet, {

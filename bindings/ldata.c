@@ -1,0 +1,243 @@
+/*
+ * ldata.c - file loaders of lunet.core: IDX and numeric CSV.
+ *
+ *   core.read_idx(path [, max_bytes]) --> tensor
+ *   core.write_idx(path, t [, type [, gzip_level]])
+ *   core.read_csv(path, {sep=",", header=false, skip=0, dtype="float32",
+ *                        allow_nonfinite=false, max_bytes=}) --> tensor [, names]
+ *
+ * C resources (an open reader, a file's text) live in a "box" userdata whose
+ * __gc releases them, so a Lua error anywhere (an allocation failing, a bad
+ * cell) leaks nothing; the result tensor is pushed only when complete.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/csv.h"
+#include "../runtime/idx.h"
+#include "lt.h"
+
+#define BOX "lunet.box"
+
+typedef struct box {
+    void *p;
+    void (*release)(void *);
+} box;
+
+static int box_gc(lua_State *L)
+{
+    box *b = (box *)luaL_checkudata(L, 1, BOX);
+    if (b->p) b->release(b->p);
+    b->p = NULL;
+    return 0;
+}
+
+static box *box_push(lua_State *L, void (*release)(void *))
+{
+    box *b = (box *)lua_newuserdatauv(L, sizeof *b, 0);
+    b->p = NULL;
+    b->release = release;
+    if (luaL_newmetatable(L, BOX)) {
+        lua_pushcfunction(L, box_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, box_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    return b;
+}
+
+static void release_reader(void *p) { ln_idx_close((ln_idx_reader *)p); }
+
+static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
+{
+    if (lua_isnoneornil(L, idx)) return def;
+    lua_Integer v = 0;
+    int ok = 0;
+    if (lua_isinteger(L, idx)) {
+        v = lua_tointeger(L, idx);
+        ok = 1;
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+        double d = lua_tonumber(L, idx);
+        if (d >= 1 && d < 9.2e18) {
+            v = (lua_Integer)d;
+            ok = (double)v == d;
+        }
+    }
+    if (!ok || v < 1) lt_error(L, fname, "max_bytes must be a positive integer");
+    return (size_t)v;
+}
+
+static int l_read_idx(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t cap = opt_cap(L, 2, "read_idx", LN_IDX_DEFAULT_CAP);
+    lua_settop(L, 2);
+    box *b = box_push(L, release_reader);
+    ln_idx_header h;
+    ln_error err;
+    ln_idx_reader *r;
+    if (ln_idx_open(path, cap, &r, &h, &err) != LN_OK)
+        return lt_error(L, "read_idx", "%s: %s", path, err.msg);
+    b->p = r;
+    lt_Tensor *t = lt_new(L, h.dtype, h.ndim, h.shape, "read_idx");
+    if (ln_idx_read(r, t->v.data, &err) != LN_OK)
+        return lt_error(L, "read_idx", "%s: %s", path, err.msg);
+    b->p = NULL;
+    ln_idx_close(r);
+    return 1;
+}
+
+/* core.idx_header(path [, max_bytes]) --> {type=, shape=, dtype=} (no data read) */
+static int l_idx_header(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t cap = opt_cap(L, 2, "idx_header", LN_IDX_DEFAULT_CAP);
+    ln_idx_header h;
+    ln_error err;
+    ln_idx_reader *r;
+    if (ln_idx_open(path, cap, &r, &h, &err) != LN_OK)
+        return lt_error(L, "idx_header", "%s: %s", path, err.msg);
+    ln_idx_close(r);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, ln_idx_type_name(h.type));
+    lua_setfield(L, -2, "type");
+    lua_pushstring(L, ln_dtype_name(h.dtype));
+    lua_setfield(L, -2, "dtype");
+    lua_createtable(L, h.ndim, 0);
+    for (int i = 0; i < h.ndim; i++) {
+        lua_pushinteger(L, h.shape[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "shape");
+    return 1;
+}
+
+static int default_type(ln_dtype dt)
+{
+    switch (dt) {
+    case LN_U8: return LN_IDX_U8;
+    case LN_I32: return LN_IDX_I32;
+    case LN_F64: return LN_IDX_F64;
+    default: return LN_IDX_F32;
+    }
+}
+
+static int l_write_idx(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    lt_Tensor *t = lt_check(L, 2, "write_idx");
+    int type = default_type(t->v.dtype);
+    if (!lua_isnoneornil(L, 3)) {
+        const char *name = luaL_checkstring(L, 3);
+        type = ln_idx_type_from_name(name);
+        if (type < 0)
+            lt_error(L, "write_idx", "unknown IDX type '%s' (known: uint8, int8, int16, int32, "
+                     "float32, float64)", name);
+    }
+    lua_Integer level = luaL_optinteger(L, 4, 0);
+    if (level < 0 || level > 9) lt_error(L, "write_idx", "gzip level must be 0 to 9, got %d", (int)level);
+    if (t->v.ndim < 1 || t->v.ndim > LN_IDX_MAX_DIMS)
+        lt_error(L, "write_idx", "an IDX file holds 1 to %d dims, the tensor has %d",
+                 LN_IDX_MAX_DIMS, t->v.ndim);
+    if (!ln_is_contiguous(&t->v)) {
+        lua_settop(L, 4);
+        t = lt_copy_of(L, 2, t->v.dtype, "write_idx");
+    }
+    ln_error err;
+    if (ln_idx_write(path, &t->v, type, (int)level, &err) != LN_OK)
+        return lt_error(L, "write_idx", "%s: %s", path, err.msg);
+    return 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------------ */
+
+static int opt_field_bool(lua_State *L, int opts, const char *k)
+{
+    lua_getfield(L, opts, k);
+    int v = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+static int l_read_csv(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    ln_csv_opts o = {',', 0, 0, 0};
+    ln_dtype dt = LN_F32;
+    size_t cap = LN_IDX_DEFAULT_CAP;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "sep");
+        if (!lua_isnil(L, -1)) {
+            size_t n;
+            const char *s = lua_tolstring(L, -1, &n);
+            if (s && strcmp(s, "whitespace") == 0) o.sep = 0;
+            else if (s && n == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') o.sep = (unsigned char)s[0];
+            else
+                lt_error(L, "read_csv", "sep must be one character (',', '\\t', ' ', ';') or "
+                         "'whitespace', got %s", s ? s : luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+        o.header = opt_field_bool(L, 2, "header");
+        o.allow_nonfinite = opt_field_bool(L, 2, "allow_nonfinite");
+        lua_getfield(L, 2, "skip");
+        if (!lua_isnil(L, -1)) {
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                lt_error(L, "read_csv", "skip must be an integer >= 0");
+            o.skip = lua_tointeger(L, -1);
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "dtype");
+        if (!lua_isnil(L, -1)) {
+            dt = lt_opt_dtype(L, -1, LN_F32, "read_csv");
+            if (!ln_dtype_is_float(dt)) lt_error(L, "read_csv", "dtype must be float32 or float64");
+        }
+        lua_pop(L, 1);
+        lua_getfield(L, 2, "max_bytes");
+        cap = opt_cap(L, -1, "read_csv", cap);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    box *b = box_push(L, free); /* 3 */
+    char *buf;
+    size_t len;
+    ln_error err;
+    if (ln_read_text(path, cap, &buf, &len, &err) != LN_OK)
+        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
+    b->p = buf;
+    ln_csv_layout lay;
+    if (ln_csv_scan(buf, len, &o, &lay, &err) != LN_OK)
+        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
+    int64_t shape[2] = {lay.rows, lay.cols};
+    lt_Tensor *t = lt_new(L, dt, 2, shape, "read_csv"); /* 4 */
+    if (ln_csv_parse(buf, len, &o, &lay, dt, t->v.data, &err) != LN_OK)
+        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
+    if (!o.header) return 1;
+    lua_createtable(L, (int)lay.cols, 0);
+    ln_csv_cells c;
+    const char *cell;
+    size_t n;
+    int i = 0;
+    ln_csv_cells_init(&c, buf + lay.header_at, lay.header_len, o.sep);
+    while (ln_csv_next_cell(&c, &cell, &n)) {
+        lua_pushlstring(L, cell, n);
+        lua_rawseti(L, -2, ++i);
+    }
+    return 2;
+}
+
+static const luaL_Reg fns[] = {
+    {"read_idx", l_read_idx},
+    {"idx_header", l_idx_header},
+    {"write_idx", l_write_idx},
+    {"read_csv", l_read_csv},
+    {NULL, NULL},
+};
+
+void lt_open_data(lua_State *L)
+{
+    lua_pushvalue(L, -2);
+    lt_register(L, fns);
+    lua_pop(L, 1);
+}

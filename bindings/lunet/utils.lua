@@ -1,0 +1,247 @@
+--- Utilities for data: one-hot labels, sklearn's train_test_split, standardization.
+-- @module lunet.utils
+local core = require("lunet.core")
+
+local U = {}
+local fmt = string.format
+
+local function check_tensor(fname, what, t)
+  if not core.is_tensor(t) then
+    error(fmt("%s: %s must be a tensor, got %s", fname, what, type(t)), 3)
+  end
+end
+
+--- to_categorical(y [, num_classes]) --> float32 one-hot, shape y's .. {num_classes}
+-- (a trailing dim of 1 in y is dropped, as Keras does); labels are 0-based.
+function U.to_categorical(y, num_classes)
+  check_tensor("to_categorical", "y", y)
+  local flat = y:reshape(y:numel()):double()
+  local n = flat:numel()
+  if num_classes == nil then
+    if n == 0 then error("to_categorical: num_classes is needed for an empty y", 2) end
+    num_classes = math.floor(flat:max():item()) + 1
+  end
+  if math.type(num_classes) ~= "integer" or num_classes < 1 then
+    error(fmt("to_categorical: num_classes must be a positive integer, got %s", tostring(num_classes)), 2)
+  end
+  if n > 0 then
+    local lo, hi = flat:min():item(), flat:max():item()
+    if lo < 0 or hi >= num_classes or lo ~= lo or hi ~= hi then
+      error(fmt("to_categorical: labels must be in [0, %d), got %s", num_classes,
+        tostring(lo < 0 and lo or hi)), 2)
+    end
+    if flat:ne(flat:int():double()):sum():item() > 0 then
+      error("to_categorical: labels must be integers", 2)
+    end
+  end
+  local cls = core.arange(0, num_classes, 1, "float64"):reshape(1, num_classes)
+  local out = flat:reshape(n, 1):eq(cls):float()
+  local shape = y:shape()
+  if #shape > 1 and shape[#shape] == 1 then shape[#shape] = nil end
+  shape[#shape + 1] = num_classes
+  return out:reshape(shape)
+end
+
+-- A Lua array of labels (numbers) from a tensor (1-d, or rows of one-hot) or an array.
+local function label_list(fname, y, n)
+  local list
+  if core.is_tensor(y) then
+    if y:dim() == 2 and y:size(2) > 1 then y = y:argmax(2) end
+    list = y:reshape(y:numel()):double():totable()
+    for i = 1, #list do list[i] = math.tointeger(list[i]) or list[i] end
+  elseif type(y) == "table" then
+    list = y
+  else
+    error(fmt("%s: stratify must be a tensor or an array of labels, got %s", fname, type(y)), 3)
+  end
+  if #list ~= n then
+    error(fmt("%s: stratify has %d labels for %d samples", fname, #list, n), 3)
+  end
+  return list
+end
+
+-- A random permutation of the Lua array a (Fisher-Yates with lunet's generator).
+local function permuted(a)
+  local n = #a
+  if n == 0 then return {} end
+  local p = core.randperm(n):totable()
+  local out = {}
+  for i = 1, n do out[i] = a[p[i]] end
+  return out
+end
+
+-- Pick k distinct entries of the array a at random.
+local function choose(a, k)
+  local p = permuted(a)
+  local out = {}
+  for i = 1, k do out[i] = p[i] end
+  return out
+end
+
+-- sklearn's _approximate_mode: split n_draws over the classes in proportion
+-- to counts, floors first, then one more for the largest remainders (ties
+-- broken at random).
+local function approximate_mode(counts, n_draws)
+  local total = 0
+  for i = 1, #counts do total = total + counts[i] end
+  local floored, rem = {}, {}
+  local need = n_draws
+  for i = 1, #counts do
+    local c = counts[i] / total * n_draws
+    floored[i] = math.floor(c)
+    rem[i] = c - floored[i]
+    need = need - floored[i]
+  end
+  if need > 0 then
+    local values, seen = {}, {}
+    for i = 1, #rem do
+      if not seen[rem[i]] then
+        seen[rem[i]] = true
+        values[#values + 1] = rem[i]
+      end
+    end
+    table.sort(values, function(a, b) return a > b end)
+    for _, v in ipairs(values) do
+      local inds = {}
+      for i = 1, #rem do if rem[i] == v then inds[#inds + 1] = i end end
+      local add = math.min(#inds, need)
+      for _, i in ipairs(choose(inds, add)) do floored[i] = floored[i] + 1 end
+      need = need - add
+      if need == 0 then break end
+    end
+  end
+  return floored
+end
+
+--- train_test_split(x [, y] [, {test_size=0.25, train_size=, stratify=, shuffle=true, seed=}])
+-- --> x_train, x_test [, y_train, y_test]  (sklearn's order).
+-- n_test = ceil(test_size * n) for a fraction, or test_size itself for an
+-- integer; stratify (labels, or true for y) keeps class proportions with
+-- sklearn's StratifiedShuffleSplit allocation; seed makes the split
+-- repeatable without touching the global generator.
+function U.train_test_split(x, y, opts)
+  if type(y) == "table" and not core.is_tensor(y) and opts == nil then y, opts = nil, y end
+  opts = opts or {}
+  local known = { test_size = true, train_size = true, stratify = true, shuffle = true, seed = true }
+  for k in pairs(opts) do
+    if not known[k] then error(fmt("train_test_split: unknown option '%s' (known: seed, shuffle, " ..
+      "stratify, test_size, train_size)", tostring(k)), 2) end
+  end
+  check_tensor("train_test_split", "x", x)
+  local n = x:size(1)
+  if y ~= nil then
+    check_tensor("train_test_split", "y", y)
+    if y:size(1) ~= n then
+      error(fmt("train_test_split: x has %d rows, y has %d", n, y:size(1)), 2)
+    end
+  end
+  local function count(v, what)
+    if math.type(v) == "integer" then
+      if v < 1 or v >= n then
+        error(fmt("train_test_split: %s=%d must be in [1, %d)", what, v, n), 3)
+      end
+      return v
+    elseif type(v) == "number" then
+      if not (v > 0 and v < 1) then
+        error(fmt("train_test_split: %s=%s must be in (0, 1) or an integer count", what, tostring(v)), 3)
+      end
+      return what == "test_size" and math.ceil(v * n) or math.floor(v * n)
+    end
+    error(fmt("train_test_split: %s must be a number, got %s", what, type(v)), 3)
+  end
+  local n_test, n_train
+  if opts.test_size ~= nil then n_test = count(opts.test_size, "test_size") end
+  if opts.train_size ~= nil then n_train = count(opts.train_size, "train_size") end
+  if n_test == nil and n_train == nil then n_test = math.ceil(0.25 * n) end
+  n_test = n_test or n - n_train
+  n_train = n_train or n - n_test
+  if n_train + n_test > n or n_train < 1 or n_test < 1 then
+    error(fmt("train_test_split: %d train + %d test samples do not fit in %d", n_train, n_test, n), 2)
+  end
+  local shuffle = opts.shuffle ~= false
+  local strat = opts.stratify
+  if strat == true then strat = y end
+  if strat ~= nil and strat ~= false and not shuffle then
+    error("train_test_split: stratify needs shuffle=true (as in sklearn)", 2)
+  end
+
+  local train, test = {}, {}
+  local function split()
+    if not shuffle then
+      for i = 1, n_train do train[i] = i end
+      for i = 1, n_test do test[i] = n_train + i end
+    elseif strat == nil or strat == false then
+      local p = core.randperm(n):totable()
+      for i = 1, n_test do test[i] = p[i] end
+      for i = 1, n_train do train[i] = p[n_test + i] end
+    else
+      local labels = label_list("train_test_split", strat, n)
+      local classes, members = {}, {}
+      for i = 1, n do
+        local c = labels[i]
+        if members[c] == nil then
+          members[c] = {}
+          classes[#classes + 1] = c
+        end
+        local m = members[c]
+        m[#m + 1] = i
+      end
+      table.sort(classes)
+      local counts = {}
+      for i, c in ipairs(classes) do counts[i] = #members[c] end
+      for i, c in ipairs(classes) do
+        if counts[i] < 2 then
+          error(fmt("train_test_split: class %s has only %d member; stratify needs at least 2",
+            tostring(c), counts[i]), 3)
+        end
+      end
+      if n_train < #classes or n_test < #classes then
+        error(fmt("train_test_split: %d train and %d test samples cannot hold all %d classes",
+          n_train, n_test, #classes), 3)
+      end
+      local n_i = approximate_mode(counts, n_train)
+      local left = {}
+      for i = 1, #counts do left[i] = counts[i] - n_i[i] end
+      local t_i = approximate_mode(left, n_test)
+      for i, c in ipairs(classes) do
+        local p = permuted(members[c])
+        for k = 1, n_i[i] do train[#train + 1] = p[k] end
+        for k = n_i[i] + 1, n_i[i] + t_i[i] do test[#test + 1] = p[k] end
+      end
+      train, test = permuted(train), permuted(test)
+    end
+  end
+  if opts.seed ~= nil then
+    local saved = core.get_rng_state()
+    core.manual_seed(opts.seed)
+    local ok, err = pcall(split)
+    core.set_rng_state(saved)
+    if not ok then error(err, 0) end
+  else
+    split()
+  end
+  local tr, te = core.tensor(train, "int32"), core.tensor(test, "int32")
+  local x_train, x_test = x:index_select(1, tr), x:index_select(1, te)
+  if y == nil then return x_train, x_test end
+  return x_train, x_test, y:index_select(1, tr), y:index_select(1, te)
+end
+
+--- standardize(x [, {mean=, std=}]) --> (x - mean) / std, mean, std
+-- Column statistics over the rows (population std, as sklearn's
+-- StandardScaler); a column with std 0 is divided by 1.  Pass the training
+-- set's mean and std to transform a test set the same way.
+function U.standardize(x, opts)
+  check_tensor("standardize", "x", x)
+  opts = opts or {}
+  if x:dim() < 1 or x:size(1) == 0 then error("standardize: x must have at least one row", 2) end
+  if x:dtype() ~= "float32" and x:dtype() ~= "float64" then x = x:float() end
+  local mean = opts.mean or x:mean(1)
+  local std = opts.std
+  if std == nil then
+    std = x:std(1)
+    std = core.where(std:eq(0), 1, std)
+  end
+  return (x - mean) / std, mean, std
+end
+
+return U

@@ -1,0 +1,21 @@
+#!/bin/sh
+# runtime/fuzz/seeds.sh DIR - starting corpora for the IDX and CSV fuzzers.
+set -eu
+D=$1
+mkdir -p "$D/idx" "$D/csv"
+printf '\000\000\010\001\000\000\000\003abc' > "$D/idx/u8"
+printf '\000\000\010\003\000\000\000\002\000\000\000\002\000\000\000\001abcd' > "$D/idx/u8_3d"
+printf '\000\000\013\001\000\000\000\002\001\002\377\376' > "$D/idx/i16"
+printf '\000\000\011\001\000\000\000\002\001\377' > "$D/idx/i8"
+printf '\000\000\014\001\000\000\000\001\000\000\000\007' > "$D/idx/i32"
+printf '\000\000\015\001\000\000\000\001\077\300\000\000' > "$D/idx/f32"
+printf '\000\000\016\001\000\000\000\001\077\370\000\000\000\000\000\000' > "$D/idx/f64"
+gzip -c "$D/idx/u8_3d" > "$D/idx/u8_3d.gz"
+gzip -c "$D/idx/f64" > "$D/idx/f64.gz"
+# CSV inputs: byte 0 selects the options (see fuzz_csv.c)
+printf '\004a,b\n1,2.5\n-3e2,4\n' > "$D/csv/header"
+printf '\0001,2\r\n\n3,4\n' > "$D/csv/crlf"
+printf '\003 1  2\t3\n4 5 6\n' > "$D/csv/ws"
+printf '\041nan,inf\n-Infinity,"1"\n' > "$D/csv/nonfinite"
+printf '\0100x1A,1e400\n1.2.3,\n' > "$D/csv/bad"
+printf '1,2\n3,4\n' | gzip -c > "$D/csv/gz.raw" && { printf '\000'; cat "$D/csv/gz.raw"; } > "$D/csv/gz" && rm "$D/csv/gz.raw"

@@ -1,0 +1,503 @@
+/*
+ * idx.c - IDX reader and writer (see idx.h), raw or gzip through zlib.
+ */
+#include "idx.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* deflate expands at most 1032:1; add room for gzip headers and members */
+#define GZ_MAX_RATIO 1032u
+#define GZ_SLACK 4096u
+#define IO_CHUNK ((size_t)1 << 30)
+
+struct ln_idx_reader {
+    int fd;         /* raw file, or -1 once handed to gz */
+    gzFile gz;      /* gzip stream, or NULL */
+    ln_idx_header h;
+};
+
+size_t ln_idx_type_size(int type)
+{
+    switch (type) {
+    case LN_IDX_U8:
+    case LN_IDX_I8: return 1;
+    case LN_IDX_I16: return 2;
+    case LN_IDX_I32:
+    case LN_IDX_F32: return 4;
+    case LN_IDX_F64: return 8;
+    default: return 0;
+    }
+}
+
+const char *ln_idx_type_name(int type)
+{
+    switch (type) {
+    case LN_IDX_U8: return "uint8";
+    case LN_IDX_I8: return "int8";
+    case LN_IDX_I16: return "int16";
+    case LN_IDX_I32: return "int32";
+    case LN_IDX_F32: return "float32";
+    case LN_IDX_F64: return "float64";
+    default: return NULL;
+    }
+}
+
+int ln_idx_type_from_name(const char *name)
+{
+    static const int types[] = {LN_IDX_U8, LN_IDX_I8, LN_IDX_I16, LN_IDX_I32, LN_IDX_F32, LN_IDX_F64};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(name, ln_idx_type_name(types[i])) == 0) return types[i];
+    return -1;
+}
+
+static ln_dtype loaded_dtype(int type)
+{
+    switch (type) {
+    case LN_IDX_U8: return LN_U8;
+    case LN_IDX_F32: return LN_F32;
+    case LN_IDX_F64: return LN_F64;
+    default: return LN_I32;
+    }
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+ln_status ln_idx_parse_header(const unsigned char *p, size_t n, size_t cap, ln_idx_header *h,
+                              ln_error *err)
+{
+    if (n < 4) return ln_fail(err, LN_EFORMAT, "header shorter than 4 bytes (%zu bytes)", n);
+    if (p[0] != 0 || p[1] != 0)
+        return ln_fail(err, LN_EFORMAT,
+                       "wrong magic %02x %02x %02x %02x (an IDX file starts 00 00 <type> <dims>)",
+                       p[0], p[1], p[2], p[3]);
+    size_t esize = ln_idx_type_size(p[2]);
+    if (esize == 0)
+        return ln_fail(err, LN_EFORMAT,
+                       "unknown type byte 0x%02x (known: 08 uint8, 09 int8, 0b int16, "
+                       "0c int32, 0d float32, 0e float64)", p[2]);
+    int ndim = p[3];
+    if (ndim < 1 || ndim > LN_IDX_MAX_DIMS)
+        return ln_fail(err, LN_EFORMAT, "%d dims (an IDX file has 1 to %d)", ndim,
+                       LN_IDX_MAX_DIMS);
+    size_t hb = 4 + 4 * (size_t)ndim;
+    if (n < hb)
+        return ln_fail(err, LN_EFORMAT, "header of %zu bytes is shorter than its %d dims need (%zu)",
+                       n, ndim, hb);
+    h->type = p[2];
+    h->ndim = ndim;
+    h->header_bytes = hb;
+    h->dtype = loaded_dtype(h->type);
+    for (int i = 0; i < ndim; i++) h->shape[i] = be32(p + 4 + 4 * (size_t)i);
+    ln_status st = ln_shape_numel(ndim, h->shape, ln_dtype_size(h->dtype), cap, &h->numel);
+    if (st != LN_OK) {
+        char dims[LN_IDX_MAX_DIMS * 12 + 4];
+        size_t k = 0;
+        for (int i = 0; i < ndim; i++)
+            k += (size_t)snprintf(dims + k, sizeof dims - k, "%s%lld", i ? "x" : "",
+                                  (long long)h->shape[i]);
+        return ln_fail(err, LN_ETOOBIG, "dims %s exceed the cap of %zu bytes", dims, cap);
+    }
+    h->data_bytes = (size_t)h->numel * esize;
+    return LN_OK;
+}
+
+void ln_idx_decode_inplace(int type, void *buf, size_t count)
+{
+    unsigned char *b = (unsigned char *)buf;
+    switch (type) {
+    case LN_IDX_U8: break;
+    case LN_IDX_I8: /* expand from the end: element i moves from byte i to 4i */
+        for (size_t i = count; i-- > 0;) {
+            int32_t v = (int8_t)b[i];
+            memcpy(b + 4 * i, &v, 4);
+        }
+        break;
+    case LN_IDX_I16:
+        for (size_t i = count; i-- > 0;) {
+            int32_t v = (int16_t)(uint16_t)(((unsigned)b[2 * i] << 8) | b[2 * i + 1]);
+            memcpy(b + 4 * i, &v, 4);
+        }
+        break;
+    case LN_IDX_I32:
+    case LN_IDX_F32:
+        for (size_t i = 0; i < count; i++) {
+            uint32_t v;
+            memcpy(&v, b + 4 * i, 4);
+            v = __builtin_bswap32(v);
+            memcpy(b + 4 * i, &v, 4);
+        }
+        break;
+    case LN_IDX_F64:
+        for (size_t i = 0; i < count; i++) {
+            uint64_t v;
+            memcpy(&v, b + 8 * i, 8);
+            v = __builtin_bswap64(v);
+            memcpy(b + 8 * i, &v, 8);
+        }
+        break;
+    default: break;
+    }
+}
+
+/* ---- reading ----------------------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Read up to n bytes; returns the count read, or -1 on error (errno). */
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        size_t want = n - got < IO_CHUNK ? n - got : IO_CHUNK;
+        ssize_t k = read(fd, (char *)buf + got, want);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+static ln_status gz_problem(gzFile gz, ln_error *err, size_t got, size_t want, const char *what)
+{
+    int errnum = Z_OK;
+    const char *msg = gzerror(gz, &errnum);
+    if (errnum == Z_OK || errnum == Z_BUF_ERROR)
+        return ln_fail(err, LN_EFORMAT, "truncated gzip data: %s has %zu of %zu bytes", what, got,
+                       want);
+    if (errnum == Z_ERRNO) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
+    return ln_fail(err, LN_EFORMAT, "corrupt gzip data (%s)", msg ? msg : "zlib error");
+}
+
+/* Read n bytes from the stream; 0 on success. */
+static ln_status src_read(ln_idx_reader *r, void *buf, size_t n, size_t *got, ln_error *err)
+{
+    *got = 0;
+    if (r->gz == NULL) {
+        ssize_t k = read_full(r->fd, buf, n);
+        if (k < 0) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
+        *got = (size_t)k;
+        return LN_OK;
+    }
+    while (*got < n) {
+        size_t want = n - *got < IO_CHUNK ? n - *got : IO_CHUNK;
+        int k = gzread(r->gz, (char *)buf + *got, (unsigned)want);
+        if (k < 0) return gz_problem(r->gz, err, *got, n, "the stream");
+        if (k == 0) break;
+        *got += (size_t)k;
+    }
+    return LN_OK;
+}
+
+void ln_idx_close(ln_idx_reader *r)
+{
+    if (r == NULL) return;
+    if (r->gz) gzclose(r->gz);
+    else if (r->fd >= 0) close(r->fd);
+    free(r);
+}
+
+ln_status ln_idx_open(const char *path, size_t cap, ln_idx_reader **out, ln_idx_header *h,
+                      ln_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ln_fail(err, LN_EIO, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return ln_fail(err, LN_EIO, "cannot stat: %s", strerror(e));
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return ln_fail(err, LN_EIO, "is a directory, not a file");
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return ln_fail(err, LN_EIO, "not a regular file");
+    }
+    if (sb.st_size == 0) {
+        close(fd);
+        return ln_fail(err, LN_EFORMAT, "empty file");
+    }
+    ln_idx_reader *r = (ln_idx_reader *)calloc(1, sizeof *r);
+    if (r == NULL) {
+        close(fd);
+        return ln_fail(err, LN_ENOMEM, "out of memory");
+    }
+    r->fd = fd;
+    unsigned char magic[2];
+    ssize_t k = pread(fd, magic, 2, 0);
+    int is_gz = k == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    ln_status st;
+    if (!is_gz && ends_with(path, ".gz")) {
+        st = ln_fail(err, LN_EFORMAT, "not a gzip file (no gzip magic 1f 8b), though named .gz");
+        goto fail;
+    }
+    if (is_gz) {
+        r->gz = gzdopen(fd, "rb");
+        if (r->gz == NULL) {
+            st = ln_fail(err, LN_ENOMEM, "cannot start zlib");
+            goto fail;
+        }
+        r->fd = -1;
+        gzbuffer(r->gz, 1 << 17);
+    }
+    unsigned char hb[4 + 4 * LN_IDX_MAX_DIMS];
+    size_t got;
+    if ((st = src_read(r, hb, 4, &got, err)) != LN_OK) goto fail;
+    if (got < 4) {
+        st = ln_fail(err, LN_EFORMAT, "header shorter than 4 bytes (%zu bytes)", got);
+        goto fail;
+    }
+    if ((st = ln_idx_parse_header(hb, 4, cap, h, err)) != LN_OK &&
+        !(hb[0] == 0 && hb[1] == 0 && ln_idx_type_size(hb[2]) && hb[3] >= 1 &&
+          hb[3] <= LN_IDX_MAX_DIMS))
+        goto fail; /* only "dims missing" is expected from 4 bytes */
+    size_t need = 4 * (size_t)hb[3];
+    if ((st = src_read(r, hb + 4, need, &got, err)) != LN_OK) goto fail;
+    if ((st = ln_idx_parse_header(hb, 4 + got, cap, h, err)) != LN_OK) goto fail;
+    size_t total = h->header_bytes + h->data_bytes; /* cannot overflow: data <= cap */
+    if (!is_gz) {
+        size_t have = (size_t)sb.st_size - h->header_bytes;
+        if (have < h->data_bytes) {
+            st = ln_fail(err, LN_EFORMAT,
+                         "truncated: the header declares %zu data bytes, the file has %zu",
+                         h->data_bytes, have);
+            goto fail;
+        }
+        if (have > h->data_bytes) {
+            st = ln_fail(err, LN_EFORMAT, "%zu trailing bytes after the %zu declared data bytes",
+                         have - h->data_bytes, h->data_bytes);
+            goto fail;
+        }
+    } else if ((uint64_t)sb.st_size * GZ_MAX_RATIO + GZ_SLACK < (uint64_t)total) {
+        st = ln_fail(err, LN_EFORMAT,
+                     "a gzip file of %lld bytes cannot hold the %zu bytes its header declares "
+                     "(truncated?)", (long long)sb.st_size, total);
+        goto fail;
+    }
+    r->h = *h;
+    *out = r;
+    return LN_OK;
+fail:
+    ln_idx_close(r);
+    return st;
+}
+
+ln_status ln_idx_read(ln_idx_reader *r, void *dst, ln_error *err)
+{
+    size_t got;
+    ln_status st = src_read(r, dst, r->h.data_bytes, &got, err);
+    if (st != LN_OK) return st;
+    if (got < r->h.data_bytes) {
+        if (r->gz) return gz_problem(r->gz, err, got, r->h.data_bytes, "the data");
+        return ln_fail(err, LN_EFORMAT, "truncated: %zu of %zu data bytes", got,
+                       r->h.data_bytes);
+    }
+    /* one more byte: detects trailing data, and makes zlib check the CRC */
+    unsigned char extra;
+    if (r->gz) {
+        int k = gzread(r->gz, &extra, 1);
+        if (k > 0)
+            return ln_fail(err, LN_EFORMAT, "trailing data after the %zu declared data bytes",
+                           r->h.data_bytes);
+        int errnum = Z_OK;
+        gzerror(r->gz, &errnum);
+        if (k < 0 || errnum != Z_OK) return gz_problem(r->gz, err, got, got, "the trailer");
+    } else {
+        ssize_t k = read_full(r->fd, &extra, 1);
+        if (k != 0)
+            return ln_fail(err, LN_EFORMAT, "trailing data after the %zu declared data bytes",
+                           r->h.data_bytes);
+    }
+    ln_idx_decode_inplace(r->h.type, dst, (size_t)r->h.numel);
+    return LN_OK;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static double elem_value(const ln_tensor *t, size_t i)
+{
+    const char *p = (const char *)t->data;
+    switch (t->dtype) {
+    case LN_F32: return ((const float *)p)[i];
+    case LN_F64: return ((const double *)p)[i];
+    case LN_I32: return ((const int32_t *)p)[i];
+    case LN_U8: return ((const uint8_t *)p)[i];
+    }
+    return 0;
+}
+
+static int fits(double v, int type)
+{
+    switch (type) {
+    case LN_IDX_U8: return v == floor(v) && v >= 0 && v <= 255;
+    case LN_IDX_I8: return v == floor(v) && v >= -128 && v <= 127;
+    case LN_IDX_I16: return v == floor(v) && v >= -32768 && v <= 32767;
+    case LN_IDX_I32: return v == floor(v) && v >= -2147483648.0 && v <= 2147483647.0;
+    default: return 1;
+    }
+}
+
+static void encode(double v, int type, unsigned char *o)
+{
+    switch (type) {
+    case LN_IDX_U8:
+    case LN_IDX_I8: o[0] = (unsigned char)(int)v; break;
+    case LN_IDX_I16: {
+        uint16_t u = (uint16_t)(int16_t)v;
+        o[0] = (unsigned char)(u >> 8);
+        o[1] = (unsigned char)u;
+        break;
+    }
+    case LN_IDX_I32:
+    case LN_IDX_F32: {
+        uint32_t u;
+        if (type == LN_IDX_I32) {
+            u = (uint32_t)(int32_t)v;
+        } else {
+            float f = (float)v;
+            memcpy(&u, &f, 4);
+        }
+        for (int k = 0; k < 4; k++) o[k] = (unsigned char)(u >> (24 - 8 * k));
+        break;
+    }
+    case LN_IDX_F64: {
+        uint64_t u;
+        memcpy(&u, &v, 8);
+        for (int k = 0; k < 8; k++) o[k] = (unsigned char)(u >> (56 - 8 * k));
+        break;
+    }
+    default: break;
+    }
+}
+
+typedef struct sink {
+    int fd;
+    gzFile gz;
+} sink;
+
+static int sink_write(sink *s, const void *p, size_t n)
+{
+    if (s->gz) {
+        while (n > 0) {
+            unsigned k = n < IO_CHUNK ? (unsigned)n : (unsigned)IO_CHUNK;
+            if (gzwrite(s->gz, p, k) != (int)k) return -1;
+            p = (const char *)p + k;
+            n -= k;
+        }
+        return 0;
+    }
+    while (n > 0) {
+        ssize_t k = write(s->fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p = (const char *)p + k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+ln_status ln_idx_write(const char *path, const ln_tensor *t, int type, int level, ln_error *err)
+{
+    size_t esize = ln_idx_type_size(type);
+    if (esize == 0) return ln_fail(err, LN_EARG, "unknown IDX type 0x%02x", type);
+    if (t->ndim < 1 || t->ndim > LN_IDX_MAX_DIMS)
+        return ln_fail(err, LN_EARG, "an IDX file holds 1 to %d dims, the tensor has %d",
+                       LN_IDX_MAX_DIMS, t->ndim);
+    if (!ln_is_contiguous(t)) return ln_fail(err, LN_EARG, "the tensor must be contiguous");
+    for (int i = 0; i < t->ndim; i++)
+        if (t->shape[i] > (int64_t)UINT32_MAX)
+            return ln_fail(err, LN_ERANGE, "dim %d of size %lld does not fit IDX's uint32", i + 1,
+                           (long long)t->shape[i]);
+    size_t n = (size_t)ln_numel(t);
+    int copy_u8 = t->dtype == LN_U8 && type == LN_IDX_U8;
+    if (!copy_u8)
+        for (size_t i = 0; i < n; i++)
+            if (!fits(elem_value(t, i), type))
+                return ln_fail(err, LN_ERANGE, "element %zu (%.17g) does not fit %s", i + 1,
+                               elem_value(t, i), ln_idx_type_name(type));
+
+    size_t plen = strlen(path);
+    char *tmp = (char *)malloc(plen + 5);
+    unsigned char *buf = (unsigned char *)malloc(1 << 16);
+    if (tmp == NULL || buf == NULL) {
+        free(tmp);
+        free(buf);
+        return ln_fail(err, LN_ENOMEM, "out of memory");
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    ln_status st = LN_OK;
+    sink s = {open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), NULL};
+    if (s.fd < 0) {
+        st = ln_fail(err, LN_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (level > 0) {
+        char mode[8];
+        snprintf(mode, sizeof mode, "wb%d", level > 9 ? 9 : level);
+        s.gz = gzdopen(s.fd, mode);
+        if (s.gz == NULL) {
+            close(s.fd);
+            st = ln_fail(err, LN_ENOMEM, "cannot start zlib");
+            goto fail;
+        }
+        gzbuffer(s.gz, 1 << 17);
+    }
+    unsigned char hdr[4 + 4 * LN_IDX_MAX_DIMS] = {0, 0, (unsigned char)type,
+                                                  (unsigned char)t->ndim};
+    for (int i = 0; i < t->ndim; i++)
+        for (int k = 0; k < 4; k++)
+            hdr[4 + 4 * i + k] = (unsigned char)((uint64_t)t->shape[i] >> (24 - 8 * k));
+    int bad = sink_write(&s, hdr, 4 + 4 * (size_t)t->ndim);
+    if (copy_u8) {
+        if (!bad) bad = sink_write(&s, t->data, n);
+    } else {
+        size_t per = (1 << 16) / esize;
+        for (size_t i = 0; i < n && !bad; i += per) {
+            size_t m = n - i < per ? n - i : per;
+            for (size_t j = 0; j < m; j++) encode(elem_value(t, i + j), type, buf + j * esize);
+            bad = sink_write(&s, buf, m * esize);
+        }
+    }
+    int e = errno;
+    int closed = s.gz ? gzclose(s.gz) == Z_OK : close(s.fd) == 0;
+    if (bad || !closed) {
+        st = ln_fail(err, LN_EIO, "cannot write %s: %s", tmp, strerror(bad ? e : errno));
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        st = ln_fail(err, LN_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    goto out;
+fail:
+    unlink(tmp);
+out:
+    free(tmp);
+    free(buf);
+    return st;
+}
