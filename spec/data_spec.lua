@@ -405,6 +405,17 @@ describe("lunet.utils", function()
     fails("stratify needs shuffle=true", U.train_test_split, x, lunet.zeros(10), { stratify = true, shuffle = false })
   end)
 
+  it("parse_args reads --name value, --name=value, flags and converts by the default's type", function()
+    local o, rest = U.parse_args({ "--epochs", "5", "--out=dir", "--tutorial-init", "file.txt", "--no-shuffle",
+      "--rate", "0.5" }, { epochs = 20, out = "out", tutorial_init = false, shuffle = true, rate = 0.1, data = "" })
+    assert.are.same({ epochs = 5, out = "dir", tutorial_init = true, shuffle = false, rate = 0.5, data = "" }, o)
+    assert.are.equal("integer", math.type(o.epochs))
+    assert.are.same({ "file.txt" }, rest)
+    fails("unknown option --epoch", U.parse_args, { "--epoch", "3" }, { epochs = 1 })
+    fails("--epochs expects a number, got 'x'", U.parse_args, { "--epochs", "x" }, { epochs = 1 })
+    fails("--out needs a value", U.parse_args, { "--out" }, { out = "o" })
+  end)
+
   it("standardize gives zero-mean unit-std columns and reuses given statistics", function()
     S.seed(34)
     local x = lunet.randn(200, 3, "float64") * lunet.tensor({ 1, 100, 0 }, "float64") + 7

@@ -77,4 +77,104 @@ function S.errmsg(fn, ...)
   return (tostring(err):gsub("^.-:%d+: ", "", 1))
 end
 
+local fmt = string.format
+local NAMED = { amp = true, lt = true, gt = true, quot = true, apos = true }
+
+--- Strict XML well-formedness (for the SVG files lunet writes).
+-- Raises an error naming the first fault of the document s; returns the
+-- number of elements.
+function S.xml_check(s)
+  local pos, stack, roots, elements = 1, {}, 0, 0
+  local function bad(msg)
+    error(fmt("not well-formed XML at byte %d: %s near %q", pos, msg, s:sub(pos, pos + 40)), 0)
+  end
+  local function refs(t, where)
+    if t:find("<", 1, true) then bad("'<' in " .. where) end
+    local i = 1
+    while true do
+      local a = t:find("&", i, true)
+      if not a then break end
+      local name = t:match("^&([#%w]+);", a)
+      if not (name and (NAMED[name] or name:match("^#%d+$") or name:match("^#x%x+$"))) then
+        bad("bad entity reference in " .. where)
+      end
+      i = a + 1
+    end
+  end
+  if s:sub(1, 5) == "<?xml" then
+    local e = s:find("?>", 1, true)
+    if not e then bad("unterminated XML declaration") end
+    pos = e + 2
+  end
+  while pos <= #s do
+    local lt = s:find("<", pos, true)
+    local text = s:sub(pos, (lt or #s + 1) - 1)
+    if #stack == 0 then
+      if text:find("%S") then bad("text outside the root element") end
+    else
+      refs(text, "text")
+      if text:find(">", 1, true) then bad("unescaped '>' in text") end
+    end
+    if not lt then break end
+    pos = lt
+    if s:sub(pos, pos + 3) == "<!--" then
+      local e = s:find("-->", pos + 4, true)
+      if not e then bad("unterminated comment") end
+      pos = e + 3
+    elseif s:sub(pos, pos + 1) == "<?" then
+      local e = s:find("?>", pos + 2, true)
+      if not e then bad("unterminated processing instruction") end
+      pos = e + 2
+    elseif s:sub(pos, pos + 1) == "<!" then
+      bad("unexpected <!")
+    elseif s:sub(pos, pos + 1) == "</" then
+      local name, e = s:match("^</([%a_][%w_.:-]*)%s*>()", pos)
+      if not name then bad("bad end tag") end
+      local open = table.remove(stack)
+      if open ~= name then bad(fmt("</%s> closes <%s>", name, tostring(open))) end
+      pos = e
+    else
+      local name, p = s:match("^<([%a_][%w_.:-]*)()", pos)
+      if not name then bad("bad start tag") end
+      if #stack == 0 then
+        roots = roots + 1
+        if roots > 1 then bad("a second root element") end
+      end
+      elements = elements + 1
+      local seen, empty = {}, false
+      while true do
+        local ws, p2 = s:match("^(%s*)()", p)
+        p = p2
+        if s:sub(p, p + 1) == "/>" then
+          p, empty = p + 2, true
+          break
+        elseif s:sub(p, p) == ">" then
+          p = p + 1
+          break
+        end
+        if ws == "" then bad("attributes not separated by white space in <" .. name .. ">") end
+        local an, q, p3 = s:match("^([%a_][%w_.:-]*)%s*=%s*([\"'])()", p)
+        if not an then bad("attribute without a quoted value in <" .. name .. ">") end
+        if seen[an] then bad("duplicate attribute " .. an) end
+        seen[an] = true
+        local close = s:find(q, p3, true)
+        if not close then bad("unterminated attribute value") end
+        refs(s:sub(p3, close - 1), "attribute " .. an)
+        p = close + 1
+      end
+      if not empty then stack[#stack + 1] = name end
+      pos = p
+    end
+  end
+  if #stack > 0 then bad("unclosed <" .. stack[#stack] .. ">") end
+  if roots == 0 then bad("no root element") end
+  return elements
+end
+
+--- S.xml_check as true, or false and the fault.
+function S.xml_well_formed(text)
+  local ok, err = pcall(S.xml_check, text)
+  return ok, err
+end
+
 return S

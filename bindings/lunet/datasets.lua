@@ -40,8 +40,17 @@ local function find(fname, dir, names, hint)
 end
 
 -- The four standard IDX files of an MNIST-format dataset.
+-- opts: {flatten = true} gives N x 784 rows; {normalize = true} float32 pixels / 255
 local function idx_dataset(fname, default_sub, hint)
-  return function(dir)
+  return function(dir, opts)
+    if type(dir) == "table" and opts == nil then dir, opts = nil, dir end
+    if dir == "" then dir = nil end
+    opts = opts or {}
+    for k in pairs(opts) do
+      if k ~= "flatten" and k ~= "normalize" then
+        error(fmt("%s: unknown option '%s' (known: flatten, normalize)", fname, tostring(k)), 2)
+      end
+    end
     if dir ~= nil and type(dir) ~= "string" then
       error(fmt("%s: dir must be a string, got %s", fname, type(dir)), 2)
     end
@@ -68,11 +77,17 @@ local function idx_dataset(fname, default_sub, hint)
     end
     local x_train, y_train = load("train-images", "train-labels")
     local x_test, y_test = load("t10k-images", "t10k-labels")
-    return x_train, y_train, x_test, y_test
+    local function prep(x)
+      if opts.flatten then x = x:reshape(x:size(1), x:numel() // math.max(1, x:size(1))) end
+      if opts.normalize then x = x:float() / 255 end
+      return x
+    end
+    return prep(x_train), y_train, prep(x_test), y_test
   end
 end
 
---- mnist.load([dir]) --> x_train, y_train, x_test, y_test (uint8 N x 28 x 28, uint8 N)
+--- mnist.load([dir] [, {flatten=, normalize=}]) --> x_train, y_train, x_test, y_test
+-- (uint8 N x 28 x 28, uint8 N; flatten: N x 784; normalize: float32 in [0, 1])
 DS.mnist = {
   load = idx_dataset("mnist.load", "mnist",
     "run `make data` for 10,000 real digits, or pass the directory of the full MNIST files"),

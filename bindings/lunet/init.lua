@@ -67,6 +67,7 @@ local submodules = {
   constraints = "lunet.constraints", callbacks = "lunet.callbacks",
   metrics = function() return require("lunet.losses").metrics end,
   data = "lunet.data", datasets = "lunet.datasets", utils = "lunet.utils",
+  plot = "lunet.plot",
 }
 
 return setmetatable(lunet, {

@@ -244,4 +244,69 @@ function U.standardize(x, opts)
   return (x - mean) / std, mean, std
 end
 
+--- parse_args(argv, spec [, usage]) --> options table, positional list
+-- For scripts: `--name value`, `--name=value`, and `--flag` (for boolean
+-- defaults; `--no-flag` sets false).  spec maps option names (with "_" or
+-- "-") to defaults; the default's type converts the value.  `--help` prints
+-- the usage line and the options with their defaults, then exits.
+function U.parse_args(argv, spec, usage)
+  local opts, rest = {}, {}
+  for k, v in pairs(spec) do opts[k] = v end
+  local function key(name) return (name:gsub("-", "_")) end
+  local function help()
+    if usage then print(usage) end
+    local names = {}
+    for k in pairs(spec) do names[#names + 1] = k end
+    table.sort(names)
+    for _, k in ipairs(names) do
+      print(fmt("  --%-18s %s", k:gsub("_", "-"), tostring(spec[k])))
+    end
+  end
+  local i = 1
+  argv = argv or {}
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--help" or a == "-h" then
+      help()
+      os.exit(0)
+    end
+    local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
+    if not name then name = a:match("^%-%-([%w_%-]+)$") end
+    if name then
+      local k = key(name)
+      local negated = spec[k] == nil and k:match("^no_(.*)$")
+      if negated and type(spec[negated]) == "boolean" and value == nil then
+        opts[negated] = false
+      elseif spec[k] == nil then
+        local known = {}
+        for n in pairs(spec) do known[#known + 1] = "--" .. n:gsub("_", "-") end
+        table.sort(known)
+        error(fmt("parse_args: unknown option --%s (known: %s)", name, table.concat(known, ", ")), 0)
+      elseif type(spec[k]) == "boolean" and value == nil then
+        opts[k] = true
+      else
+        if value == nil then
+          i = i + 1
+          value = argv[i]
+          if value == nil then error(fmt("parse_args: --%s needs a value", name), 0) end
+        end
+        local d = spec[k]
+        if type(d) == "number" then
+          local v = math.tointeger(tonumber(value)) or tonumber(value)
+          if v == nil then error(fmt("parse_args: --%s expects a number, got '%s'", name, value), 0) end
+          opts[k] = v
+        elseif type(d) == "boolean" then
+          opts[k] = value == "true" or value == "1" or value == "yes"
+        else
+          opts[k] = value
+        end
+      end
+    else
+      rest[#rest + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, rest
+end
+
 return U

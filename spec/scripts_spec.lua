@@ -1,0 +1,170 @@
+-- The experiment scripts and examples, run as a user runs them (through the
+-- launcher) with tiny settings on generated MNIST-format and UCI-format
+-- files: their output format, their claims, and that their SVG files are
+-- well-formed XML.
+local lunet = require("lunet")
+local S = require("support")
+
+local dir
+
+local function sh_quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- run a script; returns its output (stdout and stderr), failing on a non-zero exit
+local function run(script, args)
+  local out, code = S.run(string.format("cd %s && %s %s %s", sh_quote(S.root), sh_quote(S.lunet_bin), script,
+    args), true)
+  assert.are.equal(0, code, out)
+  return out
+end
+
+local function svg_files(out)
+  local files = {}
+  for p in out:gmatch("(%S+%.svg)") do files[#files + 1] = p end
+  return files
+end
+
+local function assert_svg(p)
+  local f = assert(io.open(p, "rb"), "missing " .. p)
+  local text = f:read("a")
+  f:close()
+  assert.is_truthy(text:find("<svg", 1, true), p)
+  local ok, why = S.xml_well_formed(text)
+  assert.is_true(ok, p .. ": " .. tostring(why))
+  if S.run("command -v xmllint") ~= "" then
+    local _, code = S.run("xmllint --noout " .. sh_quote(p))
+    assert.are.equal(0, code, "xmllint " .. p)
+  end
+end
+
+setup(function()
+  dir = S.run("mktemp -d"):gsub("%s+$", "")
+  -- an MNIST-format directory: 10 classes with a learnable pattern per class
+  S.seed(61)
+  local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
+  local function digits(n)
+    local y = lunet.uniform({ n }, 0, 10):int()
+    local x = lunet.uniform({ n, 784 }, 0, 60)
+    local stripe = lunet.utils.to_categorical(y, 10):matmul(pattern) * 190
+    return (x + stripe):int():byte():reshape(n, 28, 28), y:byte()
+  end
+  S.run("mkdir -p " .. dir .. "/mnist")
+  local xtr, ytr = digits(300)
+  local xte, yte = digits(100)
+  lunet.data.write_idx(dir .. "/mnist/train-images-idx3-ubyte.gz", xtr)
+  lunet.data.write_idx(dir .. "/mnist/train-labels-idx1-ubyte.gz", ytr)
+  lunet.data.write_idx(dir .. "/mnist/t10k-images-idx3-ubyte.gz", xte)
+  lunet.data.write_idx(dir .. "/mnist/t10k-labels-idx1-ubyte.gz", yte)
+  -- a Sensorless-format table: 48 features, classes 1..11, 20 rows each
+  local f = assert(io.open(dir .. "/Sensorless_drive_diagnosis.txt", "w"))
+  for i = 0, 219 do
+    local c = i % 11 + 1
+    local row = {}
+    for j = 1, 48 do row[j] = string.format("%.6e", (c * j % 7) * 0.01 + math.random() * 0.001) end
+    f:write(table.concat(row, " "), " ", c, "\n")
+  end
+  f:close()
+end)
+
+teardown(function()
+  if dir and dir:match("^/tmp/") then S.run("rm -rf " .. dir) end
+end)
+
+describe("scripts", function()
+  it("propagation.lua prints the notebook's lines and keeps SELU's std near 1", function()
+    local out = run("scripts/propagation.lua",
+      string.format("--layers 30 --samples 200 --activations selu,sigmoid --plot %s/prop.svg", dir))
+    local lines = {}
+    for layer, a, b, c, d in out:gmatch("Layer (%d+): (%-?[%d.]+) < mean < (%-?[%d.]+), ([%d.]+) < std < ([%d.]+)") do
+      lines[#lines + 1] = { tonumber(layer), tonumber(a), tonumber(b), tonumber(c), tonumber(d) }
+      assert.is_true(tonumber(a) <= tonumber(b) and tonumber(c) <= tonumber(d))
+    end
+    -- layers 0, 10, 20 and the last (29), for each of the two activations
+    assert.are.equal(8, #lines)
+    assert.are.same({ 0, 10, 20, 29 }, { lines[1][1], lines[2][1], lines[3][1], lines[4][1] })
+    for i = 1, 4 do -- selu: per-sample std stays within roughly [0.6, 1.5]
+      assert.is_true(lines[i][4] > 0.6 and lines[i][5] < 1.5, out)
+    end
+    assert.is_true(lines[8][5] < 0.3, "sigmoid's std shrinks")
+    local files = svg_files(out)
+    assert.are.same({ dir .. "/prop.svg", dir .. "/prop_mean.svg" }, files)
+    for _, p in ipairs(files) do assert_svg(p) end
+  end)
+
+  it("activation_histograms.lua writes a histogram per activation and stage", function()
+    local out = run("scripts/activation_histograms.lua",
+      string.format("--layers 3 --units 32 --epochs 1 --samples 50 --activations selu,relu --data %s/mnist --out %s/h",
+        dir, dir))
+    assert.is_truthy(out:find("selu       before mean/std per layer  1: ", 1, true), out)
+    assert.is_truthy(out:find("relu       trained 1 epochs: loss ", 1, true), out)
+    local files = svg_files(out)
+    assert.are.equal(4, #files)
+    for _, p in ipairs(files) do assert_svg(p) end
+  end)
+
+  it("selu_vs_relu_mnist.lua trains both models and prints the comparison table", function()
+    local out = run("scripts/selu_vs_relu_mnist.lua", string.format("--epochs 2 --data %s/mnist --out %s/m", dir, dir))
+    assert.is_truthy(out:find("300 train samples, 100 test samples", 1, true))
+    assert.is_truthy(out:find("dense_1 (Dense)              (None, 512)               401920", 1, true))
+    assert.is_truthy(out:find("alpha_dropout_1 (AlphaDropou (None, 512)               0", 1, true))
+    assert.is_truthy(out:find("Epoch 2/2\n %- %d+s %- loss: [%d.e%-]+ %- accuracy: [%d.]+ %- val_loss: [%d.e%-]+ %- val_accuracy: [%d.]+"), out)
+    local sa = tonumber(out:match("\nselu%s+[%d.]+%s+([%d.]+)"))
+    local ra = tonumber(out:match("\nrelu%s+[%d.]+%s+([%d.]+)"))
+    assert.is_true(sa > 0.5 and ra > 0.5, out) -- the classes are separable
+    local files = svg_files(out)
+    assert.are.equal(3, #files)
+    for _, p in ipairs(files) do assert_svg(p) end
+  end)
+
+  it("pelu_vs_relu.lua runs the tutorial's comparison on a Sensorless-format file", function()
+    local out = run("scripts/pelu_vs_relu.lua", string.format(
+      "--data %s/Sensorless_drive_diagnosis.txt --epochs 3 --tutorial-init --out %s/p", dir, dir))
+    assert.is_truthy(out:find("220 samples, 48 features, 11 classes", 1, true), out)
+    assert.is_truthy(out:find("train 165, test 55 (stratified)", 1, true), out)
+    local pa = tonumber(out:match("Pelu model accuracy is: ([%d.]+)"))
+    local ra = tonumber(out:match("Relu model accuracy is: ([%d.]+)"))
+    assert.is_true(pa >= 0 and pa <= 1 and ra >= 0 and ra <= 1)
+    local files = svg_files(out)
+    assert.are.equal(2, #files)
+    for _, p in ipairs(files) do assert_svg(p) end
+  end)
+
+  it("pelu_jacobian.lua confirms the closed forms and flags the sign slip", function()
+    local out = run("scripts/pelu_jacobian.lua", "--points 21")
+    local verdicts = {}
+    for v in out:gmatch("\n(%a+)\n") do verdicts[#verdicts + 1] = v end
+    assert.are.same({ "true", "true", "true", "true", "false" }, verdicts)
+    local worst = tonumber(out:match("closed form| over all 21 points: ([%d.e%-]+)"))
+    assert.is_true(worst < 1e-12)
+  end)
+end)
+
+describe("examples", function()
+  it("mnist_selu.lua trains, evaluates, saves and plots", function()
+    local out = run("examples/mnist_selu.lua", string.format("--epochs 2 --data %s/mnist --out %s/e --verbose 2", dir, dir))
+    assert.is_truthy(out:find("Total params: 669,706", 1, true))
+    assert.is_truthy(out:match("Test accuracy: [%d.]+"), out)
+    local model = out:match("model: (%S+)")
+    assert.are.equal(dir .. "/e/mnist_selu.safetensors", model)
+    local m = lunet.nn.load_model(model)
+    assert.are.equal(5, #m.layers)
+    assert_svg(out:match("plot: (%S+)"))
+  end)
+
+  it("custom_layer.lua trains a Lua PELU and reloads it with custom_objects", function()
+    local out = run("examples/custom_layer.lua", string.format("--epochs 3 --out %s/c", dir))
+    assert.is_truthy(out:find("my_pelu_1 (MyPELU)", 1, true), out)
+    assert.is_truthy(out:find("same predictions: true", 1, true), out)
+  end)
+
+  it("keras_port.lua runs the Keras script's steps", function()
+    local out = run("examples/keras_port.lua", "1 " .. dir .. "/mnist")
+    assert.is_truthy(out:find("300\ttrain samples", 1, true), out)
+    assert.is_truthy(out:find("Test accuracy:\t", 1, true), out)
+  end)
+
+  it("leaky_relu_layers.lua shows layers and activation options agree", function()
+    local out = run("examples/leaky_relu_layers.lua", "")
+    assert.are.equal(0, tonumber(out:match("largest difference ([%d.e%-]+)")))
+    assert.is_truthy(out:find("leaky_re_lu_1 (LeakyReLU)", 1, true), out)
+  end)
+end)
