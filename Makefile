@@ -111,12 +111,12 @@ data: setup all
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_idx: runtime/fuzz/fuzz_idx.c runtime/idx.c runtime/tensor.c
+$(B)/fuzz/fuzz_idx: runtime/fuzz/fuzz_idx.c runtime/idx.c runtime/tensor.c runtime/fuzz/memfile.h
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $^ -o $@ -lz -lm
-$(B)/fuzz/fuzz_csv: runtime/fuzz/fuzz_csv.c runtime/csv.c runtime/tensor.c
+	clang $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ -lz -lm
+$(B)/fuzz/fuzz_csv: runtime/fuzz/fuzz_csv.c runtime/csv.c runtime/tensor.c runtime/fuzz/memfile.h
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) $^ -o $@ -lz -lm
+	clang $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ -lz -lm
 fuzz:
 	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES=clang
 	@$(MAKE) --no-print-directory $(B)/fuzz/fuzz_idx $(B)/fuzz/fuzz_csv

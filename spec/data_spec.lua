@@ -15,12 +15,7 @@ local function write(name, bytes)
   return path(name)
 end
 
-local function read(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = S.read_file
 
 local function gzip(name, bytes)
   local p = write(name .. ".raw", bytes)
@@ -35,19 +30,14 @@ local function header(ty, dims)
   return h
 end
 
-local function fails(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok)
-  assert.is_truthy(tostring(err):find(pattern, 1, true), "expected '" .. pattern .. "' in: " .. tostring(err))
-  return err
-end
+local fails = S.fails
 
 setup(function()
-  dir = S.run("mktemp -d"):gsub("%s+$", "")
+  dir = S.tmpdir()
 end)
 
 teardown(function()
-  if dir and dir:match("^/tmp/") then S.run("rm -rf " .. dir) end
+  S.remove_tmpdir(dir)
 end)
 
 describe("lunet.data IDX", function()
@@ -403,6 +393,17 @@ describe("lunet.utils", function()
     fails("class 1 has only 1 member", U.train_test_split, x, lunet.tensor({ 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }),
       { stratify = true })
     fails("stratify needs shuffle=true", U.train_test_split, x, lunet.zeros(10), { stratify = true, shuffle = false })
+  end)
+
+  it("check_options accepts known keys and lists the known ones for the rest", function()
+    local o = { a = 1 }
+    assert.are.equal(o, U.check_options("f", o, { a = true, b = false }))
+    assert.are.same({}, U.check_options("f", nil, { a = true }))
+    assert.are.same({ lr = 1 }, U.check_options("f", { lr = 1 }, { a = true }, 2, { lr = true }))
+    fails("f: unknown option 'c' (known: a, b)", U.check_options, "f", { c = 1 }, { b = true, a = true })
+    fails("f: unknown option 'c' (known: z, a)", U.check_options, "f", { c = 1 }, { "z", "a", z = true, a = true })
+    fails("f: unknown option '1' (known: z)", U.check_options, "f", { 5 }, { "z", z = true })
+    fails("f: options must be a table, got number", U.check_options, "f", 3, {})
   end)
 
   it("parse_args reads --name value, --name=value, flags and converts by the default's type", function()

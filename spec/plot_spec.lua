@@ -13,18 +13,13 @@ local has_xmllint = select(2, S.run("command -v xmllint")) == 0
 
 local dir
 setup(function()
-  dir = S.run("mktemp -d"):gsub("%s+$", "")
+  dir = S.tmpdir()
 end)
 teardown(function()
-  if dir and dir:match("^/tmp/") then S.run("rm -rf " .. dir) end
+  S.remove_tmpdir(dir)
 end)
 
-local function read(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = S.read_file
 
 -- Well-formed by our checker, by xmllint when present, and an SVG 1.1 root.
 local function valid(svg)
@@ -94,12 +89,7 @@ local function assert_nice(ticks, lo, hi)
   return step
 end
 
-local function fails(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error")
-  assert.is_truthy(tostring(err):find(pattern, 1, true), "expected '" .. pattern .. "' in: " .. tostring(err))
-  return err
-end
+local fails = S.fails
 
 local function range(n, f)
   local t = {}

@@ -37,7 +37,7 @@ local function assert_svg(p)
 end
 
 setup(function()
-  dir = S.run("mktemp -d"):gsub("%s+$", "")
+  dir = S.tmpdir()
   -- an MNIST-format directory: 10 classes with a learnable pattern per class
   S.seed(61)
   local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
@@ -66,7 +66,7 @@ setup(function()
 end)
 
 teardown(function()
-  if dir and dir:match("^/tmp/") then S.run("rm -rf " .. dir) end
+  S.remove_tmpdir(dir)
 end)
 
 describe("scripts", function()

@@ -1,5 +1,6 @@
 -- spec/support.lua - helpers shared by the specs (require "support").
 local lunet = require("lunet")
+local luassert = require("luassert") -- busted's assert (specs see it as `assert`)
 
 local S = {}
 
@@ -48,6 +49,32 @@ end
 --- Largest |a - b| over all elements (tensors of one shape).
 function S.max_abs_diff(a, b)
   return (a:double() - b:double()):abs():max():item()
+end
+
+--- Assert that fn(...) raises an error containing `pattern` (plain text); returns the message.
+function S.fails(pattern, fn, ...)
+  local ok, err = pcall(fn, ...)
+  luassert.is_false(ok, "expected an error")
+  luassert.is_truthy(tostring(err):find(pattern, 1, true), "expected '" .. pattern .. "' in: " .. tostring(err))
+  return err
+end
+
+--- The bytes of a file.
+function S.read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+--- A fresh temporary directory (removed by S.remove_tmpdir).
+function S.tmpdir()
+  return (S.run("mktemp -d"):gsub("%s+$", ""))
+end
+
+--- Remove a directory made by S.tmpdir (only ever below /tmp).
+function S.remove_tmpdir(dir)
+  if dir and dir:match("^/tmp/") then S.run("rm -rf '" .. dir .. "'") end
 end
 
 --- A field of /proc/self/status in KiB (e.g. "VmRSS", "VmHWM").

@@ -6,6 +6,7 @@
 -- @module lunet.activations
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
+local utils = require("lunet.utils")
 
 local A = {}
 
@@ -44,23 +45,15 @@ local function elementwise(name, kernel)
 end
 
 local relu_k = elementwise("relu")
-local relu_opts = { negative_slope = true, max_value = true, threshold = true }
+local relu_opts = { "negative_slope", "max_value", "threshold",
+  negative_slope = true, max_value = true, threshold = true }
 
 --- relu(x [, {negative_slope=0, max_value=nil, threshold=0}]) in Keras' semantics.
 function A.relu(x, opts)
   check_x("relu", x)
   local ns, mv, th = 0, math.huge, 0
   if opts ~= nil then
-    if type(opts) ~= "table" then
-      error(fmt("relu: options must be a table {negative_slope=, max_value=, threshold=}, got %s",
-        type(opts)), 2)
-    end
-    for k in pairs(opts) do
-      if not relu_opts[k] then
-        error(fmt("relu: unknown option '%s' (known: negative_slope, max_value, threshold)",
-          tostring(k)), 2)
-      end
-    end
+    utils.check_options("relu", opts, relu_opts)
     if opts.negative_slope ~= nil then ns = check_number("relu", "negative_slope", opts.negative_slope) end
     if opts.max_value ~= nil then mv = check_number("relu", "max_value", opts.max_value) end
     if opts.threshold ~= nil then th = check_number("relu", "threshold", opts.threshold) end
@@ -111,14 +104,7 @@ function A.gelu(x, opts)
   check_x("gelu", x)
   local approx = false
   if opts ~= nil then
-    if type(opts) ~= "table" then
-      error(fmt("gelu: options must be a table {approximate=}, got %s", type(opts)), 2)
-    end
-    for k in pairs(opts) do
-      if k ~= "approximate" then
-        error(fmt("gelu: unknown option '%s' (known: approximate)", tostring(k)), 2)
-      end
-    end
+    utils.check_options("gelu", opts, { approximate = true })
     approx = opts.approximate and true or false
   end
   return gelu_k(x, approx)

@@ -5,6 +5,7 @@
 -- (exact); float32 and float64 as themselves.
 -- @module lunet.data
 local core = require("lunet.core")
+local utils = require("lunet.utils")
 
 local D = {}
 local fmt = string.format
@@ -13,17 +14,7 @@ local fmt = string.format
 D.max_bytes = 4 * 1024 ^ 3 // 1
 
 local function check_opts(fname, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then error(fmt("%s: options must be a table, got %s", fname, type(opts)), 3) end
-  for k in pairs(opts) do
-    if not known[k] then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(fmt("%s: unknown option '%s' (known: %s)", fname, tostring(k), table.concat(names, ", ")), 3)
-    end
-  end
-  return opts
+  return utils.check_options(fname, opts, known, 3)
 end
 
 local function check_path(fname, path)

@@ -5,6 +5,7 @@
 -- @module lunet.datasets
 local core = require("lunet.core")
 local data = require("lunet.data")
+local utils = require("lunet.utils")
 
 local DS = {}
 local fmt = string.format
@@ -45,12 +46,7 @@ local function idx_dataset(fname, default_sub, hint)
   return function(dir, opts)
     if type(dir) == "table" and opts == nil then dir, opts = nil, dir end
     if dir == "" then dir = nil end
-    opts = opts or {}
-    for k in pairs(opts) do
-      if k ~= "flatten" and k ~= "normalize" then
-        error(fmt("%s: unknown option '%s' (known: flatten, normalize)", fname, tostring(k)), 2)
-      end
-    end
+    opts = utils.check_options(fname, opts, { flatten = true, normalize = true })
     if dir ~= nil and type(dir) ~= "string" then
       error(fmt("%s: dir must be a string, got %s", fname, type(dir)), 2)
     end

@@ -7,6 +7,7 @@ local autograd = require("lunet.autograd")
 local A = require("lunet.activations")
 local I = require("lunet.initializers")
 local C = require("lunet.constraints")
+local utils = require("lunet.utils")
 
 local nn = {}
 local fmt = string.format
@@ -210,18 +211,10 @@ function Layer.from_config(cls, config)
   return cls(table.unpack(args, 1, #(cls.args or {}) + 1))
 end
 
+-- every layer also takes these
+local common_opts = { name = true, input_shape = true, trainable = true, dtype = true }
 local function check_opts(cls_name, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then error(fmt("%s: options must be a table, got %s", cls_name, type(opts)), 4) end
-  for k in pairs(opts) do
-    if not known[k] and k ~= "name" and k ~= "input_shape" and k ~= "trainable" and k ~= "dtype" then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(fmt("%s: unknown option '%s' (known: %s)", cls_name, tostring(k), table.concat(names, ", ")), 4)
-    end
-  end
-  return opts
+  return utils.check_options(cls_name, opts, known, 4, common_opts)
 end
 
 local function serialize_spec(v, mod)

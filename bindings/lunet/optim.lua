@@ -3,6 +3,7 @@
 -- in place, with one fused C loop per tensor; `opt.learning_rate` is mutable.
 -- @module lunet.optim
 local core = require("lunet.core")
+local utils = require("lunet.utils")
 
 local O = {}
 local fmt = string.format
@@ -12,16 +13,8 @@ local function class(name, defaults, step_one)
   cls.__index = cls
   setmetatable(cls, {
     __call = function(_, opts)
-      opts = opts or {}
+      opts = utils.check_options(name, opts, defaults, 2, { lr = true })
       local self = setmetatable({ iterations = 0, state = setmetatable({}, { __mode = "k" }) }, cls)
-      for k in pairs(opts) do
-        if defaults[k] == nil and k ~= "lr" then
-          local known = {}
-          for d in pairs(defaults) do known[#known + 1] = d end
-          table.sort(known)
-          error(fmt("%s: unknown option '%s' (known: %s)", name, tostring(k), table.concat(known, ", ")), 2)
-        end
-      end
       for k, v in pairs(defaults) do
         local given = opts[k]
         if given == nil and k == "learning_rate" then given = opts.lr end

@@ -5,6 +5,33 @@ local core = require("lunet.core")
 local U = {}
 local fmt = string.format
 
+--- check_options(fname, opts, known [, level [, extra]]) --> opts (or {} for nil)
+-- The one check of an options table: a table whose keys are all in the
+-- set `known` (or the set `extra`; `known` may also list the names in the
+-- order the message should give them, as well as map them); otherwise an error
+-- "<fname>: unknown option 'k' (known: a, b, ...)".  level is what the
+-- calling function would pass to error() (default 2: its caller).
+function U.check_options(fname, opts, known, level, extra)
+  level = (level or 2) + 1
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(fmt("%s: options must be a table, got %s", fname, type(opts)), level)
+  end
+  for k in pairs(opts) do
+    local listed = known[k] ~= nil and math.type(k) ~= "integer"
+    if not listed and not (extra and extra[k]) then
+      local names = {}
+      for n in pairs(known) do
+        if math.type(n) ~= "integer" then names[#names + 1] = n end
+      end
+      table.sort(names)
+      if #known > 0 then names = known end -- an ordered list: listed as given
+      error(fmt("%s: unknown option '%s' (known: %s)", fname, tostring(k), table.concat(names, ", ")), level)
+    end
+  end
+  return opts
+end
+
 local function check_tensor(fname, what, t)
   if not core.is_tensor(t) then
     error(fmt("%s: %s must be a tensor, got %s", fname, what, type(t)), 3)
@@ -121,12 +148,8 @@ end
 -- repeatable without touching the global generator.
 function U.train_test_split(x, y, opts)
   if type(y) == "table" and not core.is_tensor(y) and opts == nil then y, opts = nil, y end
-  opts = opts or {}
-  local known = { test_size = true, train_size = true, stratify = true, shuffle = true, seed = true }
-  for k in pairs(opts) do
-    if not known[k] then error(fmt("train_test_split: unknown option '%s' (known: seed, shuffle, " ..
-      "stratify, test_size, train_size)", tostring(k)), 2) end
-  end
+  opts = U.check_options("train_test_split", opts,
+    { test_size = true, train_size = true, stratify = true, shuffle = true, seed = true })
   check_tensor("train_test_split", "x", x)
   local n = x:size(1)
   if y ~= nil then

@@ -4,12 +4,9 @@
  * dtype); the rest is the file, read through ln_read_text (so gzip input
  * is inflated too), scanned and parsed.
  */
-#define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
+#include "memfile.h" /* first: it defines _GNU_SOURCE */
+
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "../csv.h"
 
@@ -23,14 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ln_dtype dt = (data[0] >> 6) & 1 ? LN_F64 : LN_F32;
     data++;
     size--;
-    int fd = memfd_create("f.csv", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
     char *text;
     size_t len;
     ln_error err;

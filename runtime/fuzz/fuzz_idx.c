@@ -3,12 +3,9 @@
  * The input becomes a file (memfd) read through the real path: header
  * checks, size checks, gzip detection and inflation, decoding.
  */
-#define _GNU_SOURCE
-#include <stdint.h>
-#include <stdio.h>
+#include "memfile.h" /* first: it defines _GNU_SOURCE */
+
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "../idx.h"
 
@@ -20,14 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ln_error err;
     ln_idx_parse_header(data, size, (size_t)1 << 26, &h, &err);
 
-    int fd = memfd_create("f.idx", 0);
-    if (fd < 0) return 0;
-    if (size && write(fd, data, size) != (ssize_t)size) {
-        close(fd);
-        return 0;
-    }
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    int fd = memfile(data, size, path, sizeof path);
+    if (fd < 0) return 0;
     ln_idx_reader *r;
     /* a 64 MiB cap keeps the harness's own allocations bounded */
     if (ln_idx_open(path, (size_t)1 << 26, &r, &h, &err) == LN_OK) {
