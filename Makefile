@@ -111,10 +111,10 @@ data: setup all
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
              -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_idx: runtime/fuzz/fuzz_idx.c runtime/idx.c runtime/tensor.c runtime/fuzz/memfile.h
+$(B)/fuzz/fuzz_idx: runtime/fuzz/fuzz_idx.c runtime/idx.c runtime/fileio.c runtime/tensor.c runtime/fuzz/memfile.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ -lz -lm
-$(B)/fuzz/fuzz_csv: runtime/fuzz/fuzz_csv.c runtime/csv.c runtime/tensor.c runtime/fuzz/memfile.h
+$(B)/fuzz/fuzz_csv: runtime/fuzz/fuzz_csv.c runtime/csv.c runtime/fileio.c runtime/tensor.c runtime/fuzz/memfile.h
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) $(filter %.c,$^) -o $@ -lz -lm
 fuzz:

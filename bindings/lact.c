@@ -22,7 +22,7 @@
 #include "../runtime/elementwise.h"
 #include "lt.h"
 
-static const ln_act_def *check_act(lua_State *L, int idx, const char *fname)
+const ln_act_def *lt_check_act(lua_State *L, int idx, const char *fname)
 {
     const char *name = luaL_checkstring(L, idx);
     const ln_act_def *d = ln_act_find(name);
@@ -41,7 +41,7 @@ static const ln_act_def *check_act(lua_State *L, int idx, const char *fname)
     return d;
 }
 
-static void read_params(lua_State *L, int first, const ln_act_def *d, ln_act_params *p,
+void lt_read_act_params(lua_State *L, int first, const ln_act_def *d, ln_act_params *p,
                         const char *fname)
 {
     double v[3] = {0, 0, 0};
@@ -77,10 +77,10 @@ static void check_same_shape(lua_State *L, const lt_Tensor *a, const lt_Tensor *
 
 static int l_activation(lua_State *L)
 {
-    const ln_act_def *d = check_act(L, 1, "activation");
+    const ln_act_def *d = lt_check_act(L, 1, "activation");
     lt_Tensor *x = lt_check_float(L, 2, d->name);
     ln_act_params p;
-    read_params(L, 3, d, &p, d->name);
+    lt_read_act_params(L, 3, d, &p, d->name);
     lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, d->name);
     ln_act_forward(d, &x->v, &y->v, &p);
     return 1;
@@ -88,12 +88,12 @@ static int l_activation(lua_State *L)
 
 static int l_activation_backward(lua_State *L)
 {
-    const ln_act_def *d = check_act(L, 1, "activation_backward");
+    const ln_act_def *d = lt_check_act(L, 1, "activation_backward");
     lt_Tensor *s = lt_check_float(L, 2, "activation_backward");
     lt_Tensor *g = lt_check_float(L, 3, "activation_backward");
     check_same_shape(L, s, g, "activation_backward", "input", "gradient");
     ln_act_params p;
-    read_params(L, 4, d, &p, "activation_backward");
+    lt_read_act_params(L, 4, d, &p, "activation_backward");
     lt_Tensor *dx = lt_new_like(L, &s->v, s->v.dtype, "activation_backward");
     ln_act_backward(d, &s->v, &g->v, &dx->v, &p);
     return 1;
@@ -135,16 +135,6 @@ static int l_activation_names(lua_State *L)
 }
 
 /* ---- prelu / pelu ---------------------------------------------------------- */
-
-/* Replace the tensor at idx by a contiguous copy unless it is contiguous. */
-static lt_Tensor *contiguous_at(lua_State *L, int idx, const char *fname)
-{
-    lt_Tensor *t = (lt_Tensor *)lua_touserdata(L, idx);
-    if (ln_is_contiguous(&t->v)) return t;
-    t = lt_copy_of(L, idx, t->v.dtype, fname);
-    lua_replace(L, idx);
-    return t;
-}
 
 /* Check the parameter at idx against x (dtype, broadcasting) and find its
  * layout: returns 1 and fills *l when it varies along one block of x's dims
@@ -195,7 +185,7 @@ static void prepare_param(lua_State *L, int idx, const lt_Tensor *x, int full,
                           ln_param_layout *l, const char *fname)
 {
     if (!full) {
-        contiguous_at(L, idx, fname);
+        lt_contiguous_at(L, idx, fname);
         return;
     }
     const lt_Tensor *a = lua_touserdata(L, idx);
@@ -247,8 +237,8 @@ static int prepare_all(lua_State *L, int np, int backward, ln_param_layout *l, c
     for (int k = 0; k < np; k++) lua_pushvalue(L, 2 + k);
     *l = pl[0];
     for (int k = 0; k < np; k++) prepare_param(L, 2 + k, x, !fits, l, fname);
-    contiguous_at(L, 1, fname);
-    if (backward) contiguous_at(L, 2 + np, fname);
+    lt_contiguous_at(L, 1, fname);
+    if (backward) lt_contiguous_at(L, 2 + np, fname);
     return !fits;
 }
 

@@ -295,3 +295,12 @@ void lt_register(lua_State *L, const luaL_Reg *fns)
         lua_setfield(L, -2, fns->name);
     }
 }
+
+lt_Tensor *lt_contiguous_at(lua_State *L, int idx, const char *fname)
+{
+    lt_Tensor *t = (lt_Tensor *)lua_touserdata(L, idx);
+    if (ln_is_contiguous(&t->v)) return t;
+    t = lt_copy_of(L, idx, t->v.dtype, fname);
+    lua_replace(L, idx);
+    return t;
+}

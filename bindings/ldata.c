@@ -6,9 +6,10 @@
  *   core.read_csv(path, {sep=",", header=false, skip=0, dtype="float32",
  *                        allow_nonfinite=false, max_bytes=}) --> tensor [, names]
  *
- * C resources (an open reader, a file's text) live in a "box" userdata whose
- * __gc releases them, so a Lua error anywhere (an allocation failing, a bad
- * cell) leaks nothing; the result tensor is pushed only when complete.
+ * C resources (an open reader, a file's text) live in a "box" userdata
+ * marked to-be-closed, so they are released when the function returns or a
+ * Lua error (an allocation failing, a bad cell) unwinds it; __gc is the
+ * fallback.  The result tensor is returned only when complete.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -52,19 +53,8 @@ static void release_reader(void *p) { ln_idx_close((ln_idx_reader *)p); }
 static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
 {
     if (lua_isnoneornil(L, idx)) return def;
-    lua_Integer v = 0;
-    int ok = 0;
-    if (lua_isinteger(L, idx)) {
-        v = lua_tointeger(L, idx);
-        ok = 1;
-    } else if (lua_type(L, idx) == LUA_TNUMBER) {
-        double d = lua_tonumber(L, idx);
-        if (d >= 1 && d < 9.2e18) {
-            v = (lua_Integer)d;
-            ok = (double)v == d;
-        }
-    }
-    if (!ok || v < 1) lt_error(L, fname, "max_bytes must be a positive integer");
+    int64_t v = lt_check_int(L, idx, fname, "max_bytes");
+    if (v < 1) lt_error(L, fname, "max_bytes must be a positive integer");
     return (size_t)v;
 }
 
@@ -74,6 +64,7 @@ static int l_read_idx(lua_State *L)
     size_t cap = opt_cap(L, 2, "read_idx", LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
     box *b = box_push(L, release_reader);
+    lua_toclose(L, 3); /* closes the reader on return and on any error */
     ln_idx_header h;
     ln_error err;
     ln_idx_reader *r;
@@ -83,8 +74,6 @@ static int l_read_idx(lua_State *L)
     lt_Tensor *t = lt_new(L, h.dtype, h.ndim, h.shape, "read_idx");
     if (ln_idx_read(r, t->v.data, &err) != LN_OK)
         return lt_error(L, "read_idx", "%s: %s", path, err.msg);
-    b->p = NULL;
-    ln_idx_close(r);
     return 1;
 }
 
@@ -183,9 +172,8 @@ static int l_read_csv(lua_State *L)
         o.allow_nonfinite = opt_field_bool(L, 2, "allow_nonfinite");
         lua_getfield(L, 2, "skip");
         if (!lua_isnil(L, -1)) {
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-                lt_error(L, "read_csv", "skip must be an integer >= 0");
-            o.skip = lua_tointeger(L, -1);
+            o.skip = lt_check_int(L, -1, "read_csv", "skip");
+            if (o.skip < 0) lt_error(L, "read_csv", "skip must be an integer >= 0");
         }
         lua_pop(L, 1);
         lua_getfield(L, 2, "dtype");
@@ -200,6 +188,7 @@ static int l_read_csv(lua_State *L)
     }
     lua_settop(L, 2);
     box *b = box_push(L, free); /* 3 */
+    lua_toclose(L, 3);          /* frees the text on return and on any error */
     char *buf;
     size_t len;
     ln_error err;

@@ -17,15 +17,6 @@
 #include "../runtime/optim.h"
 #include "lt.h"
 
-static lt_Tensor *contiguous_at(lua_State *L, int idx, const char *fname)
-{
-    lt_Tensor *t = (lt_Tensor *)lua_touserdata(L, idx);
-    if (ln_is_contiguous(&t->v)) return t;
-    t = lt_copy_of(L, idx, t->v.dtype, fname);
-    lua_replace(L, idx);
-    return t;
-}
-
 static const char *shape_of(char *buf, const lt_Tensor *t)
 {
     return lt_shape_str(buf, LT_SHAPE_BUF, t->v.ndim, t->v.shape);
@@ -39,10 +30,8 @@ static int l_dense(lua_State *L)
     lt_Tensor *x = lt_check_float(L, 1, "dense");
     lt_Tensor *w = lt_check_float(L, 2, "dense");
     lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, "dense");
-    const char *an = luaL_optstring(L, 4, "linear");
+    const ln_act_def *act = lua_isnoneornil(L, 4) ? ln_act_find("linear") : lt_check_act(L, 4, "dense");
     int want_z = lua_toboolean(L, 5);
-    const ln_act_def *act = ln_act_find(an);
-    if (act == NULL) lt_error(L, "dense", "unknown activation '%s'", an);
     if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
         lt_error(L, "dense", "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
                  shape_of(s2, w));
@@ -51,15 +40,8 @@ static int l_dense(lua_State *L)
     if (b && (b->v.ndim != 1 || b->v.shape[0] != w->v.shape[1]))
         lt_error(L, "dense", "bias of shape %s does not match kernel %s", shape_of(s1, b),
                  shape_of(s2, w));
-    ln_act_params p = {act->nparams > 0 ? act->defaults[0] : 0,
-                       act->nparams > 1 ? act->defaults[1] : 0,
-                       act->nparams > 2 ? act->defaults[2] : 0};
-    if (lua_isboolean(L, 6))
-        p.a = lua_toboolean(L, 6);
-    else if (!lua_isnoneornil(L, 6))
-        p.a = luaL_checknumber(L, 6);
-    if (!lua_isnoneornil(L, 7)) p.b = luaL_checknumber(L, 7);
-    if (!lua_isnoneornil(L, 8)) p.c = luaL_checknumber(L, 8);
+    ln_act_params p;
+    lt_read_act_params(L, 6, act, &p, "dense");
     lua_settop(L, 3);
     int trans;
     int64_t ld;
@@ -71,7 +53,7 @@ static int l_dense(lua_State *L)
         w = lt_copy_of(L, 2, w->v.dtype, "dense");
         lua_replace(L, 2);
     }
-    if (b) b = contiguous_at(L, 3, "dense");
+    if (b) b = lt_contiguous_at(L, 3, "dense");
     int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
     lt_Tensor *y = lt_new(L, x->v.dtype, 2, shape, "dense");
     lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 2, shape, "dense") : NULL;
@@ -96,8 +78,8 @@ static int l_dropout(lua_State *L)
                      ln_dtype_name(keep->v.dtype), shape_of(s2, keep));
     }
     lua_settop(L, 6);
-    x = contiguous_at(L, 1, "dropout");
-    if (keep) keep = contiguous_at(L, 6, "dropout");
+    x = lt_contiguous_at(L, 1, "dropout");
+    if (keep) keep = lt_contiguous_at(L, 6, "dropout");
     lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "dropout");
     if (!keep) keep = lt_new_like(L, &x->v, LN_U8, "dropout");
     else lua_pushvalue(L, 6);
@@ -114,8 +96,8 @@ static int l_dropout_backward(lua_State *L)
     if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &g->v))
         lt_error(L, "dropout_backward", "mask must be uint8 of the gradient's shape");
     lua_settop(L, 2);
-    g = contiguous_at(L, 1, "dropout_backward");
-    keep = contiguous_at(L, 2, "dropout_backward");
+    g = lt_contiguous_at(L, 1, "dropout_backward");
+    keep = lt_contiguous_at(L, 2, "dropout_backward");
     lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, "dropout_backward");
     ln_dropout_backward(g->v.dtype, ln_numel(&g->v), g->v.data, keep->v.data, a, dx->v.data);
     return 1;
@@ -237,7 +219,7 @@ static int l_tobytes(lua_State *L)
     lt_Tensor *t = lt_check(L, 1, "tobytes");
     if (!little_endian()) lt_error(L, "tobytes", "big-endian hosts are not supported");
     lua_settop(L, 1);
-    t = contiguous_at(L, 1, "tobytes");
+    t = lt_contiguous_at(L, 1, "tobytes");
     lua_pushlstring(L, t->v.data, (size_t)ln_numel(&t->v) * ln_dtype_size(t->v.dtype));
     return 1;
 }

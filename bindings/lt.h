@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "../runtime/activations.h"
 #include "../runtime/tensor.h"
 
 #define LT_TENSOR "lunet.Tensor"
@@ -67,6 +68,15 @@ lt_Tensor *lt_copy_of(lua_State *L, int idx, ln_dtype dt, const char *fname);
  * view, replace it on the stack by a copy; returns the (new) tensor. */
 lt_Tensor *lt_unalias(lua_State *L, int idx, const lt_Tensor *out, const char *fname);
 int lt_same_storage(const lt_Tensor *a, const lt_Tensor *b);
+
+/* Replace the tensor at idx by a contiguous copy unless it is contiguous. */
+lt_Tensor *lt_contiguous_at(lua_State *L, int idx, const char *fname);
+
+/* An activation by name (an unknown name lists the known ones), and its
+ * parameters from stack slots first.. (nil = default; booleans allowed). */
+const ln_act_def *lt_check_act(lua_State *L, int idx, const char *fname);
+void lt_read_act_params(lua_State *L, int first, const ln_act_def *d, ln_act_params *p,
+                        const char *fname);
 
 /* Push one element as a Lua number (integers for int dtypes). */
 void lt_push_elem(lua_State *L, const void *p, ln_dtype dt);

@@ -245,7 +245,7 @@ const ln_act_def *ln_act_find(const char *name)
 
 /* ---- the elementwise driver ---------------------------------------------- */
 
-#define CHUNK_BYTES 4096
+#define CHUNK_BYTES LN_STREAM_CHUNK_BYTES
 
 typedef struct act_ctx {
     const ln_act_def *d;
@@ -460,7 +460,7 @@ void ln_act_pelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x, 
 
 typedef struct softmax_ctx {
     int64_t len;      /* length of the axis */
-    int64_t step[4];  /* byte step along the axis per operand */
+    int64_t step[3];  /* byte step along the axis per operand (x, y, dy) */
     int is_log;
     int backward;
     ln_dtype dt;

@@ -5,17 +5,15 @@
 #define _GNU_SOURCE
 #include "csv.h"
 
+#include "fileio.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #define MAX_CELL 256
 
@@ -238,79 +236,21 @@ out:
     return st;
 }
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 ln_status ln_read_text(const char *path, size_t cap, char **out, size_t *len, ln_error *err)
 {
     *out = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ln_fail(err, LN_EIO, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    ln_status st = LN_OK;
-    char *buf = NULL;
-    gzFile gz = NULL;
-    if (fstat(fd, &sb) != 0) {
-        st = ln_fail(err, LN_EIO, "cannot stat: %s", strerror(errno));
-        goto fail;
+    ln_input in;
+    ln_status st = ln_input_open(path, &in, err);
+    if (st != LN_OK) return st;
+    if (in.gz == NULL && (uint64_t)in.size > cap) {
+        ln_input_close(&in);
+        return ln_fail(err, LN_ETOOBIG, "%lld bytes exceed the cap of %zu", (long long)in.size, cap);
     }
-    if (S_ISDIR(sb.st_mode)) {
-        st = ln_fail(err, LN_EIO, "is a directory, not a file");
-        goto fail;
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        st = ln_fail(err, LN_EIO, "not a regular file");
-        goto fail;
-    }
-    if (sb.st_size == 0) {
-        st = ln_fail(err, LN_EFORMAT, "empty file");
-        goto fail;
-    }
-    unsigned char magic[2];
-    int is_gz = pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    if (!is_gz && ends_with(path, ".gz")) {
-        st = ln_fail(err, LN_EFORMAT, "not a gzip file (no gzip magic 1f 8b), though named .gz");
-        goto fail;
-    }
-    if (!is_gz) {
-        if ((uint64_t)sb.st_size > cap) {
-            st = ln_fail(err, LN_ETOOBIG, "%lld bytes exceed the cap of %zu", (long long)sb.st_size, cap);
-            goto fail;
-        }
-        size_t size = (size_t)sb.st_size;
-        buf = (char *)malloc(size + 1);
-        if (buf == NULL) {
-            st = ln_fail(err, LN_ENOMEM, "out of memory for %zu bytes", size);
-            goto fail;
-        }
-        size_t got = 0;
-        while (got < size) {
-            ssize_t k = read(fd, buf + got, size - got);
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) {
-                st = ln_fail(err, LN_EIO, "read error: %s", k < 0 ? strerror(errno) : "file shrank");
-                goto fail;
-            }
-            got += (size_t)k;
-        }
-        close(fd);
-        buf[size] = 0;
-        *out = buf;
-        *len = size;
-        return LN_OK;
-    }
-    gz = gzdopen(fd, "rb");
-    if (gz == NULL) {
-        st = ln_fail(err, LN_ENOMEM, "cannot start zlib");
-        goto fail;
-    }
-    fd = -1;
-    size_t size = 0, room = (size_t)sb.st_size * 4 + 4096;
+    /* raw: the file's size; gzip: grow by doubling up to the cap */
+    size_t size = 0, room = in.gz ? (size_t)in.size * 4 + 4096 : (size_t)in.size;
     if (room > cap) room = cap;
+    char *buf = NULL;
     for (;;) {
         char *nb = (char *)realloc(buf, room + 1);
         if (nb == NULL) {
@@ -318,22 +258,14 @@ ln_status ln_read_text(const char *path, size_t cap, char **out, size_t *len, ln
             goto fail;
         }
         buf = nb;
-        while (size < room) {
-            size_t want = room - size > (1u << 30) ? (1u << 30) : room - size;
-            int k = gzread(gz, buf + size, (unsigned)want);
-            if (k < 0) {
-                int errnum;
-                const char *msg = gzerror(gz, &errnum);
-                st = ln_fail(err, LN_EFORMAT, "corrupt gzip data (%s)", msg);
-                goto fail;
-            }
-            if (k == 0) break;
-            size += (size_t)k;
-        }
-        if (size < room) break;
+        size_t got;
+        if ((st = ln_input_read(&in, buf + size, room - size, &got, err)) != LN_OK) goto fail;
+        size += got;
+        if (size < room || in.gz == NULL) break;
         if (room == cap) { /* full at the cap: is there more? */
             char extra;
-            if (gzread(gz, &extra, 1) != 0) {
+            if ((st = ln_input_read(&in, &extra, 1, &got, err)) != LN_OK) goto fail;
+            if (got) {
                 st = ln_fail(err, LN_ETOOBIG, "decompresses to more than the cap of %zu bytes", cap);
                 goto fail;
             }
@@ -341,25 +273,17 @@ ln_status ln_read_text(const char *path, size_t cap, char **out, size_t *len, ln
         }
         room = room > cap / 2 ? cap : room * 2;
     }
-    int errnum = Z_OK;
-    const char *msg = gzerror(gz, &errnum);
-    if (errnum != Z_OK) {
-        st = ln_fail(err, LN_EFORMAT, "%s gzip data (%s)",
-                     errnum == Z_BUF_ERROR ? "truncated" : "corrupt", msg);
+    if (size == 0) {
+        st = ln_fail(err, LN_EFORMAT, "empty file (after decompression)");
         goto fail;
     }
-    gzclose(gz);
-    if (size == 0) {
-        free(buf);
-        return ln_fail(err, LN_EFORMAT, "empty file (after decompression)");
-    }
+    ln_input_close(&in);
     buf[size] = 0;
     *out = buf;
     *len = size;
     return LN_OK;
 fail:
     free(buf);
-    if (gz) gzclose(gz);
-    else if (fd >= 0) close(fd);
+    ln_input_close(&in);
     return st;
 }

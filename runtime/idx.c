@@ -3,14 +3,14 @@
  */
 #include "idx.h"
 
+#include "fileio.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -18,12 +18,6 @@
 #define GZ_MAX_RATIO 1032u
 #define GZ_SLACK 4096u
 #define IO_CHUNK ((size_t)1 << 30)
-
-struct ln_idx_reader {
-    int fd;         /* raw file, or -1 once handed to gz */
-    gzFile gz;      /* gzip stream, or NULL */
-    ln_idx_header h;
-};
 
 size_t ln_idx_type_size(int type)
 {
@@ -153,65 +147,15 @@ void ln_idx_decode_inplace(int type, void *buf, size_t count)
 
 /* ---- reading ----------------------------------------------------------------- */
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-/* Read up to n bytes; returns the count read, or -1 on error (errno). */
-static ssize_t read_full(int fd, void *buf, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        size_t want = n - got < IO_CHUNK ? n - got : IO_CHUNK;
-        ssize_t k = read(fd, (char *)buf + got, want);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        if (k == 0) break;
-        got += (size_t)k;
-    }
-    return (ssize_t)got;
-}
-
-static ln_status gz_problem(gzFile gz, ln_error *err, size_t got, size_t want, const char *what)
-{
-    int errnum = Z_OK;
-    const char *msg = gzerror(gz, &errnum);
-    if (errnum == Z_OK || errnum == Z_BUF_ERROR)
-        return ln_fail(err, LN_EFORMAT, "truncated gzip data: %s has %zu of %zu bytes", what, got,
-                       want);
-    if (errnum == Z_ERRNO) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
-    return ln_fail(err, LN_EFORMAT, "corrupt gzip data (%s)", msg ? msg : "zlib error");
-}
-
-/* Read n bytes from the stream; 0 on success. */
-static ln_status src_read(ln_idx_reader *r, void *buf, size_t n, size_t *got, ln_error *err)
-{
-    *got = 0;
-    if (r->gz == NULL) {
-        ssize_t k = read_full(r->fd, buf, n);
-        if (k < 0) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
-        *got = (size_t)k;
-        return LN_OK;
-    }
-    while (*got < n) {
-        size_t want = n - *got < IO_CHUNK ? n - *got : IO_CHUNK;
-        int k = gzread(r->gz, (char *)buf + *got, (unsigned)want);
-        if (k < 0) return gz_problem(r->gz, err, *got, n, "the stream");
-        if (k == 0) break;
-        *got += (size_t)k;
-    }
-    return LN_OK;
-}
+struct ln_idx_reader {
+    ln_input in;
+    ln_idx_header h;
+};
 
 void ln_idx_close(ln_idx_reader *r)
 {
     if (r == NULL) return;
-    if (r->gz) gzclose(r->gz);
-    else if (r->fd >= 0) close(r->fd);
+    ln_input_close(&r->in);
     free(r);
 }
 
@@ -219,66 +163,24 @@ ln_status ln_idx_open(const char *path, size_t cap, ln_idx_reader **out, ln_idx_
                       ln_error *err)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ln_fail(err, LN_EIO, "cannot open: %s", strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return ln_fail(err, LN_EIO, "cannot stat: %s", strerror(e));
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        close(fd);
-        return ln_fail(err, LN_EIO, "is a directory, not a file");
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return ln_fail(err, LN_EIO, "not a regular file");
-    }
-    if (sb.st_size == 0) {
-        close(fd);
-        return ln_fail(err, LN_EFORMAT, "empty file");
-    }
     ln_idx_reader *r = (ln_idx_reader *)calloc(1, sizeof *r);
-    if (r == NULL) {
-        close(fd);
-        return ln_fail(err, LN_ENOMEM, "out of memory");
+    if (r == NULL) return ln_fail(err, LN_ENOMEM, "out of memory");
+    ln_status st = ln_input_open(path, &r->in, err);
+    if (st != LN_OK) {
+        free(r);
+        return st;
     }
-    r->fd = fd;
-    unsigned char magic[2];
-    ssize_t k = pread(fd, magic, 2, 0);
-    int is_gz = k == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    ln_status st;
-    if (!is_gz && ends_with(path, ".gz")) {
-        st = ln_fail(err, LN_EFORMAT, "not a gzip file (no gzip magic 1f 8b), though named .gz");
-        goto fail;
-    }
-    if (is_gz) {
-        r->gz = gzdopen(fd, "rb");
-        if (r->gz == NULL) {
-            st = ln_fail(err, LN_ENOMEM, "cannot start zlib");
-            goto fail;
-        }
-        r->fd = -1;
-        gzbuffer(r->gz, 1 << 17);
-    }
+    /* the fixed 4 bytes, then the dims they announce (parse_header judges both) */
     unsigned char hb[4 + 4 * LN_IDX_MAX_DIMS];
-    size_t got;
-    if ((st = src_read(r, hb, 4, &got, err)) != LN_OK) goto fail;
-    if (got < 4) {
-        st = ln_fail(err, LN_EFORMAT, "header shorter than 4 bytes (%zu bytes)", got);
+    size_t got, more = 0;
+    if ((st = ln_input_read(&r->in, hb, 4, &got, err)) != LN_OK) goto fail;
+    if (got == 4 && hb[3] <= LN_IDX_MAX_DIMS &&
+        (st = ln_input_read(&r->in, hb + 4, 4 * (size_t)hb[3], &more, err)) != LN_OK)
         goto fail;
-    }
-    if ((st = ln_idx_parse_header(hb, 4, cap, h, err)) != LN_OK &&
-        !(hb[0] == 0 && hb[1] == 0 && ln_idx_type_size(hb[2]) && hb[3] >= 1 &&
-          hb[3] <= LN_IDX_MAX_DIMS))
-        goto fail; /* only "dims missing" is expected from 4 bytes */
-    size_t need = 4 * (size_t)hb[3];
-    if ((st = src_read(r, hb + 4, need, &got, err)) != LN_OK) goto fail;
-    if ((st = ln_idx_parse_header(hb, 4 + got, cap, h, err)) != LN_OK) goto fail;
+    if ((st = ln_idx_parse_header(hb, got + more, cap, h, err)) != LN_OK) goto fail;
     size_t total = h->header_bytes + h->data_bytes; /* cannot overflow: data <= cap */
-    if (!is_gz) {
-        size_t have = (size_t)sb.st_size - h->header_bytes;
+    if (r->in.gz == NULL) {
+        size_t have = (size_t)r->in.size - h->header_bytes;
         if (have < h->data_bytes) {
             st = ln_fail(err, LN_EFORMAT,
                          "truncated: the header declares %zu data bytes, the file has %zu",
@@ -290,10 +192,10 @@ ln_status ln_idx_open(const char *path, size_t cap, ln_idx_reader **out, ln_idx_
                          have - h->data_bytes, h->data_bytes);
             goto fail;
         }
-    } else if ((uint64_t)sb.st_size * GZ_MAX_RATIO + GZ_SLACK < (uint64_t)total) {
+    } else if ((uint64_t)r->in.size * GZ_MAX_RATIO + GZ_SLACK < (uint64_t)total) {
         st = ln_fail(err, LN_EFORMAT,
                      "a gzip file of %lld bytes cannot hold the %zu bytes its header declares "
-                     "(truncated?)", (long long)sb.st_size, total);
+                     "(truncated?)", (long long)r->in.size, total);
         goto fail;
     }
     r->h = *h;
@@ -307,29 +209,20 @@ fail:
 ln_status ln_idx_read(ln_idx_reader *r, void *dst, ln_error *err)
 {
     size_t got;
-    ln_status st = src_read(r, dst, r->h.data_bytes, &got, err);
+    ln_status st = ln_input_read(&r->in, dst, r->h.data_bytes, &got, err);
     if (st != LN_OK) return st;
     if (got < r->h.data_bytes) {
-        if (r->gz) return gz_problem(r->gz, err, got, r->h.data_bytes, "the data");
+        if (r->in.gz) return ln_input_gz_short(&r->in, "the data", got, r->h.data_bytes, err);
         return ln_fail(err, LN_EFORMAT, "truncated: %zu of %zu data bytes", got,
                        r->h.data_bytes);
     }
     /* one more byte: detects trailing data, and makes zlib check the CRC */
     unsigned char extra;
-    if (r->gz) {
-        int k = gzread(r->gz, &extra, 1);
-        if (k > 0)
-            return ln_fail(err, LN_EFORMAT, "trailing data after the %zu declared data bytes",
-                           r->h.data_bytes);
-        int errnum = Z_OK;
-        gzerror(r->gz, &errnum);
-        if (k < 0 || errnum != Z_OK) return gz_problem(r->gz, err, got, got, "the trailer");
-    } else {
-        ssize_t k = read_full(r->fd, &extra, 1);
-        if (k != 0)
-            return ln_fail(err, LN_EFORMAT, "trailing data after the %zu declared data bytes",
-                           r->h.data_bytes);
-    }
+    size_t k;
+    if ((st = ln_input_read(&r->in, &extra, 1, &k, err)) != LN_OK) return st;
+    if (k > 0)
+        return ln_fail(err, LN_EFORMAT, "trailing data after the %zu declared data bytes",
+                       r->h.data_bytes);
     ln_idx_decode_inplace(r->h.type, dst, (size_t)r->h.numel);
     return LN_OK;
 }

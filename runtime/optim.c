@@ -11,7 +11,7 @@
 #define FABS(v) _Generic((v), float: fabsf, double: fabs)(v)
 
 /* Instantiate NAME_f32 / NAME_f64 from a body using type T. */
-#define BOTH(NAME, PARAMS, ARGS, ...)                                                              \
+#define BOTH(NAME, PARAMS, ...)                                                              \
     static void NAME##_f32 PARAMS                                                                  \
     {                                                                                              \
         typedef float T;                                                                           \
@@ -26,8 +26,7 @@
 #define DISPATCH(NAME, dt, ARGS) ((dt) == LN_F32 ? NAME##_f32 ARGS : NAME##_f64 ARGS)
 
 /* clang-format off */
-BOTH(sgd, (int64_t n, void *wv, const void *gv, void *mv, double lr, double momentum, int nesterov),
-     (n, w, g, m, lr, momentum, nesterov), {
+BOTH(sgd, (int64_t n, void *wv, const void *gv, void *mv, double lr, double momentum, int nesterov), {
     T *w = wv, *m = mv;
     const T *g = gv;
     const T tl = (T)lr, tm = (T)momentum;
@@ -47,8 +46,7 @@ BOTH(sgd, (int64_t n, void *wv, const void *gv, void *mv, double lr, double mome
 })
 
 BOTH(rmsprop, (int64_t n, void *wv, const void *gv, void *vv, void *mgv, void *momv, double lr,
-               double rho, double momentum, double eps, int centered),
-     (), {
+               double rho, double momentum, double eps, int centered), {
     T *w = wv, *v = vv, *mg = mgv, *mom = momv;
     const T *g = gv;
     const T tl = (T)lr, tr = (T)rho, t1r = (T)(1 - rho), te = (T)eps, tm = (T)momentum;
@@ -71,8 +69,7 @@ BOTH(rmsprop, (int64_t n, void *wv, const void *gv, void *vv, void *mgv, void *m
 })
 
 BOTH(adam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, void *vhv, double lr_t,
-            double b1, double b2, double eps),
-     (), {
+            double b1, double b2, double eps), {
     T *w = wv, *m = mv, *v = vv, *vh = vhv;
     const T *g = gv;
     const T tl = (T)lr_t, tb1 = (T)b1, t1b1 = (T)(1 - b1), tb2 = (T)b2, t1b2 = (T)(1 - b2),
@@ -89,7 +86,7 @@ BOTH(adam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, void *vhv, 
     }
 })
 
-BOTH(adagrad, (int64_t n, void *wv, const void *gv, void *accv, double lr, double eps), (), {
+BOTH(adagrad, (int64_t n, void *wv, const void *gv, void *accv, double lr, double eps), {
     T *w = wv, *acc = accv;
     const T *g = gv;
     const T tl = (T)lr, te = (T)eps;
@@ -100,8 +97,7 @@ BOTH(adagrad, (int64_t n, void *wv, const void *gv, void *accv, double lr, doubl
 })
 
 BOTH(adadelta, (int64_t n, void *wv, const void *gv, void *egv, void *edv, double lr, double rho,
-                double eps),
-     (), {
+                double eps), {
     T *w = wv, *eg = egv, *ed = edv;
     const T *g = gv;
     const T tl = (T)lr, tr = (T)rho, t1r = (T)(1 - rho), te = (T)eps;
@@ -114,8 +110,7 @@ BOTH(adadelta, (int64_t n, void *wv, const void *gv, void *egv, void *edv, doubl
 })
 
 BOTH(adamax, (int64_t n, void *wv, const void *gv, void *mv, void *uv, double lr_t, double b1,
-              double b2, double eps),
-     (), {
+              double b2, double eps), {
     T *w = wv, *m = mv, *u = uv;
     const T *g = gv;
     const T tl = (T)lr_t, tb1 = (T)b1, t1b1 = (T)(1 - b1), tb2 = (T)b2, te = (T)eps;
@@ -129,12 +124,11 @@ BOTH(adamax, (int64_t n, void *wv, const void *gv, void *mv, void *uv, double lr
 
 BOTH(nadam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, double lr, double b1,
              double b2, double eps, double mu_t, double mu_t1, double ms_new, double ms_next,
-             double b2_pow_t),
-     (), {
+             double b2_pow_t), {
     T *w = wv, *m = mv, *v = vv;
     const T *g = gv;
     const T tl = (T)lr, tb1 = (T)b1, t1b1 = (T)(1 - b1), tb2 = (T)b2, t1b2 = (T)(1 - b2),
-            te = (T)eps, tmu = (T)mu_t, tmu1 = (T)mu_t1, tgs = (T)(1 - ms_new),
+            te = (T)eps, tmu1 = (T)mu_t1, tgs = (T)(1 - ms_new),
             tms = (T)(1 - ms_next), tvs = (T)(1 - b2_pow_t), t1mu = (T)(1 - mu_t);
     for (int64_t i = 0; i < n; i++) {
         T gp = g[i] / tgs;
@@ -145,7 +139,6 @@ BOTH(nadam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, double lr,
         T mbar = t1mu * gp + tmu1 * mp;
         w[i] -= tl * mbar / (SQRT(vp) + te);
     }
-    (void)tmu;
 })
 /* clang-format on */
 
