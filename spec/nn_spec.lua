@@ -200,6 +200,16 @@ describe("lunet.nn layers", function()
       assert.matches("unknown initializer 'lecun' %(known: .*lecun_normal", err)
     end)
 
+    it("MaxNorm keeps its axis after projecting a 1-d weight", function()
+      local c = lunet.constraints.MaxNorm(1, 2)
+      c(lunet.ones(4) * 3) -- a bias: norms over its only axis
+      local w = lunet.tensor({ { 3, 4 }, { 0, 0.5 } }, "float64")
+      -- axis 2: each row rescaled to norm <= 1
+      local want = lunet.tensor({ { 0.6, 0.8 }, { 0, 0.5 } }, "float64")
+      assert.is_true(lunet.allclose(c(w), want, 1e-6, 1e-7))
+      assert.are.equal(2, c.config.axis)
+    end)
+
     it("constraints project as Keras does", function()
       local w = lunet.tensor({ { 3, -4 }, { 4, 0.05 } }, "float64")
       assert.are.same({ { 3, 0 }, { 4, 0.05 } }, Cn.NonNeg()(w):totable())

@@ -23,8 +23,9 @@ function C.MinValue(v)
   return make("MinValue", function(w) return core.maximum(w, v) end, { min_value = v })
 end
 
+-- norms of the slices along axis (a 1-d weight, e.g. a bias, has only axis 1)
 local function norms(w, axis)
-  return (w * w):sum(axis, true):sqrt()
+  return (w * w):sum(w:dim() == 1 and 1 or axis, true):sqrt()
 end
 
 --- MaxNorm(max_value=2 [, axis=1]): rescale slices along `axis` whose norm exceeds max_value
@@ -32,7 +33,6 @@ function C.MaxNorm(max_value, axis)
   if type(max_value) == "table" then max_value, axis = max_value.max_value, max_value.axis end
   max_value, axis = max_value or 2, axis or 1
   return make("MaxNorm", function(w)
-    if w:dim() == 1 then axis = 1 end
     local n = norms(w, axis)
     return w * (n:clamp(0, max_value) / (n + EPS))
   end, { max_value = max_value, axis = axis })
@@ -43,7 +43,7 @@ function C.MinMaxNorm(opts)
   opts = opts or {}
   local lo, hi, rate, axis = opts.min_value or 0, opts.max_value or 1, opts.rate or 1, opts.axis or 1
   return make("MinMaxNorm", function(w)
-    local n = norms(w, w:dim() == 1 and 1 or axis)
+    local n = norms(w, axis)
     local desired = n:clamp(lo, hi) * rate + n * (1 - rate)
     return w * (desired / (n + EPS))
   end, { min_value = lo, max_value = hi, rate = rate, axis = axis })
@@ -54,7 +54,7 @@ function C.UnitNorm(axis)
   if type(axis) == "table" then axis = axis.axis end
   axis = axis or 1
   return make("UnitNorm", function(w)
-    return w / (norms(w, w:dim() == 1 and 1 or axis) + EPS)
+    return w / (norms(w, axis) + EPS)
   end, { axis = axis })
 end
 

@@ -14,7 +14,7 @@ local fmt = string.format
 D.max_bytes = 4 * 1024 ^ 3 // 1
 
 local function check_opts(fname, opts, known)
-  return utils.check_options(fname, opts, known, 3)
+  return (utils.check_options(fname, opts, known, 3)) -- not a tail call: keeps the level
 end
 
 local function check_path(fname, path)

@@ -9,6 +9,7 @@ local losses = require("lunet.losses")
 local optim = require("lunet.optim")
 local I = require("lunet.initializers")
 local C = require("lunet.constraints")
+local utils = require("lunet.utils")
 
 local M = {}
 local fmt = string.format
@@ -31,7 +32,7 @@ setmetatable(Sequential, {
     local self = setmetatable({ layers = {}, name = (opts and opts.name) or ("sequential_" .. model_count) }, Sequential)
     if layers ~= nil then
       if type(layers) ~= "table" or is_layer(layers) then error("Sequential: expected an array of layers", 2) end
-      for i, l in ipairs(layers) do self:add(l, i) end
+      for _, l in ipairs(layers) do self:add(l) end
     end
     return self
   end,
@@ -41,6 +42,11 @@ setmetatable(Sequential, {
 -- show here with both shapes.
 function Sequential:add(layer)
   if not is_layer(layer) then error(fmt("Sequential.add: expected a layer, got %s", type(layer)), 2) end
+  for _, l in ipairs(self.layers) do
+    if l == layer or l.name == layer.name then
+      error(fmt("Sequential.add: the model already has a layer named '%s' (names must be unique)", layer.name), 2)
+    end
+  end
   if #self.layers == 0 and layer.input_shape then self.input_shape = layer.input_shape end
   self.layers[#self.layers + 1] = layer
   if self.input_shape then
@@ -109,12 +115,15 @@ function Sequential:set_weights(list)
   if type(list) ~= "table" or #list ~= k then
     error(fmt("set_weights: the model has %d weights, got %s", k, type(list) == "table" and #list or type(list)), 2)
   end
-  local i = 1
-  for _, l in ipairs(self.layers) do
+  -- every shape is checked before anything is copied: no half-updated model
+  local parts, i = {}, 1
+  for li, l in ipairs(self.layers) do
     local part = {}
     for j = 1, #l.weights_ do part[j] = list[i]; i = i + 1 end
-    l:set_weights(part)
+    l:check_weights(part, 2)
+    parts[li] = part
   end
+  for li, l in ipairs(self.layers) do l:set_weights(parts[li]) end
 end
 
 local function thousands(n)
@@ -160,6 +169,7 @@ end
 --- compile({optimizer=, loss=, metrics={...}})
 function Sequential:compile(opts)
   if type(opts) ~= "table" then error("compile: expected {optimizer=, loss=, metrics=}", 2) end
+  utils.check_options("compile", opts, { optimizer = true, loss = true, metrics = true })
   self.optimizer = optim.get(opts.optimizer or "rmsprop")
   if opts.loss == nil then error("compile: a loss is required", 2) end
   self.loss_name = type(opts.loss) == "string" and opts.loss or nil
@@ -179,14 +189,24 @@ local function last_softmax(self)
   return l and l.ends_in_softmax and l:ends_in_softmax()
 end
 
-local function check_xy(fname, x, y)
-  if not core.is_tensor(x) then error(fmt("%s: x must be a tensor", fname), 3) end
-  if y ~= nil then
+local function check_xy(fname, x, y, no_y)
+  if not core.is_tensor(x) then error(fmt("%s: x must be a tensor, got %s", fname, type(x)), 3) end
+  if x:dim() < 1 or x:size(1) == 0 then error(fmt("%s: x has no rows", fname), 3) end
+  if not no_y then
     if not core.is_tensor(y) then error(fmt("%s: y must be a tensor", fname), 3) end
     if x:size(1) ~= y:size(1) then
       error(fmt("%s: x has %d rows but y has %d", fname, x:size(1), y:size(1)), 3)
     end
   end
+end
+
+-- the batch_size option of fit/evaluate/predict
+local function batch_size(fname, opts)
+  local bs = opts.batch_size or 32
+  if math.type(bs) ~= "integer" or bs < 1 then
+    error(fmt("%s: batch_size must be a positive integer, got %s", fname, tostring(bs)), 3)
+  end
+  return bs
 end
 
 local function as_float(x)
@@ -245,7 +265,7 @@ end
 function Sequential:evaluate(x, y, opts)
   if not self.loss_fn then error("evaluate: compile the model first", 2) end
   check_xy("evaluate", x, y)
-  local bs = (opts and opts.batch_size) or 32
+  local bs = batch_size("evaluate", utils.check_options("evaluate", opts, { batch_size = true, verbose = true }))
   local n = x:size(1)
   local logs = { loss = 0 }
   autograd.no_grad(function()
@@ -263,8 +283,8 @@ end
 
 --- predict(x [, {batch_size=32}]) --> outputs in inference mode
 function Sequential:predict(x, opts)
-  check_xy("predict", x)
-  local bs = (opts and opts.batch_size) or 32
+  check_xy("predict", x, nil, true)
+  local bs = batch_size("predict", utils.check_options("predict", opts, { batch_size = true, verbose = true }))
   local n = x:size(1)
   local outs = {}
   autograd.no_grad(function()
@@ -335,14 +355,23 @@ end
 --- fit(x, y, {batch_size=32, epochs=1, verbose=1, shuffle=true, validation_split=0,
 -- validation_data={x, y}, callbacks={...}, initial_epoch=0}) --> History
 function Sequential:fit(x, y, opts)
-  opts = opts or {}
+  opts = utils.check_options("fit", opts, { batch_size = true, epochs = true, verbose = true, shuffle = true,
+    validation_split = true, validation_data = true, callbacks = true, initial_epoch = true })
   if not self.optimizer then error("fit: compile the model first", 2) end
   check_xy("fit", x, y)
-  local bs = opts.batch_size or 32
+  local bs = batch_size("fit", opts)
   local epochs = opts.epochs or 1
   local verbose = opts.verbose == nil and 1 or opts.verbose
   local shuffle = opts.shuffle ~= false
-  if math.type(bs) ~= "integer" or bs < 1 then error("fit: batch_size must be a positive integer", 2) end
+  if math.type(epochs) ~= "integer" or epochs < 0 then
+    error(fmt("fit: epochs must be a non-negative integer, got %s", tostring(epochs)), 2)
+  end
+  if verbose ~= 0 and verbose ~= 1 and verbose ~= 2 then
+    error(fmt("fit: verbose must be 0, 1 or 2, got %s", tostring(verbose)), 2)
+  end
+  if opts.validation_split ~= nil and type(opts.validation_split) ~= "number" then
+    error(fmt("fit: validation_split must be a number, got %s", type(opts.validation_split)), 2)
+  end
   local xv, yv
   if opts.validation_data then
     xv, yv = opts.validation_data[1], opts.validation_data[2]
@@ -460,6 +489,20 @@ end
 -- tensors, the config as JSON in __metadata__.lunet_config.
 function Sequential:save(path)
   if not self.input_shape then error("save: the model is not built", 2) end
+  -- a function (activation, initializer, constraint) cannot be written as data
+  for _, l in ipairs(self.layers) do
+    local function scan(v, where)
+      if type(v) ~= "table" then return end
+      if v.class_name == "function" then
+        error(fmt("save: layer %s has a function as %s; pass a name or a registered class", l.name, where), 4)
+      end
+      for k, sub in pairs(v) do scan(sub, k) end
+    end
+    if l.function_option then
+      error(fmt("save: layer %s has a function as %s; pass a name", l.name, l.function_option), 2)
+    end
+    scan(l:get_config(), "an option")
+  end
   local cjson = json()
   local header, blobs, offset = {}, {}, 0
   for _, l in ipairs(self.layers) do

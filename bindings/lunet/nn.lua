@@ -110,6 +110,10 @@ function Layer:build(_) end
 
 --- Build (once) for a sample shape (no batch dim) and return the output sample shape.
 function Layer:build_for(input_shape)
+  if self.built and shape_str(self.built_input_shape) ~= shape_str(input_shape) then
+    error(fmt("%s was built for input of shape %s, got %s", self.name, shape_str(self.built_input_shape, true),
+      shape_str(input_shape, true)), 2)
+  end
   if not self.built then
     self:build(input_shape)
     self.built = true
@@ -155,19 +159,25 @@ function Layer:get_weights()
 end
 
 --- Set the weights from a list of tensors of the same shapes.
-function Layer:set_weights(list)
+-- Raise (at `level`, as error() counts from the caller) unless list holds
+-- one tensor of the right shape per weight.
+function Layer:check_weights(list, level)
   if type(list) ~= "table" or #list ~= #self.weights_ then
     error(fmt("%s.set_weights: expected %d tensors, got %s", self.name, #self.weights_,
-      type(list) == "table" and tostring(#list) or type(list)), 2)
+      type(list) == "table" and tostring(#list) or type(list)), level + 1)
   end
   for i, w in ipairs(self.weights_) do
     local v = list[i]
     local a, b = w.value:shape(), is_tensor(v) and v:shape() or nil
     if not b or shape_str(a) ~= shape_str(b) then
       error(fmt("%s.set_weights: weight %d (%s) has shape %s, got %s", self.name, i, w.name,
-        shape_str(a), b and shape_str(b) or type(v)), 2)
+        shape_str(a), b and shape_str(b) or type(v)), level + 1)
     end
   end
+end
+
+function Layer:set_weights(list)
+  self:check_weights(list, 2)
   autograd.no_grad(function()
     for i, w in ipairs(self.weights_) do w.value:copy(list[i]) end
   end)
@@ -197,6 +207,7 @@ function Layer:get_config()
   for k, v in pairs(self.config or {}) do c[k] = v end
   if self.input_shape then c.input_shape = self.input_shape end
   if self.dtype then c.dtype = self.dtype end
+  if not self.trainable then c.trainable = false end
   return c
 end
 
@@ -214,7 +225,7 @@ end
 -- every layer also takes these
 local common_opts = { name = true, input_shape = true, trainable = true, dtype = true }
 local function check_opts(cls_name, opts, known)
-  return utils.check_options(cls_name, opts, known, 4, common_opts)
+  return (utils.check_options(cls_name, opts, known, 4, common_opts)) -- not a tail call: keeps the level
 end
 
 local function serialize_spec(v, mod)
@@ -242,6 +253,7 @@ function Dense:init(units, opts)
   self.units = units
   self.activation = opts.activation or "linear"
   if type(self.activation) == "string" then A.get(self.activation) end -- validate the name
+  if type(self.activation) == "function" then self.function_option = "activation" end
   self.use_bias = opts.use_bias ~= false
   self.kernel_initializer = I.get(opts.kernel_initializer or "glorot_uniform")
   self.bias_initializer = I.get(opts.bias_initializer or "zeros")
@@ -342,6 +354,7 @@ function Activation:init(act, opts)
   Layer.init(self, check_opts("Activation", opts, {}))
   self.fn = A.get(act)
   self.activation = act
+  if type(act) == "function" then self.function_option = "activation" end
   self.config = { activation = type(act) == "string" and act or nil }
 end
 function Activation:call(x, _, want_logits)
