@@ -406,6 +406,18 @@ describe("lunet.utils", function()
     fails("f: options must be a table, got number", U.check_options, "f", 3, {})
   end)
 
+  it("with_seed repeats seeded draws and leaves the global generator where it was", function()
+    lunet.manual_seed(11)
+    local a = U.with_seed(5, function() return lunet.rand(3) end)
+    local next_global = lunet.rand(2)
+    lunet.manual_seed(11)
+    local b = U.with_seed(5, function() return lunet.rand(3) end)
+    assert.is_true(lunet.equal(a, b))
+    assert.is_true(lunet.equal(next_global, lunet.rand(2)))
+    assert.is_false(lunet.equal(a, U.with_seed(6, function() return lunet.rand(3) end)))
+    fails("boom", U.with_seed, 1, function() error("boom") end)
+  end)
+
   it("parse_args reads --name value, --name=value, flags and converts by the default's type", function()
     local o, rest = U.parse_args({ "--epochs", "5", "--out=dir", "--tutorial-init", "file.txt", "--no-shuffle",
       "--rate", "0.5" }, { epochs = 20, out = "out", tutorial_init = false, shuffle = true, rate = 0.1, data = "" })

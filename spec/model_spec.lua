@@ -287,6 +287,7 @@ describe("lunet.nn Sequential", function()
       S.fails("predict: batch_size must be a positive integer, got -1", m.predict, m, x, { batch_size = -1 })
       S.fails("predict: x has no rows", m.predict, m, lunet.zeros(0, 8))
       S.fails("compile: unknown option 'metric'", m.compile, m, { loss = "mse", metric = { "mae" } })
+      S.fails("EarlyStopping: unknown option 'patiance'", cb.EarlyStopping, { patiance = 3 })
     end)
 
     it("keeps layer names unique, and a built layer to its input shape", function()

@@ -3,6 +3,8 @@
 -- on_epoch_end(epoch, logs), on_batch_end(batch, logs), on_train_end(logs);
 -- `self.model` is set by fit.
 -- @module lunet.callbacks
+local utils = require("lunet.utils")
+
 local CB = {}
 local fmt = string.format
 
@@ -41,7 +43,8 @@ end
 --- EarlyStopping({monitor="val_loss", patience=0, min_delta=0, mode="auto",
 -- restore_best_weights=false})
 function CB.EarlyStopping(opts)
-  opts = opts or {}
+  opts = utils.check_options("EarlyStopping", opts,
+    { monitor = true, patience = true, min_delta = true, mode = true, restore_best_weights = true })
   local monitor = opts.monitor or "val_loss"
   local mode = mode_for(monitor, opts.mode)
   local patience, delta = opts.patience or 0, math.abs(opts.min_delta or 0)
@@ -70,7 +73,7 @@ end
 --- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
 -- "{epoch}" in path is replaced by the 1-based epoch number.
 function CB.ModelCheckpoint(path, opts)
-  opts = opts or {}
+  opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
   local mode = mode_for(monitor, opts.mode)
   local best = mode == "max" and -math.huge or math.huge
@@ -90,7 +93,7 @@ end
 
 --- CSVLogger(path [, {separator=",", append=false}]): one row per epoch.
 function CB.CSVLogger(path, opts)
-  opts = opts or {}
+  opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
   local sep = opts.separator or ","
   local cb = { name = "CSVLogger" }
   function cb.on_train_begin()

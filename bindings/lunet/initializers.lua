@@ -3,23 +3,15 @@
 -- `I.get(name_or_init)`; classes: `I.LecunNormal()`, `I.RandomUniform({minval=, maxval=, seed=})`, ...
 -- @module lunet.initializers
 local core = require("lunet.core")
+local utils = require("lunet.utils")
 
 local I = {}
 local fmt = string.format
 
 local TRUNC_STD = 0.87962566103423978 -- std of N(0,1) cut at +-2
 
--- Run fn with the global generator seeded by `seed` (if given), then put
--- the global state back: a seeded initializer does not disturb the rest.
-local function with_seed(seed, fn)
-  if seed == nil then return fn() end
-  local saved = core.get_rng_state()
-  core.manual_seed(seed)
-  local ok, r = pcall(fn)
-  core.set_rng_state(saved)
-  if not ok then error(r, 0) end
-  return r
-end
+-- a seeded initializer does not disturb the global generator
+local with_seed = utils.with_seed
 
 --- fan_in, fan_out of a weight shape as Keras computes them.
 function I.compute_fans(shape)

@@ -240,17 +240,23 @@ local function batch_metrics(self, y, pred, logs, w)
   end
 end
 
---- One optimizer step on a batch; returns {loss=, <metric>=}.
-function Sequential:train_on_batch(x, y)
-  if not self.optimizer then error("train_on_batch: compile the model first", 2) end
-  check_xy("train_on_batch", x, y)
-  local params = self:parameters()
+-- One optimizer step (then the constraints) on a batch; returns the loss
+-- value and the predictions.
+local function train_step(self, params, x, y)
   for _, p in ipairs(params) do p:zero_grad() end
   local loss, pred = forward_loss(self, x, y, true)
   loss:backward()
   self.optimizer:step(params)
   for _, l in ipairs(self.layers) do l:apply_constraints() end
-  local logs = { loss = loss:item() }
+  return loss:item(), pred
+end
+
+--- One optimizer step on a batch; returns {loss=, <metric>=}.
+function Sequential:train_on_batch(x, y)
+  if not self.optimizer then error("train_on_batch: compile the model first", 2) end
+  check_xy("train_on_batch", x, y)
+  local lv, pred = train_step(self, self:parameters(), x, y)
+  local logs = { loss = lv }
   batch_metrics(self, y, pred, logs, 1)
   return logs
 end
@@ -413,12 +419,7 @@ function Sequential:fit(x, y, opts)
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
       local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
-      for _, p in ipairs(params) do p:zero_grad() end
-      local loss, pred = forward_loss(self, xb, yb, true)
-      loss:backward()
-      self.optimizer:step(params)
-      for _, l in ipairs(self.layers) do l:apply_constraints() end
-      local lv = loss:item()
+      local lv, pred = train_step(self, params, xb, yb)
       sums.loss = (sums.loss or 0) + lv * m
       batch_metrics(self, yb, pred, sums, m)
       seen = seen + m

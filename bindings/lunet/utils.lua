@@ -32,6 +32,19 @@ function U.check_options(fname, opts, known, level, extra)
   return opts
 end
 
+--- with_seed(seed, fn) --> fn()'s result: fn runs with the global generator
+-- seeded by `seed` (when not nil), and the global state is put back after,
+-- so seeded work does not disturb the rest of the program.
+function U.with_seed(seed, fn)
+  if seed == nil then return fn() end
+  local saved = core.get_rng_state()
+  core.manual_seed(seed)
+  local ok, r = pcall(fn)
+  core.set_rng_state(saved)
+  if not ok then error(r, 0) end
+  return r
+end
+
 local function check_tensor(fname, what, t)
   if not core.is_tensor(t) then
     error(fmt("%s: %s must be a tensor, got %s", fname, what, type(t)), 3)
@@ -234,15 +247,7 @@ function U.train_test_split(x, y, opts)
       train, test = permuted(train), permuted(test)
     end
   end
-  if opts.seed ~= nil then
-    local saved = core.get_rng_state()
-    core.manual_seed(opts.seed)
-    local ok, err = pcall(split)
-    core.set_rng_state(saved)
-    if not ok then error(err, 0) end
-  else
-    split()
-  end
+  U.with_seed(opts.seed, split)
   local tr, te = core.tensor(train, "int32"), core.tensor(test, "int32")
   local x_train, x_test = x:index_select(1, tr), x:index_select(1, te)
   if y == nil then return x_train, x_test end
