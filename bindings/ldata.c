@@ -5,16 +5,20 @@
  *   core.write_idx(path, t [, type [, gzip_level]])
  *   core.read_csv(path, {sep=",", header=false, skip=0, dtype="float32",
  *                        allow_nonfinite=false, max_bytes=}) --> tensor [, names]
+ *   core.read_file(path [, max_bytes]) --> string (a regular file's bytes)
+ *   core.path_kind(path) --> "file" | "directory" | "fifo" | ... | nil, reason
  *
  * C resources (an open reader, a file's text) live in a "box" userdata
  * marked to-be-closed, so they are released when the function returns or a
  * Lua error (an allocation failing, a bad cell) unwinds it; __gc is the
  * fallback.  The result tensor is returned only when complete.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/csv.h"
+#include "../runtime/fileio.h"
 #include "../runtime/idx.h"
 #include "lt.h"
 
@@ -216,7 +220,41 @@ static int l_read_csv(lua_State *L)
     return 2;
 }
 
+/* ---- whole files ------------------------------------------------------------- */
+
+static int l_read_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t cap = opt_cap(L, 2, "read_file", LN_IDX_DEFAULT_CAP);
+    lua_settop(L, 2);
+    box *b = box_push(L, free); /* 3 */
+    lua_toclose(L, 3);          /* frees the bytes on return and on any error */
+    char *buf;
+    size_t len;
+    ln_error err;
+    if (ln_read_file(path, cap, &buf, &len, &err) != LN_OK)
+        return lt_error(L, "read_file", "%s: %s", path, err.msg);
+    b->p = buf;
+    lua_pushlstring(L, buf, len);
+    return 1;
+}
+
+static int l_path_kind(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    const char *kind = ln_path_kind(path);
+    if (kind == NULL) {
+        luaL_pushfail(L);
+        lua_pushstring(L, strerror(errno));
+        return 2;
+    }
+    lua_pushstring(L, kind);
+    return 1;
+}
+
 static const luaL_Reg fns[] = {
+    {"read_file", l_read_file},
+    {"path_kind", l_path_kind},
     {"read_idx", l_read_idx},
     {"idx_header", l_idx_header},
     {"write_idx", l_write_idx},

@@ -28,4 +28,12 @@ ln_status ln_input_read(ln_input *in, void *buf, size_t n, size_t *got, ln_error
 ln_status ln_input_gz_short(ln_input *in, const char *what, size_t got, size_t want, ln_error *err);
 void ln_input_close(ln_input *in);
 
+/* The whole of a regular file, raw bytes (no gunzip), at most `cap` bytes:
+ * *out is malloc'd (NUL-terminated, caller frees), *len its size. */
+ln_status ln_read_file(const char *path, size_t cap, char **out, size_t *len, ln_error *err);
+/* What a path is, without opening it: "file", "directory", "fifo",
+ * "character device", "block device", "socket", "other"; NULL when stat
+ * fails (errno tells why). */
+const char *ln_path_kind(const char *path);
+
 #endif

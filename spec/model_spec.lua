@@ -225,7 +225,7 @@ describe("lunet.nn Sequential", function()
     end
 
     it("refuses empty, truncated and oversized-header files", function()
-      fails("", "file too short")
+      fails("", "empty file")
       fails("abc", "file too short")
       fails(good:sub(1, 100), "header length %d+ does not fit")
       fails(string.pack("<I8", 2 ^ 40) .. "{}", "header length")

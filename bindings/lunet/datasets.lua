@@ -24,17 +24,20 @@ function DS.data_dir()
   return project_data_dir()
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
+-- true for a regular file; a FIFO, device or directory of that name is an
+-- error (opening it to look could block or read without end)
+local function exists(fname, path)
+  local kind = core.path_kind(path)
+  if kind == nil then return false end
+  if kind ~= "file" then error(fmt("%s: %s: not a regular file (a %s)", fname, path, kind), 0) end
+  return true
 end
 
 local function find(fname, dir, names, hint)
   for _, n in ipairs(names) do
     for _, suffix in ipairs({ "", ".gz" }) do
       local p = dir .. "/" .. n .. suffix
-      if exists(p) then return p end
+      if exists(fname, p) then return p end
     end
   end
   error(fmt("%s: no %s(.gz) in %s (%s)", fname, names[1], dir, hint), 0)
@@ -99,10 +102,8 @@ DS.fashion_mnist = {
 -- ---- UCI tables ---------------------------------------------------------------
 
 local function first_line(path)
-  local f = assert(io.open(path, "rb"))
-  local l = f:read("l") or ""
-  f:close()
-  return (l:gsub("\r$", ""))
+  local text = core.read_file(path)
+  return (text:match("^[^\n]*"):gsub("\r$", ""))
 end
 
 local function split_commas(line)
@@ -164,7 +165,7 @@ function DS.uci.load(name, dir)
   end
   dir = dir or (DS.data_dir() .. "/uci")
   local path = dir .. "/" .. spec.file
-  if not exists(path) then
+  if not exists("uci.load", path) then
     local hint = name == "sensorless"
       and "it is not shipped by `make data`: download it from the UCI repository and pass its directory"
       or "run `make data`, or pass the directory holding it"

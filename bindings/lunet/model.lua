@@ -540,11 +540,9 @@ local function is_int(v) return math.type(v) == "integer" or (type(v) == "number
 -- the file before any tensor is made.
 function M.read_safetensors(path)
   local cjson = json()
-  local f, err = io.open(path, "rb")
-  if not f then bad(path, "cannot open (%s)", tostring(err)) end
-  local data = f:read("a")
-  f:close()
-  if data == nil then bad(path, "cannot read (a directory?)") end
+  -- a regular file only (never a FIFO or a device), read up to the size fstat gives
+  local okr, data = pcall(core.read_file, path)
+  if not okr then bad(path, "%s", (tostring(data):gsub("^read_file: [^\n]-: ", ""))) end
   if #data < 8 then bad(path, "file too short for a safetensors header (%d bytes)", #data) end
   local hlen = string.unpack("<i8", data)
   if hlen < 2 or hlen > #data - 8 or hlen > MAX_HEADER then
