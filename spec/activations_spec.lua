@@ -497,7 +497,9 @@ describe("lunet.activations", function()
     it("get returns functions by name and lists the known names for an unknown one", function()
       assert.are.equal(A.selu, A.get("selu"))
       assert.are.equal(A.linear, A.get(nil))
-      assert.are.equal(A.silu, A.get("swish"))
+      assert.are.equal(A.swish, A.get("swish"))
+      local x = lunet.randn(5)
+      assert.is_true(lunet.equal(A.silu(x), A.get("swish")(x)))
       local names = table.concat(A.names(), ", ")
       assert.has_error(function() A.get("seluu") end,
         "activations.get: unknown activation 'seluu' (known: " .. names .. ")")
@@ -514,12 +516,12 @@ describe("lunet.activations", function()
     end)
 
     it("reject bad arguments with messages naming the function", function()
-      assert.has_error(function() A.selu(3) end, "selu: expected a tensor, got number")
+      assert.has_error(function() A.selu(3) end, "selu: x must be a tensor, got 3")
       assert.has_error(function() A.selu(lunet.tensor({ 1, 2 }, "int32")) end,
-        "selu: expected a float32 or float64 tensor, got int32 (convert with :float())")
+        "selu: x must be a float32 or float64 tensor, got an int32 tensor of shape (2,) (convert with :float())")
       assert.has_error(function() A.relu(lunet.ones(2), { slope = 1 }) end,
         "relu: unknown option 'slope' (known: negative_slope, max_value, threshold)")
-      assert.has_error(function() A.elu(lunet.ones(2), "x") end, "elu: alpha must be a number, got string")
+      assert.has_error(function() A.elu(lunet.ones(2), "x") end, "elu: alpha must be a number, got \"x\"")
       assert.has_error(function() A.prelu(lunet.ones(2, 3), lunet.ones(2)) end,
         "prelu: alpha of shape (2,) does not broadcast to x of shape (2, 3)")
       assert.has_error(function() A.pelu(lunet.ones(2, 3), lunet.ones(3), lunet.ones(4)) end,
@@ -527,7 +529,7 @@ describe("lunet.activations", function()
       assert.has_error(function() A.prelu(lunet.ones(2, 3), lunet.ones(3, "float64")) end,
         "prelu: alpha is float64 but x is float32")
       assert.has_error(function() A.softmax(lunet.ones(2, 3), 3) end,
-        "softmax: dim 3 out of range for a 2-d tensor")
+        "softmax: axis 3 out of range for a 2-d tensor")
       assert.has_error(function() lunet.core.activation("nope", lunet.ones(1)) end)
     end)
   end)

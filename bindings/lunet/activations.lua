@@ -7,6 +7,7 @@
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local A = {}
 
@@ -14,19 +15,10 @@ local is_tensor = core.is_tensor
 local record, is_tracked, sum_to = autograd.record, autograd.is_tracked, autograd.sum_to
 local fmt = string.format
 
-local function check_x(name, x)
-  if not is_tensor(x) then
-    error(fmt("%s: expected a tensor, got %s", name, type(x)), 3)
-  end
-end
+-- x is a float tensor (errors name the activation as the user called it)
+local function check_x(name, x) check.float_tensor(name, "x", x, 3) end
 
-local function check_number(name, what, v)
-  if type(v) ~= "number" then
-    error(fmt("%s: %s must be a number, got %s", name, what, type(v)), 3)
-  end
-  if v ~= v then error(fmt("%s: %s is NaN", name, what), 3) end
-  return v
-end
+local function check_number(name, what, v) return check.number(name, what, v, 3) end
 
 -- An elementwise activation with scalar parameters a, b, c (positional, as
 -- the C table orders them).
@@ -86,17 +78,17 @@ A.celu = one_param("celu", "alpha", 1)
 --- thresholded_relu(x [, theta=1])
 A.thresholded_relu = one_param("thresholded_relu", "theta", 1)
 
-for _, name in ipairs({ "linear", "selu", "sigmoid", "hard_sigmoid", "hard_silu", "silu",
-  "tanh", "softplus", "softsign", "mish", "exponential" }) do
-  local k = elementwise(name)
+-- swish is silu and hard_swish is hard_silu (their own names in messages)
+for name, kernel in pairs({ linear = "linear", selu = "selu", sigmoid = "sigmoid",
+  hard_sigmoid = "hard_sigmoid", hard_silu = "hard_silu", silu = "silu", tanh = "tanh",
+  softplus = "softplus", softsign = "softsign", mish = "mish", exponential = "exponential",
+  swish = "silu", hard_swish = "hard_silu" }) do
+  local k = elementwise(kernel)
   A[name] = function(x)
     check_x(name, x)
     return k(x)
   end
 end
---- swish = silu; hard_swish = hard_silu
-A.swish = A.silu
-A.hard_swish = A.hard_silu
 
 local gelu_k = elementwise("gelu")
 --- gelu(x [, {approximate=false}])
@@ -113,9 +105,7 @@ end
 -- a tensor parameter (or a number, made a 0-d tensor of x's dtype)
 local function param(name, what, x, p)
   if type(p) == "number" then return core.tensor(p, x:dtype()) end
-  if not is_tensor(p) then
-    error(fmt("%s: %s must be a tensor or a number, got %s", name, what, type(p)), 3)
-  end
+  if not is_tensor(p) then check.arg_error(name, what, "a tensor or a number", p, 3) end
   return p
 end
 
@@ -151,7 +141,14 @@ end
 local function softmax_like(name, log)
   return function(x, axis)
     check_x(name, x)
-    if axis ~= nil then check_number(name, "axis", axis) end
+    local nd = x:dim()
+    if nd == 0 then error(fmt("%s: x must have at least 1 dim, got %s", name, check.describe(x)), 2) end
+    if axis ~= nil then
+      axis = check.number(name, "axis", axis, 2, { integer = true })
+      if axis == 0 or axis < -nd or axis > nd then
+        error(fmt("%s: axis %d out of range for a %d-d tensor", name, axis, nd), 2)
+      end
+    end
     local y = core.softmax(x, axis, log)
     if is_tracked(x) then
       record(name, y, { x }, function(g) return core.softmax_backward(y, g, axis, log) end, 1)

@@ -49,15 +49,24 @@ end
 -- @param atol absolute tolerance (1e-8)
 -- @return boolean
 function lunet.allclose(a, b, rtol, atol)
+  local check = require("lunet.check")
+  check.tensor("allclose", "a", a, 2)
+  if not core.is_tensor(b) and type(b) ~= "number" then check.arg_error("allclose", "b", "a tensor or a number", b, 2) end
   rtol, atol = rtol or 1e-5, atol or 1e-8
-  local da = a:double()
-  local db = core.is_tensor(b) and b:double() or b
-  local diff = (da - db):abs()
-  local tol = (core.is_tensor(db) and db:abs() or math.abs(db)) * rtol + atol
-  local bad = diff:gt(tol)
-  -- NaN never compares close
-  local nan = da:ne(da)
-  return bad:sum():item() == 0 and nan:sum():item() == 0
+  check.number("allclose", "rtol", rtol, 2, { min = 0 })
+  check.number("allclose", "atol", atol, 2, { min = 0 })
+  local ok, r = pcall(function()
+    local da = a:double()
+    local db = core.is_tensor(b) and b:double() or b
+    local diff = (da - db):abs()
+    local tol = (core.is_tensor(db) and db:abs() or math.abs(db)) * rtol + atol
+    local bad = diff:gt(tol)
+    -- NaN never compares close
+    local nan = da:ne(da)
+    return bad:sum():item() == 0 and nan:sum():item() == 0
+  end)
+  if not ok then error("allclose: " .. tostring(r):gsub("^[^:]*:%d+: ", ""), 2) end
+  return r
 end
 
 -- loaded on first use: lunet.nn, lunet.optim, ...

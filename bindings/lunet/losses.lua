@@ -4,6 +4,8 @@
 -- @module lunet.losses
 local core = require("lunet.core")
 local A = require("lunet.activations")
+local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local L = {}
 local fmt = string.format
@@ -14,9 +16,17 @@ local function shape_str(s)
   return "(" .. table.concat(s, ", ") .. ")"
 end
 
-local function check_pair(fname, y_true, y_pred)
-  if not (core.is_tensor(y_true) and core.is_tensor(y_pred)) then
-    error(fmt("%s: expected tensors y_true and y_pred", fname), 3)
+-- y_true any tensor, y_pred a float tensor, both with the batch as dim 1 and
+-- the same number of rows; from_logits nil or a boolean
+local function check_pair(fname, y_true, y_pred, from_logits)
+  check.tensor(fname, "y_true", y_true, 3)
+  check.float_tensor(fname, "y_pred", y_pred, 3)
+  if y_true:dim() == 0 or y_pred:dim() == 0 then
+    error(fmt("%s: y_true and y_pred need a batch dim, got shapes %s and %s", fname,
+      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+  end
+  if from_logits ~= nil and type(from_logits) ~= "boolean" then
+    check.arg_error(fname, "from_logits", "a boolean", from_logits, 3)
   end
   if y_true:size(1) ~= y_pred:size(1) then
     error(fmt("%s: y_true has %d rows but y_pred has %d (shapes %s and %s)", fname, y_true:size(1),
@@ -24,21 +34,9 @@ local function check_pair(fname, y_true, y_pred)
   end
 end
 
---- One-hot float rows from 0-based labels (N) or (N, 1); errors name bad labels.
-function L.one_hot(fname, labels, classes, dtype)
-  local flat = labels:reshape(labels:numel()):double()
-  local n = flat:numel()
-  local lo, hi = flat:min():item(), flat:max():item()
-  if n > 0 and (lo < 0 or hi >= classes) then
-    error(fmt("%s: labels must be in [0, %d), got %s", fname, classes,
-      lo < 0 and tostring(math.floor(lo)) or tostring(math.floor(hi))), 3)
-  end
-  if n > 0 and flat:ne(flat:int():double()):sum():item() > 0 then
-    error(fmt("%s: labels must be integers", fname), 3)
-  end
-  local cls = core.arange(0, classes, 1, "float64"):reshape(1, classes)
-  return flat:reshape(n, 1):eq(cls):astype(dtype or "float32")
-end
+--- One-hot float rows from 0-based labels (N) or (N, 1); errors name bad
+-- labels (lunet.utils.one_hot, with its limits).
+L.one_hot = utils.one_hot
 
 local function mean_rows(t) -- mean over the batch of per-row values
   return t:mean()
@@ -46,7 +44,7 @@ end
 
 --- categorical_crossentropy(y_true, y_pred [, from_logits])
 function L.categorical_crossentropy(y_true, y_pred, from_logits)
-  check_pair("categorical_crossentropy", y_true, y_pred)
+  check_pair("categorical_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_pred:numel() then
     error(fmt("categorical_crossentropy: y_true of shape %s does not match y_pred of shape %s",
       shape_str(y_true:shape()), shape_str(y_pred:shape())), 2)
@@ -62,14 +60,22 @@ end
 
 --- sparse_categorical_crossentropy(labels, y_pred [, from_logits]): 0-based integer labels
 function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
-  check_pair("sparse_categorical_crossentropy", y_true, y_pred)
+  check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
+  if y_true:numel() ~= y_true:size(1) then
+    error(fmt("sparse_categorical_crossentropy: y_true must hold one label per row, (N) or (N, 1), got %s",
+      shape_str(y_true:shape())), 2)
+  end
   local y = L.one_hot("sparse_categorical_crossentropy", y_true, y_pred:size(-1), y_pred:dtype())
   return L.categorical_crossentropy(y, y_pred, from_logits)
 end
 
 --- binary_crossentropy(y_true, y_pred [, from_logits])
 function L.binary_crossentropy(y_true, y_pred, from_logits)
-  check_pair("binary_crossentropy", y_true, y_pred)
+  check_pair("binary_crossentropy", y_true, y_pred, from_logits)
+  if y_true:numel() ~= y_pred:numel() then
+    error(fmt("binary_crossentropy: y_true of shape %s does not match y_pred of shape %s",
+      shape_str(y_true:shape()), shape_str(y_pred:shape())), 2)
+  end
   local y = y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
   local per
   if from_logits then
@@ -87,18 +93,27 @@ local function per_row(t)
   return t:mean()
 end
 
---- mean_squared_error (mse)
-function L.mean_squared_error(y_true, y_pred)
-  check_pair("mean_squared_error", y_true, y_pred)
-  local d = y_pred - y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
-  return per_row(d * d)
+-- y_pred - y_true, y_true in y_pred's dtype and shape
+local function difference(fname, y_true, y_pred)
+  if y_true:numel() ~= y_pred:numel() then
+    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
+      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+  end
+  return y_pred - y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
 end
---- mean_absolute_error (mae)
-function L.mean_absolute_error(y_true, y_pred)
-  check_pair("mean_absolute_error", y_true, y_pred)
-  return per_row((y_pred - y_true:astype(y_pred:dtype()):reshape(y_pred:shape())):abs())
+
+-- each under its long and short name, errors naming the one called
+for _, names in ipairs({ { "mean_squared_error", "mse" }, { "mean_absolute_error", "mae" } }) do
+  local square = names[2] == "mse"
+  for _, fname in ipairs(names) do
+    --- mean_squared_error (mse), mean_absolute_error (mae)
+    L[fname] = function(y_true, y_pred)
+      check_pair(fname, y_true, y_pred)
+      local d = difference(fname, y_true, y_pred)
+      return per_row(square and d * d or d:abs())
+    end
+  end
 end
-L.mse, L.mae = L.mean_squared_error, L.mean_absolute_error
 
 local names = { "binary_crossentropy", "categorical_crossentropy", "mae", "mean_absolute_error",
   "mean_squared_error", "mse", "sparse_categorical_crossentropy" }
@@ -120,26 +135,50 @@ L.metrics = M
 
 local function rows_equal(a, b) return a:eq(b):astype("float64"):mean():item() end
 
+-- a metric: the pair checked (errors name the metric), then fn
+local function metric(fname, fn)
+  M[fname] = function(y_true, y_pred)
+    check_pair(fname, y_true, y_pred)
+    local v = fn(fname, y_true, y_pred) -- not a tail call: fn raises at level 3, our caller
+    return v
+  end
+end
+
 --- categorical_accuracy: argmax(pred) == argmax(true)
-function M.categorical_accuracy(y_true, y_pred)
+metric("categorical_accuracy", function(fname, y_true, y_pred)
+  if y_true:dim() ~= y_pred:dim() or y_true:size(-1) ~= y_pred:size(-1) then
+    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
+      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+  end
   return rows_equal(y_true:argmax(-1), y_pred:argmax(-1))
-end
+end)
 --- sparse_categorical_accuracy: argmax(pred) == label (0-based)
-function M.sparse_categorical_accuracy(y_true, y_pred)
+metric("sparse_categorical_accuracy", function(fname, y_true, y_pred)
+  if y_true:numel() ~= y_true:size(1) then
+    error(fmt("%s: y_true must hold one label per row, got shape %s", fname, shape_str(y_true:shape())), 3)
+  end
   local lab = y_true:reshape(y_true:numel()):double() + 1
-  return rows_equal(lab, y_pred:argmax(-1):double())
-end
+  return rows_equal(lab, y_pred:argmax(-1):double():reshape(y_true:numel()))
+end)
 --- binary_accuracy: (pred > 0.5) == true
-function M.binary_accuracy(y_true, y_pred)
+metric("binary_accuracy", function(fname, y_true, y_pred)
+  if y_true:numel() ~= y_pred:numel() then
+    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
+      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+  end
   local t = y_true:astype("float64"):reshape(y_pred:shape())
   return rows_equal(y_pred:gt(0.5):astype("float64"), t)
+end)
+for _, fname in ipairs({ "mean_squared_error", "mse", "mean_absolute_error", "mae" }) do
+  metric(fname, function(_, y_true, y_pred) return L[fname](y_true, y_pred):item() end)
 end
-function M.mean_squared_error(y_true, y_pred) return L.mean_squared_error(y_true, y_pred):item() end
-function M.mean_absolute_error(y_true, y_pred) return L.mean_absolute_error(y_true, y_pred):item() end
-M.mse, M.mae = M.mean_squared_error, M.mean_absolute_error
 
 --- accuracy as Keras picks it from the loss and the shapes
 function M.accuracy_for(loss_name, y_true, y_pred)
+  if loss_name ~= nil and type(loss_name) ~= "string" then
+    check.arg_error("accuracy_for", "loss_name", "nil or a string", loss_name, 2)
+  end
+  check_pair("accuracy_for", y_true, y_pred)
   if loss_name == "binary_crossentropy" or y_pred:dim() == 1 or y_pred:size(-1) == 1 then
     return M.binary_accuracy
   end
@@ -148,10 +187,9 @@ function M.accuracy_for(loss_name, y_true, y_pred)
   end
   return M.categorical_accuracy
 end
-function M.accuracy(y_true, y_pred)
-  return M.accuracy_for(nil, y_true, y_pred)(y_true, y_pred)
+for _, fname in ipairs({ "accuracy", "acc" }) do
+  metric(fname, function(_, y_true, y_pred) return M.accuracy_for(nil, y_true, y_pred)(y_true, y_pred) end)
 end
-M.acc = M.accuracy
 
 --- The metric for a name; "accuracy"/"acc" return nil here (resolved per loss by the model).
 function M.get(spec)

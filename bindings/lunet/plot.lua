@@ -589,9 +589,13 @@ end
 -- Histograms
 ---------------------------------------------------------------------------
 
+--- The most bins a histogram takes (each is a bar in the SVG).
+plot.MAX_BINS = 100000
+
 local function check_bins(name, bins)
   local n = type(bins) == "number" and math.tointeger(bins)
   if not n or n < 1 then fail(name, "bins must be a positive integer, got %s", describe(bins)) end
+  if n > plot.MAX_BINS then fail(name, "bins must be at most %d, got %s", plot.MAX_BINS, describe(bins)) end
   return n
 end
 

@@ -1,6 +1,8 @@
 --- Utilities for data: one-hot labels, sklearn's train_test_split, standardization.
 -- @module lunet.utils
 local core = require("lunet.core")
+local check = require("lunet.check")
+local describe = check.describe
 
 local U = {}
 local fmt = string.format
@@ -13,9 +15,13 @@ local fmt = string.format
 -- calling function would pass to error() (default 2: its caller).
 function U.check_options(fname, opts, known, level, extra)
   level = (level or 2) + 1
+  if type(fname) ~= "string" or type(known) ~= "table" then
+    error(fmt("check_options: expected a function name and a table of known options, got %s and %s",
+      describe(fname), describe(known)), 2)
+  end
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(fmt("%s: options must be a table, got %s", fname, type(opts)), level)
+    error(fmt("%s: options must be a table, got %s", fname, describe(opts)), level)
   end
   for k in pairs(opts) do
     local listed = known[k] ~= nil and math.type(k) ~= "integer"
@@ -36,7 +42,9 @@ end
 -- seeded by `seed` (when not nil), and the global state is put back after,
 -- so seeded work does not disturb the rest of the program.
 function U.with_seed(seed, fn)
+  check.type("with_seed", "fn", fn, "function", 2)
   if seed == nil then return fn() end
+  check.number("with_seed", "seed", seed, 2, { integer = true })
   local saved = core.get_rng_state()
   core.manual_seed(seed)
   local ok, r = pcall(fn)
@@ -45,37 +53,61 @@ function U.with_seed(seed, fn)
   return r
 end
 
-local function check_tensor(fname, what, t)
-  if not core.is_tensor(t) then
-    error(fmt("%s: %s must be a tensor, got %s", fname, what, type(t)), 3)
+local arg_error = check.arg_error
+local function check_tensor(fname, what, t) return check.tensor(fname, what, t, 2) end -- a tail call: level 2 is still our caller's caller
+
+
+--- The limits of a one-hot encoding: at most 2^24 classes (the largest
+-- range of integers a float32 label holds exactly) and 2^31 elements in all
+-- (8 GiB of float32), checked before anything is allocated.
+U.MAX_CLASSES = 1 << 24
+U.MAX_ONE_HOT = 1 << 31
+
+--- one_hot(fname, labels, classes [, dtype]) --> (N, classes) one-hot rows of
+-- 0-based integer labels (any shape, flattened); errors name `fname` and the
+-- bad label.
+function U.one_hot(fname, labels, classes, dtype)
+  check_tensor(fname, "labels", labels)
+  if math.type(classes) ~= "integer" or classes < 1 then
+    error(fmt("%s: the number of classes must be a positive integer, got %s", fname, tostring(classes)), 3)
   end
+  if classes > U.MAX_CLASSES then
+    error(fmt("%s: %d classes exceed the limit of %d", fname, classes, U.MAX_CLASSES), 3)
+  end
+  local n = labels:numel()
+  if n * classes > U.MAX_ONE_HOT then
+    error(fmt("%s: a one-hot of %d labels x %d classes exceeds the limit of %d elements", fname, n,
+      classes, U.MAX_ONE_HOT), 3)
+  end
+  local flat = labels:reshape(n):double()
+  if n > 0 then
+    local lo, hi = flat:min():item(), flat:max():item()
+    if not (lo >= 0 and hi < classes) then
+      local bad = lo < 0 and lo or hi
+      error(fmt("%s: labels must be in [0, %d), got %s", fname, classes,
+        math.tointeger(bad) and tostring(math.tointeger(bad)) or tostring(bad)), 3)
+    end
+    if flat:ne(flat:int():double()):sum():item() > 0 then
+      error(fmt("%s: labels must be integers", fname), 3)
+    end
+  end
+  local cls = core.arange(0, classes, 1, "float64"):reshape(1, classes)
+  return flat:reshape(n, 1):eq(cls):astype(dtype or "float32")
 end
 
 --- to_categorical(y [, num_classes]) --> float32 one-hot, shape y's .. {num_classes}
 -- (a trailing dim of 1 in y is dropped, as Keras does); labels are 0-based.
 function U.to_categorical(y, num_classes)
   check_tensor("to_categorical", "y", y)
-  local flat = y:reshape(y:numel()):double()
-  local n = flat:numel()
   if num_classes == nil then
-    if n == 0 then error("to_categorical: num_classes is needed for an empty y", 2) end
-    num_classes = math.floor(flat:max():item()) + 1
-  end
-  if math.type(num_classes) ~= "integer" or num_classes < 1 then
-    error(fmt("to_categorical: num_classes must be a positive integer, got %s", tostring(num_classes)), 2)
-  end
-  if n > 0 then
-    local lo, hi = flat:min():item(), flat:max():item()
-    if lo < 0 or hi >= num_classes or lo ~= lo or hi ~= hi then
-      error(fmt("to_categorical: labels must be in [0, %d), got %s", num_classes,
-        tostring(lo < 0 and lo or hi)), 2)
+    if y:numel() == 0 then error("to_categorical: num_classes is needed for an empty y", 2) end
+    local hi = y:max():item()
+    if not (hi >= 0 and hi < U.MAX_CLASSES) then
+      error(fmt("to_categorical: the largest label %s is outside [0, %d)", tostring(hi), U.MAX_CLASSES), 2)
     end
-    if flat:ne(flat:int():double()):sum():item() > 0 then
-      error("to_categorical: labels must be integers", 2)
-    end
+    num_classes = math.floor(hi) + 1
   end
-  local cls = core.arange(0, num_classes, 1, "float64"):reshape(1, num_classes)
-  local out = flat:reshape(n, 1):eq(cls):float()
+  local out = U.one_hot("to_categorical", y, num_classes, "float32")
   local shape = y:shape()
   if #shape > 1 and shape[#shape] == 1 then shape[#shape] = nil end
   shape[#shape + 1] = num_classes
@@ -164,9 +196,11 @@ function U.train_test_split(x, y, opts)
   opts = U.check_options("train_test_split", opts,
     { test_size = true, train_size = true, stratify = true, shuffle = true, seed = true })
   check_tensor("train_test_split", "x", x)
+  if x:dim() < 1 then error(fmt("train_test_split: x must have a dim of samples, got %s", describe(x)), 2) end
   local n = x:size(1)
   if y ~= nil then
     check_tensor("train_test_split", "y", y)
+    if y:dim() < 1 then error(fmt("train_test_split: y must have a dim of samples, got %s", describe(y)), 2) end
     if y:size(1) ~= n then
       error(fmt("train_test_split: x has %d rows, y has %d", n, y:size(1)), 2)
     end
@@ -260,7 +294,12 @@ end
 -- set's mean and std to transform a test set the same way.
 function U.standardize(x, opts)
   check_tensor("standardize", "x", x)
-  opts = opts or {}
+  opts = U.check_options("standardize", opts, { mean = true, std = true })
+  for _, k in ipairs({ "mean", "std" }) do
+    if opts[k] ~= nil and type(opts[k]) ~= "number" and not core.is_tensor(opts[k]) then
+      arg_error("standardize", k, "a tensor or a number", opts[k], 2)
+    end
+  end
   if x:dim() < 1 or x:size(1) == 0 then error("standardize: x must have at least one row", 2) end
   if x:dtype() ~= "float32" and x:dtype() ~= "float64" then x = x:float() end
   local mean = opts.mean or x:mean(1)
@@ -278,6 +317,12 @@ end
 -- "-") to defaults; the default's type converts the value.  `--help` prints
 -- the usage line and the options with their defaults, then exits.
 function U.parse_args(argv, spec, usage)
+  if argv ~= nil then check.type("parse_args", "argv", argv, "table", 2) end
+  check.type("parse_args", "spec", spec, "table", 2)
+  if usage ~= nil then check.type("parse_args", "usage", usage, "string", 2) end
+  for i = 1, #(argv or {}) do
+    if type(argv[i]) ~= "string" then arg_error("parse_args", fmt("argv[%d]", i), "a string", argv[i], 2) end
+  end
   local opts, rest = {}, {}
   for k, v in pairs(spec) do opts[k] = v end
   local function key(name) return (name:gsub("-", "_")) end

@@ -1,0 +1,85 @@
+--- Argument checks for the library (internal: not part of the public API).
+-- Each raises "<fname>: <what> must be <kind>, got <value>" at `level`, as
+-- error() counts it (default 2: the caller of the function that checks).
+-- @module lunet.check
+local core = require("lunet.core")
+
+local K = {}
+local fmt = string.format
+local luatype = type
+
+local function shape_text(s)
+  if #s == 1 then return "(" .. s[1] .. ",)" end
+  return "(" .. table.concat(s, ", ") .. ")"
+end
+
+--- A value as error messages show it: nil, true, 1.5, nan, "text", a
+-- float32 tensor of shape (2, 3), a table, a function.
+function K.describe(v)
+  local t = luatype(v)
+  if t == "number" then
+    if v ~= v then return "nan" end
+    if math.type(v) == "integer" then return tostring(v) end
+    return fmt("%.14g", v)
+  elseif t == "string" then
+    return fmt("%q", #v > 40 and v:sub(1, 40) .. "..." or v)
+  elseif core.is_tensor(v) then
+    return fmt("%s %s tensor of shape %s", v:dtype() == "int32" and "an" or "a", v:dtype(), shape_text(v:shape()))
+  elseif t == "nil" or t == "boolean" then
+    return tostring(v)
+  end
+  return "a " .. t
+end
+local describe = K.describe
+
+local function arg_error(fname, what, kind, v, level)
+  error(fmt("%s: %s must be %s, got %s", fname, what, kind, describe(v)), level + 1)
+end
+K.arg_error = arg_error
+
+--- tensor(fname, what, v [, level]): v is a tensor (level as for error(), default 2).
+function K.tensor(fname, what, v, level)
+  if not core.is_tensor(v) then arg_error(fname, what, "a tensor", v, (level or 2) + 1) end
+  return v
+end
+
+--- float_tensor(fname, what, v [, level]): a float32 or float64 tensor.
+function K.float_tensor(fname, what, v, level)
+  level = (level or 2) + 1
+  if not core.is_tensor(v) then arg_error(fname, what, "a tensor", v, level) end
+  local dt = v:dtype()
+  if dt ~= "float32" and dt ~= "float64" then
+    error(fmt("%s: %s must be a float32 or float64 tensor, got %s (convert with :float())", fname, what,
+      describe(v)), level)
+  end
+  return v
+end
+
+--- number(fname, what, v [, level [, {integer=, min=, max=, finite=}]]):
+-- a number (never NaN) within the bounds given.
+function K.number(fname, what, v, level, opts)
+  level = (level or 2) + 1
+  opts = opts or {}
+  if opts.integer then
+    if math.type(v) ~= "integer" and not (luatype(v) == "number" and math.tointeger(v)) then
+      arg_error(fname, what, "an integer", v, level)
+    end
+    v = math.tointeger(v)
+  elseif luatype(v) ~= "number" or v ~= v then
+    arg_error(fname, what, "a number", v, level)
+  end
+  if opts.finite and (v == math.huge or v == -math.huge) then arg_error(fname, what, "finite", v, level) end
+  if opts.min and v < opts.min then arg_error(fname, what, ">= " .. describe(opts.min), v, level) end
+  if opts.max and v > opts.max then arg_error(fname, what, "<= " .. describe(opts.max), v, level) end
+  return v
+end
+
+--- type(fname, what, v, lua_type [, level]): type(v) == lua_type.
+function K.type(fname, what, v, lua_type, level)
+  if luatype(v) ~= lua_type then
+    arg_error(fname, what, (lua_type:match("^[aeiou]") and "an " or "a ") .. lua_type, v, (level or 2) + 1)
+  end
+  return v
+end
+
+return K
