@@ -4,16 +4,50 @@
 -- `self.model` is set by fit.
 -- @module lunet.callbacks
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local CB = {}
 local fmt = string.format
 
+-- the hooks and the arguments before logs: an epoch or batch number
+local HOOKS = { on_train_begin = false, on_train_end = false, on_epoch_begin = "epoch",
+  on_epoch_end = "epoch", on_batch_end = "batch" }
+
+-- The callback `cb` (named `name`) with every hook checking its arguments:
+-- self a callback, a fit has set self.model (when `needs_model`), the
+-- epoch or batch a non-negative integer, logs nil or a table.
+local function callback(name, cb, needs_model)
+  cb.name = name
+  for hook, counter in pairs(HOOKS) do
+    local f = cb[hook]
+    if f then
+      local fname = name .. "." .. hook
+      cb[hook] = function(self, ...)
+        if type(self) ~= "table" or self.name ~= name then
+          error(fmt("%s: expected a %s callback as self (call cb:%s(...)), got %s", fname, name, hook,
+            check.describe(self)), 2)
+        end
+        local logs = select(counter and 2 or 1, ...)
+        if counter then check.number(fname, counter, (...), 2, { integer = true, min = 0 }) end
+        if logs ~= nil and type(logs) ~= "table" then check.arg_error(fname, "logs", "a table", logs, 2) end
+        if needs_model and self.model == nil then
+          error(fmt("%s: the callback has no model (fit sets callback.model)", fname), 2)
+        end
+        return f(self, ...)
+      end
+    end
+  end
+  return cb
+end
+
 --- LearningRateScheduler(schedule): lr = schedule(epoch, lr) before each epoch;
 -- the lr is recorded in the logs (history.history.lr).
 function CB.LearningRateScheduler(schedule, verbose)
-  if type(schedule) ~= "function" then error("LearningRateScheduler: expected a function(epoch, lr)", 2) end
-  return {
-    name = "LearningRateScheduler",
+  if type(schedule) ~= "function" then
+    check.arg_error("LearningRateScheduler", "schedule", "a function(epoch, lr)", schedule, 2)
+  end
+  if verbose ~= nil then check.number("LearningRateScheduler", "verbose", verbose, 2, { integer = true }) end
+  return callback("LearningRateScheduler", {
     on_epoch_begin = function(self, epoch)
       local opt = self.model.optimizer
       local lr = schedule(epoch, opt.learning_rate)
@@ -25,8 +59,8 @@ function CB.LearningRateScheduler(schedule, verbose)
         print(fmt("\nEpoch %05d: LearningRateScheduler setting learning rate to %s.", epoch + 1, tostring(lr)))
       end
     end,
-    on_epoch_end = function(self, _, logs) logs.lr = self.model.optimizer.learning_rate end,
-  }
+    on_epoch_end = function(self, _, logs) if logs then logs.lr = self.model.optimizer.learning_rate end end,
+  }, true)
 end
 
 local function improved(mode, cur, best, delta)
@@ -48,12 +82,16 @@ function CB.EarlyStopping(opts)
   local monitor = opts.monitor or "val_loss"
   local mode = mode_for(monitor, opts.mode)
   local patience, delta = opts.patience or 0, math.abs(opts.min_delta or 0)
-  local cb = { name = "EarlyStopping" }
+  if type(monitor) ~= "string" then check.arg_error("EarlyStopping", "monitor", "a string", monitor, 2) end
+  check.number("EarlyStopping", "patience", patience, 2, { integer = true, min = 0 })
+  check.number("EarlyStopping", "min_delta", delta, 2, { finite = true })
+  local cb = {}
   function cb.on_train_begin()
     cb.wait, cb.best, cb.stopped_epoch, cb.best_weights = 0, mode == "max" and -math.huge or math.huge, 0, nil
   end
+  cb.on_train_begin()
   function cb.on_epoch_end(self, epoch, logs)
-    local cur = logs[monitor]
+    local cur = logs and logs[monitor]
     if cur == nil then return end
     if improved(mode, cur, self.best, delta) then
       self.best, self.wait = cur, 0
@@ -67,7 +105,7 @@ function CB.EarlyStopping(opts)
       end
     end
   end
-  return cb
+  return callback("EarlyStopping", cb, true)
 end
 
 --- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
@@ -76,31 +114,39 @@ function CB.ModelCheckpoint(path, opts)
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
   local mode = mode_for(monitor, opts.mode)
+  if type(path) ~= "string" or path == "" then check.arg_error("ModelCheckpoint", "path", "a file path", path, 2) end
+  if type(monitor) ~= "string" then check.arg_error("ModelCheckpoint", "monitor", "a string", monitor, 2) end
   local best = mode == "max" and -math.huge or math.huge
-  return {
-    name = "ModelCheckpoint",
+  return callback("ModelCheckpoint", {
     on_epoch_end = function(self, epoch, logs)
       local p = path:gsub("{epoch}", fmt("%02d", epoch + 1))
       if opts.save_best_only then
-        local cur = logs[monitor]
+        local cur = logs and logs[monitor]
         if cur == nil or not improved(mode, cur, best, 0) then return end
         best = cur
       end
-      self.model:save(p)
+      local ok, err = pcall(self.model.save, self.model, p)
+      if not ok then error("ModelCheckpoint: " .. tostring(err):gsub("^[^:\n]+:%d+: ", ""), 0) end
     end,
-  }
+  }, true)
 end
 
 --- CSVLogger(path [, {separator=",", append=false}]): one row per epoch.
 function CB.CSVLogger(path, opts)
   opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
+  if type(path) ~= "string" or path == "" then check.arg_error("CSVLogger", "path", "a file path", path, 2) end
   local sep = opts.separator or ","
-  local cb = { name = "CSVLogger" }
+  if type(sep) ~= "string" then check.arg_error("CSVLogger", "separator", "a string", sep, 2) end
+  local cb = {}
   function cb.on_train_begin()
     cb.keys = nil
-    cb.file = assert(io.open(path, opts.append and "a" or "w"))
+    local f, err = io.open(path, opts.append and "a" or "w")
+    if not f then error(fmt("CSVLogger: cannot open %s", tostring(err)), 0) end
+    cb.file = f
   end
   function cb.on_epoch_end(self, epoch, logs)
+    logs = logs or {}
+    if not self.file then error("CSVLogger.on_epoch_end: the log file is not open (on_train_begin opens it)", 0) end
     if not self.keys then
       self.keys = {}
       for k in pairs(logs) do self.keys[#self.keys + 1] = k end
@@ -112,33 +158,36 @@ function CB.CSVLogger(path, opts)
     self.file:write(table.concat(row, sep), "\n")
     self.file:flush()
   end
-  function cb.on_train_end(self) if self.file then self.file:close() end end
-  return cb
+  function cb.on_train_end(self)
+    if self.file then self.file:close() end
+    self.file = nil
+  end
+  return callback("CSVLogger", cb)
 end
 
 --- TerminateOnNaN(): stop when a batch loss is NaN or infinite.
 function CB.TerminateOnNaN()
-  return {
-    name = "TerminateOnNaN",
+  return callback("TerminateOnNaN", {
     on_batch_end = function(self, batch, logs)
-      local l = logs.loss
+      local l = logs and logs.loss
       if l and (l ~= l or l == math.huge or l == -math.huge) then
         print(fmt("Batch %d: Invalid loss, terminating training", batch))
         self.model.stop_training = true
       end
     end,
-  }
+  }, true)
 end
 
 --- Lambda({on_epoch_begin=, on_epoch_end=, on_batch_end=, on_train_begin=, on_train_end=})
 -- with Keras' argument order (no self): on_epoch_end(epoch, logs).
 function CB.Lambda(fns)
-  fns = fns or {}
-  local cb = { name = "Lambda" }
-  for _, k in ipairs({ "on_epoch_begin", "on_epoch_end", "on_batch_end", "on_train_begin", "on_train_end" }) do
+  fns = utils.check_options("Lambda", fns, HOOKS)
+  local cb = {}
+  for k in pairs(HOOKS) do
+    if fns[k] ~= nil and type(fns[k]) ~= "function" then check.arg_error("Lambda", k, "a function", fns[k], 2) end
     if fns[k] then cb[k] = function(_, ...) return fns[k](...) end end
   end
-  return cb
+  return callback("Lambda", cb)
 end
 
 return CB

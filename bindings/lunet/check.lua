@@ -82,4 +82,25 @@ function K.type(fname, what, v, lua_type, level)
   return v
 end
 
+--- methods(cls, label [, is_instance]): wrap every method of cls so that a
+-- call on anything but an instance raises "<label>.<method>: expected a
+-- <label> as self (call obj:<method>(...)), got <value>".  is_instance
+-- defaults to getmetatable(v) == cls.  The wrapper tail-calls the method,
+-- so error levels inside it are unchanged.
+function K.methods(cls, label, is_instance)
+  is_instance = is_instance or function(v) return getmetatable(v) == cls end
+  for k, f in pairs(cls) do
+    if luatype(f) == "function" and luatype(k) == "string" and not k:match("^__") then
+      cls[k] = function(self, ...)
+        if not is_instance(self) then
+          error(fmt("%s.%s: expected a %s as self (call obj:%s(...)), got %s", label, k, label, k,
+            describe(self)), 2)
+        end
+        return f(self, ...)
+      end
+    end
+  end
+  return cls
+end
+
 return K

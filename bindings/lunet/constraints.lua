@@ -2,6 +2,8 @@
 -- (SEMANTICS.md): `c(w)` returns the projected tensor.
 -- @module lunet.constraints
 local core = require("lunet.core")
+local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local C = {}
 local fmt = string.format
@@ -9,8 +11,16 @@ local EPS = 1e-7
 
 local function make(name, fn, config)
   return setmetatable({ name = name, config = config or {} }, {
-    __call = function(_, w) return fn(w) end,
+    __call = function(_, w)
+      check.float_tensor(name, "w", w, 2)
+      return fn(w)
+    end,
   })
+end
+
+local function axis_of(name, axis)
+  if axis == nil then return 1 end
+  return check.number(name, "axis", axis, 3, { integer = true })
 end
 
 --- NonNeg(): max(w, 0)
@@ -19,7 +29,7 @@ function C.NonNeg() return make("NonNeg", function(w) return core.maximum(w, 0) 
 --- MinValue(v): max(w, v) (PELU's default is MinValue(0.1))
 function C.MinValue(v)
   if type(v) == "table" then v = v.min_value or v.value end
-  if type(v) ~= "number" then error("MinValue: expected a number", 2) end
+  check.number("MinValue", "min_value", v, 2, { finite = true })
   return make("MinValue", function(w) return core.maximum(w, v) end, { min_value = v })
 end
 
@@ -31,7 +41,8 @@ end
 --- MaxNorm(max_value=2 [, axis=1]): rescale slices along `axis` whose norm exceeds max_value
 function C.MaxNorm(max_value, axis)
   if type(max_value) == "table" then max_value, axis = max_value.max_value, max_value.axis end
-  max_value, axis = max_value or 2, axis or 1
+  max_value = check.number("MaxNorm", "max_value", max_value or 2, 2, { min = 0 })
+  axis = axis_of("MaxNorm", axis)
   return make("MaxNorm", function(w)
     local n = norms(w, axis)
     return w * (n:clamp(0, max_value) / (n + EPS))
@@ -40,8 +51,11 @@ end
 
 --- MinMaxNorm({min_value=0, max_value=1, rate=1, axis=1})
 function C.MinMaxNorm(opts)
-  opts = opts or {}
-  local lo, hi, rate, axis = opts.min_value or 0, opts.max_value or 1, opts.rate or 1, opts.axis or 1
+  opts = utils.check_options("MinMaxNorm", opts, { min_value = true, max_value = true, rate = true, axis = true })
+  local lo, hi, rate = opts.min_value or 0, opts.max_value or 1, opts.rate or 1
+  for k, v in pairs({ min_value = lo, max_value = hi, rate = rate }) do check.number("MinMaxNorm", k, v, 2, { min = 0 }) end
+  if lo > hi then error(fmt("MinMaxNorm: min_value %s exceeds max_value %s", check.describe(lo), check.describe(hi)), 2) end
+  local axis = axis_of("MinMaxNorm", opts.axis)
   return make("MinMaxNorm", function(w)
     local n = norms(w, axis)
     local desired = n:clamp(lo, hi) * rate + n * (1 - rate)
@@ -52,7 +66,7 @@ end
 --- UnitNorm([axis=1])
 function C.UnitNorm(axis)
   if type(axis) == "table" then axis = axis.axis end
-  axis = axis or 1
+  axis = axis_of("UnitNorm", axis)
   return make("UnitNorm", function(w)
     return w / (norms(w, axis) + EPS)
   end, { axis = axis })
@@ -77,6 +91,13 @@ function C.get(spec)
   return f(config)
 end
 
-function C.serialize(c) return { class_name = c.name, config = c.config } end
+function C.serialize(c)
+  if type(c) == "table" and getmetatable(c) == nil and type(c.class_name) == "string" then
+    return { class_name = c.class_name, config = c.config } -- a config already
+  end
+  if not (type(c) == "table" and getmetatable(c) and c.name) then
+    check.arg_error("constraints.serialize", "c", "a constraint or {class_name=, config=}", c, 2)
+  end
+  return { class_name = c.name, config = c.config } end
 
 return C

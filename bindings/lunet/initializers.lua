@@ -4,6 +4,7 @@
 -- @module lunet.initializers
 local core = require("lunet.core")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local I = {}
 local fmt = string.format
@@ -13,8 +14,26 @@ local TRUNC_STD = 0.87962566103423978 -- std of N(0,1) cut at +-2
 -- a seeded initializer does not disturb the global generator
 local with_seed = utils.with_seed
 
+-- The options of initializer `name`: a table of known keys whose numbers are
+-- numbers (finite), seed an integer, and `positive` keys > 0, `nonneg` >= 0.
+local function options(name, opts, known, limits)
+  opts = utils.check_options(name, opts, known, 3)
+  for k in pairs(known) do
+    local v = opts[k]
+    if v ~= nil and k ~= "mode" and k ~= "distribution" then
+      local lim = limits and limits[k]
+      check.number(name, k, v, 3, { integer = k == "seed", finite = true,
+        min = lim == "nonneg" and 0 or nil })
+      if lim == "positive" and not (v > 0) then check.arg_error(name, k, "> 0", v, 3) end
+    end
+  end
+  return opts
+end
+
 --- fan_in, fan_out of a weight shape as Keras computes them.
 function I.compute_fans(shape)
+  check.type("compute_fans", "shape", shape, "table", 2)
+  for i = 1, #shape do check.number("compute_fans", fmt("shape[%d]", i), shape[i], 2, { integer = true, min = 0 }) end
   local n = #shape
   if n == 0 then return 1, 1 end
   if n == 1 then return shape[1], shape[1] end
@@ -39,7 +58,11 @@ end
 local function make(name, fn, config)
   local init = setmetatable({ name = name, config = config or {} }, {
     __call = function(self, shape, dtype)
-      if type(shape) ~= "table" then error(fmt("%s: shape must be a table of sizes", name), 2) end
+      if type(shape) ~= "table" then check.arg_error(name, "shape", "a table of sizes", shape, 2) end
+      for i = 1, #shape do check.number(name, fmt("shape[%d]", i), shape[i], 2, { integer = true, min = 0 }) end
+      if dtype ~= nil and dtype ~= "float32" and dtype ~= "float64" then
+        check.arg_error(name, "dtype", '"float32" or "float64"', dtype, 2)
+      end
       return fn(shape, dtype or "float32", self)
     end,
   })
@@ -48,7 +71,8 @@ end
 
 --- VarianceScaling({scale=1, mode="fan_in", distribution="truncated_normal", seed=})
 function I.VarianceScaling(opts)
-  opts = opts or {}
+  opts = options("VarianceScaling", opts, { scale = true, mode = true, distribution = true, seed = true },
+    { scale = "positive" })
   local scale, mode = opts.scale or 1, opts.mode or "fan_in"
   local dist = opts.distribution or "truncated_normal"
   if dist == "normal" then dist = "truncated_normal" end
@@ -77,7 +101,8 @@ end
 
 local function vs(name, scale, mode, dist)
   return function(opts)
-    local o = { scale = scale, mode = mode, distribution = dist, seed = opts and opts.seed }
+    opts = options(name, opts, { seed = true })
+    local o = { scale = scale, mode = mode, distribution = dist, seed = opts.seed }
     local init = I.VarianceScaling(o)
     init.name = name
     init.config = { seed = o.seed }
@@ -91,24 +116,27 @@ I.GlorotUniform = vs("GlorotUniform", 1, "fan_avg", "uniform")
 I.HeNormal = vs("HeNormal", 2, "fan_in", "truncated_normal")
 I.HeUniform = vs("HeUniform", 2, "fan_in", "uniform")
 
-function I.Zeros() return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end) end
-function I.Ones() return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end) end
+function I.Zeros(opts) options("Zeros", opts, {}) return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end) end
+function I.Ones(opts) options("Ones", opts, {}) return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end) end
 --- Constant({value=0}) or Constant(v)
 function I.Constant(opts)
-  local v = type(opts) == "number" and opts or (opts and opts.value) or 0
+  if type(opts) == "number" then opts = { value = opts } end
+  opts = options("Constant", opts, { value = true })
+  local v = opts.value or 0
   return make("Constant", function(shape, dtype) return core.full(shape, v, dtype) end, { value = v })
 end
 --- RandomUniform({minval=-0.05, maxval=0.05, seed=})
 function I.RandomUniform(opts)
-  opts = opts or {}
+  opts = options("RandomUniform", opts, { minval = true, maxval = true, seed = true })
   local lo, hi = opts.minval or -0.05, opts.maxval or 0.05
+  if lo > hi then error(fmt("RandomUniform: minval %s exceeds maxval %s", check.describe(lo), check.describe(hi)), 2) end
   return make("RandomUniform", function(shape, dtype)
     return with_seed(opts.seed, function() return core.uniform(shape, lo, hi, dtype) end)
   end, { minval = lo, maxval = hi, seed = opts.seed })
 end
 --- RandomNormal({mean=0, stddev=0.05, seed=})
 function I.RandomNormal(opts)
-  opts = opts or {}
+  opts = options("RandomNormal", opts, { mean = true, stddev = true, seed = true }, { stddev = "nonneg" })
   local m, s = opts.mean or 0, opts.stddev or 0.05
   return make("RandomNormal", function(shape, dtype)
     return with_seed(opts.seed, function() return core.normal(shape, m, s, dtype) end)
@@ -116,7 +144,7 @@ function I.RandomNormal(opts)
 end
 --- TruncatedNormal({mean=0, stddev=0.05, seed=})
 function I.TruncatedNormal(opts)
-  opts = opts or {}
+  opts = options("TruncatedNormal", opts, { mean = true, stddev = true, seed = true }, { stddev = "nonneg" })
   local m, s = opts.mean or 0, opts.stddev or 0.05
   return make("TruncatedNormal", function(shape, dtype)
     return with_seed(opts.seed, function() return truncated_normal(shape, m, s, dtype) end)
@@ -124,7 +152,7 @@ function I.TruncatedNormal(opts)
 end
 --- Orthogonal({gain=1, seed=}): a (scaled) orthogonal matrix from the QR of a normal one.
 function I.Orthogonal(opts)
-  opts = opts or {}
+  opts = options("Orthogonal", opts, { gain = true, seed = true })
   local gain = opts.gain or 1
   return make("Orthogonal", function(shape, dtype)
     local rows = 1
@@ -187,6 +215,13 @@ end
 
 --- A serializable description {class_name=, config=} of an initializer.
 function I.serialize(init)
+  if type(init) == "table" and getmetatable(init) == nil and type(init.class_name) == "string" then
+    return { class_name = init.class_name, config = init.config } -- a config already
+  end
+  local mt = type(init) == "table" and getmetatable(init)
+  if not (mt and mt.__call and init.name) then
+    check.arg_error("initializers.serialize", "init", "an initializer or {class_name=, config=}", init, 2)
+  end
   return { class_name = init.name, config = init.config }
 end
 

@@ -4,6 +4,7 @@
 -- @module lunet.optim
 local core = require("lunet.core")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local O = {}
 local fmt = string.format
@@ -19,17 +20,30 @@ local function class(name, defaults, step_one)
         local given = opts[k]
         if given == nil and k == "learning_rate" then given = opts.lr end
         if given == nil then given = v end
-        if type(v) == "number" and type(given) ~= "number" then
-          error(fmt("%s: %s must be a number, got %s", name, k, type(given)), 2)
+        if type(v) == "number" then
+          check.number(name, k, given, 2, { min = 0, finite = true })
+        elseif type(v) == "boolean" and type(given) ~= "boolean" then
+          check.arg_error(name, k, "a boolean", given, 2)
         end
         self[k] = given
       end
-      if self.learning_rate < 0 then error(fmt("%s: learning_rate must be >= 0", name), 2) end
       return self
     end,
   })
   --- Update params (a list of tensors) from their gradients.
   function cls:step(params)
+    check.type(name .. ".step", "params", params, "table", 2)
+    for i = 1, #params do
+      local w = params[i]
+      if not core.is_tensor(w) then check.arg_error(name .. ".step", fmt("params[%d]", i), "a tensor", w, 2) end
+      local dt = w:dtype()
+      if dt ~= "float32" and dt ~= "float64" then
+        check.arg_error(name .. ".step", fmt("params[%d]", i), "a float tensor", w, 2)
+      end
+    end
+    if type(self.learning_rate) ~= "number" or not (self.learning_rate >= 0) then
+      check.arg_error(name .. ".step", "learning_rate", "a number >= 0", self.learning_rate, 2)
+    end
     self.iterations = self.iterations + 1
     local t = self.iterations
     for i = 1, #params do
@@ -52,6 +66,7 @@ local function class(name, defaults, step_one)
     for k in pairs(defaults) do c[k] = self[k] end
     return c
   end
+  check.methods(cls, name)
   O[name] = cls
   return cls
 end

@@ -50,14 +50,7 @@ local function public(name, impl)
 end
 
 -- A short description of a bad value for an error message.
-local function describe(v)
-  if type(v) == "string" then
-    return fmt("%q", #v > 24 and v:sub(1, 24) .. "..." or v)
-  elseif type(v) == "number" or type(v) == "boolean" or v == nil then
-    return tostring(v)
-  end
-  return "a " .. type(v)
-end
+local describe = require("lunet.check").describe
 
 ---------------------------------------------------------------------------
 -- Values and options
@@ -226,8 +219,10 @@ end
 -- Returns {lo, hi, ticks, labels, step}.
 local function make_axis(lo, hi, length, o)
   o = o or {}
-  local fixlo, fixhi = o.min, o.max
+  -- in floats: integer ends (math.mininteger) would wrap in the padding below
+  local fixlo, fixhi = o.min and o.min + 0.0, o.max and o.max + 0.0
   if lo == nil then lo, hi = 0, 1 end
+  lo, hi = lo + 0.0, hi + 0.0
   if fixlo then
     lo = fixlo
     if hi < lo then hi = lo end
@@ -263,6 +258,9 @@ local function make_axis(lo, hi, length, o)
   if expand then
     if not fixlo then lo = scaled(i0, m, e) end
     if not fixhi then hi = scaled(i1, m, e) end
+  end
+  if not (i1 - i0 <= 1000) then -- steps below the resolution of doubles this far out
+    return { lo = lo, hi = hi, ticks = { lo, hi }, labels = { fmt("%.3g", lo), fmt("%.3g", hi) } }
   end
   local ticks, labels = {}, {}
   local maxabs = math.max(math.abs(lo), math.abs(hi))
