@@ -53,7 +53,15 @@ local ARGS = arg_lists()
 -- a Lua loop that runs this long inside one call counts as a hang
 local BUDGET = 2e7
 
+-- helpers whose first argument is the name of the function calling them
+-- (their messages name that caller)
+local TAKES_FNAME = { ["lunet.utils.check_options"] = true, ["lunet.utils.one_hot"] = true,
+  ["lunet.losses.one_hot"] = true }
+
 local function check_call(failures, label, names, fn, args)
+  if TAKES_FNAME[label] and type(args[1]) == "string" and args[1] ~= "" then
+    names = { names[1], args[1] }
+  end
   local t0 = os.clock()
   debug.sethook(function() error("sweep: no return within the instruction budget", 0) end, "", BUDGET)
   local ok, err = pcall(fn, table.unpack(args, 1, args.n))
@@ -241,6 +249,61 @@ describe("the bad-argument sweep", function()
         end
       end
     end)
+    report(failures)
+  end)
+
+  -- Options tables: a probe key makes check_options list the known keys
+  -- ("unknown option '...' (known: a, b)"); then each known key gets each
+  -- bad value.  Options come last, after 0, 1 or 2 leading arguments.
+  it("covers the values inside every options table", function()
+    local failures, probed = {}, 0
+    quietly(function()
+      local targets = {}
+      local function add(label, fn, names) targets[#targets + 1] = { label, fn, names } end
+      for _, m in ipairs({ "activations", "optim", "losses", "initializers", "constraints", "callbacks",
+        "data", "datasets", "utils", "plot", "autograd" }) do
+        for _, k in ipairs(sorted_keys(lunet[m])) do
+          if type(lunet[m][k]) == "function" or (type(lunet[m][k]) == "table" and k:match("^%u")) then
+            local f = lunet[m][k]
+            add(m .. "." .. k, function(...) return f(...) end, { k })
+          end
+        end
+      end
+      for _, k in ipairs(sorted_keys(nn)) do
+        local cls = nn[k]
+        if type(cls) == "table" and cls.class_name and cls ~= nn.Layer then
+          add("nn." .. k, function(...) return cls(...) end, { k })
+        end
+      end
+      local model = nn.Sequential({ nn.Dense(3, { input_shape = { 3 } }) })
+      model:compile({ optimizer = "sgd", loss = "mse" })
+      for _, k in ipairs({ "compile", "fit", "evaluate", "predict" }) do
+        add("Sequential:" .. k, function(...) return model[k](model, ...) end, { k, "Sequential" })
+      end
+      local leads = { {}, { 0.5 }, { 3 }, { { 3 } }, { "relu" }, { lunet.ones(2, 3) }, { lunet.ones(2, 3), lunet.ones(2, 3) } }
+      for _, t in ipairs(targets) do
+        for _, lead in ipairs(leads) do
+          local args = { table.unpack(lead) }
+          args[#args + 1] = { __sweep_probe = true }
+          local ok, err = pcall(t[2], table.unpack(args))
+          local known = not ok and type(err) == "string" and err:match("unknown option '__sweep_probe' %(known: ([^)]*)%)")
+          if known then
+            probed = probed + 1
+            for key in known:gmatch("[%w_]+") do
+              for _, bv in ipairs(bad_values) do
+                local a = { table.unpack(lead) }
+                a[#a + 1] = { [key] = bv[2] }
+                a.n, a.label = #lead + 1, fmt("{%s = %s}", key, bv[1])
+                check_call(failures, t[1], t[3], t[2], a)
+              end
+            end
+            break
+          end
+        end
+      end
+    end)
+    print(fmt("options sweep: %d functions with options tables", probed))
+    assert.is_true(probed > 30)
     report(failures)
   end)
 

@@ -68,7 +68,12 @@ local function improved(mode, cur, best, delta)
   return cur + delta < best
 end
 
-local function mode_for(monitor, mode)
+-- the mode ("min" or "max") for the quantity monitored (checked, for fname)
+local function mode_for(fname, monitor, mode)
+  if type(monitor) ~= "string" then check.arg_error(fname, "monitor", "a string", monitor, 3) end
+  if mode ~= nil and mode ~= "auto" and mode ~= "min" and mode ~= "max" then
+    check.arg_error(fname, "mode", '"auto", "min" or "max"', mode, 3)
+  end
   if mode and mode ~= "auto" then return mode end
   if monitor:find("acc") then return "max" end
   return "min"
@@ -80,11 +85,9 @@ function CB.EarlyStopping(opts)
   opts = utils.check_options("EarlyStopping", opts,
     { monitor = true, patience = true, min_delta = true, mode = true, restore_best_weights = true })
   local monitor = opts.monitor or "val_loss"
-  local mode = mode_for(monitor, opts.mode)
-  local patience, delta = opts.patience or 0, math.abs(opts.min_delta or 0)
-  if type(monitor) ~= "string" then check.arg_error("EarlyStopping", "monitor", "a string", monitor, 2) end
-  check.number("EarlyStopping", "patience", patience, 2, { integer = true, min = 0 })
-  check.number("EarlyStopping", "min_delta", delta, 2, { finite = true })
+  local mode = mode_for("EarlyStopping", monitor, opts.mode)
+  local patience = check.number("EarlyStopping", "patience", opts.patience or 0, 2, { integer = true, min = 0 })
+  local delta = math.abs(check.number("EarlyStopping", "min_delta", opts.min_delta or 0, 2, { finite = true }))
   local cb = {}
   function cb.on_train_begin()
     cb.wait, cb.best, cb.stopped_epoch, cb.best_weights = 0, mode == "max" and -math.huge or math.huge, 0, nil
@@ -113,9 +116,8 @@ end
 function CB.ModelCheckpoint(path, opts)
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
-  local mode = mode_for(monitor, opts.mode)
   if type(path) ~= "string" or path == "" then check.arg_error("ModelCheckpoint", "path", "a file path", path, 2) end
-  if type(monitor) ~= "string" then check.arg_error("ModelCheckpoint", "monitor", "a string", monitor, 2) end
+  local mode = mode_for("ModelCheckpoint", monitor, opts.mode)
   local best = mode == "max" and -math.huge or math.huge
   return callback("ModelCheckpoint", {
     on_epoch_end = function(self, epoch, logs)
