@@ -191,7 +191,7 @@ int64_t lt_check_numel(lua_State *L, int ndim, const int64_t *shape, ln_dtype dt
 
 static lt_Tensor *push_header(lua_State *L, size_t extra)
 {
-    lt_Tensor *t = (lt_Tensor *)lua_newuserdatauv(L, sizeof(lt_Tensor) + extra, 1);
+    lt_Tensor *t = (lt_Tensor *)lua_newuserdatauv(L, sizeof(lt_Tensor) + extra, LT_NUV);
     memset(t, 0, sizeof *t);
     luaL_setmetatable(L, LT_TENSOR);
     return t;

@@ -20,7 +20,10 @@
 
 /* The tensor userdata.  A tensor that owns storage keeps it inline, after
  * this header (aligned to LT_ALIGN), so the GC counts its bytes; a view has
- * no storage and holds the owner in its user value 1. */
+ * no storage and holds the owner in its user value 1.  User value 2 holds
+ * autograd's record of the tensor (core.tape_get/tape_set), nil if none. */
+#define LT_NUV 2
+#define LT_UV_TAPE 2
 typedef struct lt_Tensor {
     ln_tensor v;
     char *storage; /* first byte of the owner's storage: identifies it */

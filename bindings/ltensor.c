@@ -339,6 +339,42 @@ static int l_detach(lua_State *L)
     return 1;
 }
 
+/* ---- autograd's record ---------------------------------------------------- */
+
+/* autograd.lua keeps each tracked tensor's record (leaf flag, gradient, the
+ * node with its inputs) in user value LT_UV_TAPE, so a graph is held by plain
+ * strong references from its output and dies with it.  (A weak-keyed side
+ * table made every GC cycle re-traverse the graph as an ephemeron chain:
+ * recording n ops cost O(n^2).)  tape_get(v [, w]) -> v's record, else w's,
+ * else nil; any values are accepted (binary ops ask about both operands,
+ * numbers included, in one call). */
+static int l_tape_get(lua_State *L)
+{
+    /* upvalue 1: the tensor metatable (cheaper than luaL_testudata's lookup) */
+    int n = lua_gettop(L) < 2 ? 1 : 2;
+    for (int i = 1; i <= n; i++) {
+        if (lua_type(L, i) != LUA_TUSERDATA || !lua_getmetatable(L, i)) continue;
+        int is_tensor = lua_rawequal(L, -1, lua_upvalueindex(1));
+        lua_pop(L, 1);
+        if (is_tensor && lua_getiuservalue(L, i, LT_UV_TAPE) != LUA_TNIL) return 1;
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* tape_set(t, record): record is a table, or nil to forget. */
+static int l_tape_set(lua_State *L)
+{
+    if (!lt_test(L, 1))
+        lt_error(L, "tape_set", "expected a tensor for argument 1, got %s", luaL_typename(L, 1));
+    if (!lua_istable(L, 2) && !lua_isnoneornil(L, 2))
+        lt_error(L, "tape_set", "expected a table or nil for argument 2, got %s",
+                 luaL_typename(L, 2));
+    lua_settop(L, 2);
+    lua_setiuservalue(L, 1, LT_UV_TAPE);
+    return 0;
+}
+
 /* Parse a target shape with at most one -1 and resolve it against numel. */
 static void target_shape(lua_State *L, int first, const char *fname, const ln_tensor *v, int *ndim,
                          int64_t *shape)
@@ -733,7 +769,8 @@ static int l_close(lua_State *L)
 static const luaL_Reg creators[] = {
     {"tensor", l_tensor}, {"zeros", l_zeros},       {"ones", l_ones}, {"full", l_full},
     {"empty", l_empty},   {"arange", l_arange},     {"linspace", l_linspace},
-    {"eye", l_eye},       {"is_tensor", l_is_tensor}, {NULL, NULL}};
+    {"eye", l_eye},       {"is_tensor", l_is_tensor}, {"tape_set", l_tape_set},
+    {NULL, NULL}};
 
 static const luaL_Reg methods[] = {
     {"shape", l_shape},
@@ -788,5 +825,8 @@ void lt_open_tensor(lua_State *L)
     lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, lt_tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushvalue(L, -1);
+    lua_pushcclosure(L, l_tape_get, 1);
+    lua_setfield(L, -4, "tape_get"); /* core.tape_get */
     lua_pop(L, 1);
 }

@@ -247,4 +247,226 @@ describe("lunet.autograd", function()
         "gradcheck: input 1 is not a tensor (number)")
     end)
   end)
+
+  describe("grad mode scopes (no_grad, with_grad_mode, with_scope)", function()
+    local on = autograd.is_enabled
+
+    it("a yield inside no_grad leaves grad mode on outside and off again after resume", function()
+      local x = lunet.tensor({ 1, 2 }, "float64"):requires_grad()
+      local seen, tracked = {}, nil
+      local co = coroutine.create(function(a)
+        local r1, r2 = lunet.no_grad(function(b)
+          seen[#seen + 1] = on()
+          local sent = coroutine.yield(b + 1, "out")
+          seen[#seen + 1] = on()
+          tracked = (x * 2):is_grad_tracked()
+          return sent * 10, "done"
+        end, a)
+        seen[#seen + 1] = on()
+        return r1, r2
+      end)
+      local ok, v, w = coroutine.resume(co, 1)
+      assert.is_true(ok)
+      assert.are.same({ 2, "out" }, { v, w }) -- yielded values pass outward
+      assert.is_true(on())
+      assert.is_true((x * 2):is_grad_tracked())
+      ok, v, w = coroutine.resume(co, 4)      -- and resumed values inward
+      assert.is_true(ok)
+      assert.are.same({ 40, "done" }, { v, w })
+      assert.are.same({ false, false, true }, seen)
+      assert.is_false(tracked)
+      assert.are.equal("dead", coroutine.status(co))
+      assert.is_true(on())
+    end)
+
+    it("a coroutine resumed from inside no_grad runs with grad off; its own no_grad nests", function()
+      local seen = {}
+      local gen = coroutine.wrap(function()
+        seen[#seen + 1] = on()
+        lunet.no_grad(function() coroutine.yield(); seen[#seen + 1] = on() end)
+        seen[#seen + 1] = on()
+        coroutine.yield()
+        seen[#seen + 1] = on()
+      end)
+      lunet.no_grad(gen)  -- off (dynamic scope)
+      gen()               -- inside its no_grad: off
+      seen[#seen + 1] = "|"
+      gen()               -- resumed with grad on: on
+      assert.are.same({ false, false, true, "|", true }, seen)
+      assert.is_true(on())
+    end)
+
+    it("an abandoned coroutine does not leave grad mode off; closing it runs f's guards", function()
+      local closed = false
+      local co = coroutine.create(function()
+        lunet.no_grad(function()
+          local _ <close> = setmetatable({}, { __close = function() closed = true end })
+          coroutine.yield()
+        end)
+      end)
+      assert.is_true(coroutine.resume(co))
+      assert.is_true(on())
+      assert.is_true(coroutine.close(co))
+      assert.is_true(closed)
+      co = coroutine.create(function() lunet.no_grad(coroutine.yield) end)
+      assert.is_true(coroutine.resume(co))
+      co = nil -- luacheck: ignore
+      collectgarbage()
+      assert.is_true(on())
+    end)
+
+    it("an error inside no_grad restores the mode and propagates unchanged", function()
+      local obj = {}
+      for _, where in ipairs({ "main", "coroutine" }) do
+        local function run(f)
+          if where == "main" then return f() end
+          local co = coroutine.wrap(f)
+          return co()
+        end
+        assert.has_error(function() run(function() lunet.no_grad(function() error("boom", 0) end) end) end,
+          "boom")
+        assert.is_true(on(), where)
+        local ok, e = pcall(run, function() lunet.no_grad(function() error(obj) end) end)
+        assert.is_false(ok)
+        assert.are.equal(obj, e, where) -- error objects keep their identity
+        assert.is_true(on(), where)
+        -- an error after a yield and resume
+        local co = coroutine.create(function()
+          lunet.no_grad(function() coroutine.yield(); error("late", 0) end)
+        end)
+        assert.is_true(coroutine.resume(co))
+        assert.are.same({ false, "late" }, { coroutine.resume(co) })
+        assert.is_true(on(), where)
+      end
+    end)
+
+    it("keeps the traceback of an error raised inside f (main thread)", function()
+      local call_line
+      local function inner() error("deep", 0) end
+      local ok, tb = xpcall(function()
+        lunet.no_grad(function()
+          call_line = debug.getinfo(1, "l").currentline + 1
+          inner()
+        end)
+      end, debug.traceback)
+      assert.is_false(ok)
+      assert.matches("^deep\nstack traceback:", tb)
+      assert.matches("autograd_spec.lua:" .. call_line .. ":", tb, 1, true)
+      assert.is_true(on())
+    end)
+
+    it("nests: no_grad in no_grad, with_grad_mode(true) inside no_grad", function()
+      local x = lunet.tensor({ 1, 2 }, "float64"):requires_grad()
+      lunet.no_grad(function()
+        lunet.no_grad(function() assert.is_false(on()) end)
+        assert.is_false(on())
+        local y = autograd.with_grad_mode(true, function() return x * 3 end)
+        assert.is_true(y:is_grad_tracked())
+        assert.is_false(on())
+        -- grad() records even when called under no_grad
+        assert.are.same({ 2, 4 }, autograd.grad(function(v) return (v * v):sum() end, x):totable())
+        assert.is_false(on())
+      end)
+      assert.is_true(on())
+      assert.are.same({ 7, "b" }, { autograd.with_grad_mode(false, function(a, b) return a, b end, 7, "b") })
+    end)
+
+    it("grad and backward inside a coroutine that yields in f", function()
+      local x = lunet.tensor({ 1, 2, 3 }, "float64")
+      local co = coroutine.create(function()
+        return autograd.grad(function(v)
+          coroutine.yield(on())
+          return (v * v):sum()
+        end, x)
+      end)
+      local ok, mode = coroutine.resume(co)
+      assert.is_true(ok and mode)
+      lunet.no_grad(function() ok, mode = coroutine.resume(co) end) -- f still records
+      assert.is_true(ok)
+      assert.are.same({ 2, 4, 6 }, mode:totable())
+    end)
+
+    it("with_scope sets and restores any state around each stretch of f", function()
+      local state, log = "base", {}
+      local enter = function(v) local was = state; state = v; return was end
+      local leave = function(was) state = was end
+      assert.are.equal(5, autograd.with_scope(enter, leave, "in", function(a)
+        log[#log + 1] = state
+        return a
+      end, 5))
+      assert.are.equal("base", state)
+      local co = coroutine.wrap(function()
+        autograd.with_scope(enter, leave, "in", function()
+          log[#log + 1] = state
+          coroutine.yield()
+          log[#log + 1] = state
+          error("stop", 0)
+        end)
+      end)
+      co()
+      log[#log + 1] = state
+      assert.has_error(co, "stop")
+      assert.are.same({ "in", "in", "base", "in" }, log)
+      assert.are.equal("base", state)
+    end)
+  end)
+
+  describe("the tape", function()
+    it("records and backpropagates 100,000 ops in linear time", function()
+      local x = lunet.ones(4, "float64"):requires_grad()
+      local t0 = lunet.core.clock()
+      local y = x
+      for _ = 1, 100000 do y = y * 1.00001 end
+      y:sum():backward()
+      local dt = lunet.core.clock() - t0
+      print(string.format("\n  100,000 recorded ops, record + backward: %.3f s", dt))
+      assert.is_true(dt < (S.sanitized and 20 or 2), "took " .. dt .. " s")
+      assert.near(1.00001 ^ 100000, x:grad()[1], 1e-9)
+    end)
+
+    it("a graph dies with its output; leaves keep their gradients", function()
+      collectgarbage()
+      collectgarbage()
+      local base = collectgarbage("count")
+      local x = lunet.ones(4, "float64"):requires_grad()
+      local probe = setmetatable({}, { __mode = "v" })
+      do
+        local y = x
+        for i = 1, 20000 do
+          y = y * 1.0001
+          if i == 10000 then probe.mid = y end
+        end
+        local loss = y:sum()
+        loss:backward()
+        probe.loss = loss
+        assert.is_true(collectgarbage("count") - base > 2000) -- the graph is held
+      end
+      collectgarbage()
+      collectgarbage()
+      assert.is_nil(probe.mid)
+      assert.is_nil(probe.loss)
+      assert.is_true(collectgarbage("count") - base < 200, "KiB left: " .. (collectgarbage("count") - base))
+      assert.near(1.0001 ^ 20000, x:grad()[1], 1e-8)
+      x:requires_grad(false)
+      assert.is_false(x:is_grad_tracked())
+      assert.is_nil(x:grad())
+    end)
+
+    it("core.tape_get answers nil for anything untracked; tape_set wants a tensor", function()
+      assert.is_nil(lunet.core.tape_get(3))
+      assert.is_nil(lunet.core.tape_get(nil))
+      assert.is_nil(lunet.core.tape_get(io.stdout))
+      assert.is_nil(lunet.core.tape_get(lunet.ones(2)))
+      local x = lunet.ones(2):requires_grad()
+      assert.are.equal(true, lunet.core.tape_get(x).leaf)
+      -- two operands in one call: the first tracked one's record
+      assert.are.equal(lunet.core.tape_get(x), lunet.core.tape_get(2, x))
+      assert.are.equal(lunet.core.tape_get(x), lunet.core.tape_get(x, lunet.ones(2)))
+      assert.is_nil(lunet.core.tape_get(lunet.ones(2), 2))
+      assert.has_error(function() lunet.core.tape_set({}, {}) end,
+        "tape_set: expected a tensor for argument 1, got table")
+      assert.has_error(function() lunet.core.tape_set(lunet.ones(2), 1) end,
+        "tape_set: expected a table or nil for argument 2, got number")
+    end)
+  end)
 end)

@@ -7,10 +7,14 @@
 -- leaves (`x:grad()`).  The graph is kept while its output is alive, so
 -- `backward` may run twice (the leaves' gradients then accumulate).
 --
--- Bookkeeping lives in a weak-keyed side table, so tensors carry no Lua
--- state and untracked code pays one table lookup per operation.  Loading
--- this module wraps lunet.core's differentiable functions and tensor
--- methods (and the arithmetic metamethods) in place.
+-- Each tracked tensor's record lives on the tensor itself (its user value 2,
+-- through core.tape_get/tape_set), so the graph is held by plain strong
+-- references from its output and the GC frees it with the output, in time
+-- linear in its size.  (A weak-keyed side table made the graph an ephemeron
+-- chain that every GC cycle re-traversed: 40,000 ops took 10 s.)  Untracked
+-- code pays one C call per operand.  Loading this module wraps lunet.core's
+-- differentiable functions and tensor methods (and the arithmetic
+-- metamethods) in place.
 -- @module lunet.autograd
 local core = require("lunet.core")
 
@@ -20,10 +24,15 @@ local T = core.Tensor
 local is_tensor = core.is_tensor
 local mt = getmetatable(core.zeros(1))
 local select_, pack, unpack = select, table.pack, table.unpack
+local setmetatable = setmetatable
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local co_status, co_close, co_running = coroutine.status, coroutine.close, coroutine.running
 local fmt = string.format
 
--- tensor -> { leaf = true|nil, grad = tensor|nil, node = {...}|nil }
-local info = setmetatable({}, { __mode = "k" })
+-- A tracked tensor's record (core.tape_get(t), nil if untracked): a leaf has
+-- { leaf = true, grad = tensor|nil }; a recorded result has
+-- { name =, inputs =, n =, backward = }.
+local tape, set_tape = core.tape_get, core.tape_set
 local enabled = true
 
 -- the C functions, before wrapping
@@ -39,11 +48,105 @@ local function shape_str(s)
   return "(" .. table.concat(s, ", ") .. ")"
 end
 
+-- ---- scoped state: grad mode (and anything saved, set and restored) ----------
+
+-- A scope sets some state for the duration of fn and restores it on every way
+-- out of fn: return, error, and yield.  On the main thread nothing can
+-- suspend fn, so a to-be-closed guard restores the state on return and
+-- during error unwinding, with no pcall: the error and its traceback pass
+-- through untouched.  In a coroutine a guard is not enough (a yield would
+-- suspend fn with the state still set, and a coroutine that is never resumed
+-- or that dies by an error does not close its guards), so fn runs in its own
+-- coroutine: the state is set around each resume of it and restored before
+-- each of its yields is forwarded outward (and the values sent back in).
+-- Inside fn, coroutine.running() is then that inner coroutine.
+
+local guard_mt = { __close = function(g) g[1](g[2], g[3]) end }
+
+-- resume co with the state entered; leave it before returning
+local function resume_in(enter, leave, arg, co, ...)
+  local token = enter(arg)
+  local r = pack(co_resume(co, ...))
+  leave(token, arg)
+  return r
+end
+
+-- closes fn's coroutine if the outer one is closed while fn is suspended,
+-- so fn's own to-be-closed variables run
+local inner_mt = {
+  __close = function(g)
+    if co_status(g[1]) == "suspended" then co_close(g[1]) end
+  end,
+}
+
+local function scope_in_coroutine(enter, leave, arg, fn, ...)
+  local co = co_create(fn)
+  local _ <close> = setmetatable({ co }, inner_mt)
+  local r = resume_in(enter, leave, arg, co, ...)
+  while true do
+    if not r[1] then
+      co_close(co) -- run fn's pending to-be-closed variables
+      error(r[2], 0)
+    end
+    if co_status(co) == "dead" then return unpack(r, 2, r.n) end
+    r = resume_in(enter, leave, arg, co, co_yield(unpack(r, 2, r.n)))
+  end
+end
+
+--- Run fn(...) inside a scope: `enter(arg)` sets some state and returns a
+-- token to restore it; `leave(token, arg)` restores it.  They run around each
+-- stretch of fn's execution, so the state is restored on return, on error and
+-- while fn is suspended by a yield (and set again when it is resumed), and a
+-- coroutine abandoned inside fn leaves nothing set.  Errors propagate unchanged.
+-- @param enter function(arg) -> token
+-- @param leave function(token, arg)
+-- @param arg passed to enter and leave
+-- @param fn the function to run
+-- @return fn's results
+function M.with_scope(enter, leave, arg, fn, ...)
+  local _, main = co_running()
+  if not main then return scope_in_coroutine(enter, leave, arg, fn, ...) end
+  local _ <close> = setmetatable({ leave, enter(arg), arg }, guard_mt)
+  return fn(...)
+end
+local with_scope = M.with_scope
+
+local function mode_enter(flag)
+  local was = enabled
+  enabled = flag
+  return was
+end
+local function mode_leave(was) enabled = was end
+-- preallocated guards: the main-thread path allocates nothing
+local restore = {
+  [true] = setmetatable({}, { __close = function() enabled = true end }),
+  [false] = setmetatable({}, { __close = function() enabled = false end }),
+}
+
+--- Run fn(...) with grad mode set to `flag` (true: record operations on
+-- tracked tensors, false: do not), restoring the previous mode on every way
+-- out of fn (return, error, yield; see `with_scope`).
+-- @param flag boolean
+-- @param fn the function to run
+-- @return fn's results
+function M.with_grad_mode(flag, fn, ...)
+  flag = not not flag
+  local _, main = co_running()
+  if not main then return scope_in_coroutine(mode_enter, mode_leave, flag, fn, ...) end
+  local _ <close> = restore[enabled]
+  enabled = flag
+  return fn(...)
+end
+local with_grad_mode = M.with_grad_mode
+
+--- Run fn(...) with recording off; returns fn's results.
+function M.no_grad(fn, ...) return with_grad_mode(false, fn, ...) end
+
 --- Whether operations on `v` are being recorded (grad mode on and v tracked).
 -- @param v any value
 -- @return boolean
 function M.is_tracked(v)
-  return enabled and info[v] ~= nil
+  return enabled and tape(v) ~= nil
 end
 
 --- Whether grad mode is on (it is off inside `no_grad`).
@@ -59,13 +162,13 @@ function M.is_enabled() return enabled end
 -- @param backward function(g) -> gradients
 -- @return out
 function M.record(name, out, inputs, backward, n)
-  info[out] = { node = { name = name, inputs = inputs, n = n or #inputs, backward = backward } }
+  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
   return out
 end
 local record = M.record
 
 local function tracking2(a, b)
-  return enabled and (info[a] ~= nil or info[b] ~= nil)
+  return enabled and tape(a, b) ~= nil
 end
 
 -- Sum a broadcast gradient g down to shape xs (numpy broadcasting undone).
@@ -82,7 +185,7 @@ end
 -- Reduce g to the shape of x (nil when x is not a tracked tensor: nobody
 -- needs its gradient).
 local function sum_to(g, x)
-  if not (info[x] and is_tensor(x)) then return nil end
+  if not tape(x) then return nil end
   return reduce_to(g, x:shape())
 end
 M.sum_to = sum_to
@@ -100,17 +203,17 @@ end
 function T.requires_grad(t, flag)
   if not is_tensor(t) then error("requires_grad: expected a tensor", 2) end
   if flag == false then
-    info[t] = nil
+    set_tape(t, nil)
     return t
   end
   local dt = t:dtype()
   if dt ~= "float32" and dt ~= "float64" then
     error(fmt("requires_grad: only float tensors can require grad, got %s (convert with :float())", dt), 2)
   end
-  local i = info[t]
+  local i = tape(t)
   if not i then
-    info[t] = { leaf = true }
-  elseif not i.node then
+    set_tape(t, { leaf = true })
+  elseif not i.backward then
     i.leaf = true
   end
   return t
@@ -118,25 +221,25 @@ end
 
 --- Whether the tensor requires grad (a leaf marked so, or a result of
 -- recorded operations).
-function T.is_grad_tracked(t) return info[t] ~= nil end
+function T.is_grad_tracked(t) return tape(t) ~= nil end
 
 --- The accumulated gradient of a leaf, or nil.
 function T.grad(t)
-  local i = info[t]
+  local i = tape(t)
   return i and i.grad
 end
 
 --- Forget the accumulated gradient (grad() returns nil until the next backward).
 function T.zero_grad(t)
-  local i = info[t]
+  local i = tape(t)
   if i then i.grad = nil end
   return t
 end
 
 --- The name of the operation that produced the tensor, or nil for a leaf.
 function T.grad_fn(t)
-  local i = info[t]
-  return i and i.node and i.node.name
+  local i = tape(t)
+  return i and i.name
 end
 
 local function accumulate(map, t, g)
@@ -146,12 +249,73 @@ local function accumulate(map, t, g)
   if prev then map[t] = prev + g else map[t] = g end
 end
 
+-- Tracked tensors reachable from root, each after all the tensors computed
+-- from it (reverse topological order), by an iterative depth-first search:
+-- O(nodes + edges).
+local function topo_order(root)
+  local order, no = {}, 0
+  local state = {} -- nil: unseen, 1: on the stack, 2: emitted
+  local stack, sp = { root }, 1
+  while sp > 0 do
+    local t = stack[sp]
+    if state[t] == nil then
+      state[t] = 1
+      local ti = tape(t)
+      local inputs = ti.inputs
+      if inputs then
+        for k = 1, ti.n do
+          local inp = inputs[k]
+          if state[inp] == nil and tape(inp) then
+            sp = sp + 1
+            stack[sp] = inp
+          end
+        end
+      end
+    else
+      stack[sp] = nil
+      sp = sp - 1
+      if state[t] == 1 then
+        state[t] = 2
+        no = no + 1
+        order[no] = t
+      end
+    end
+  end
+  return order, no
+end
+
+-- the backward pass proper (grad mode off)
+local function backpropagate(root, grad)
+  local order, no = topo_order(root)
+  local grads = { [root] = grad }
+  for i = no, 1, -1 do
+    local t = order[i]
+    local g = grads[t]
+    grads[t] = nil
+    if g then
+      local ti = tape(t)
+      local backward = ti.backward
+      if backward then
+        local gs = pack(backward(g))
+        local inputs = ti.inputs
+        for k = 1, ti.n do
+          local inp, gk = inputs[k], gs[k]
+          if gk ~= nil and tape(inp) then accumulate(grads, inp, gk) end
+        end
+      end
+      if ti.leaf then
+        if g:dtype() ~= t:dtype() then g = g:astype(t:dtype()) end
+        ti.grad = ti.grad and ti.grad + g or g:clone()
+      end
+    end
+  end
+end
+
 --- Backpropagate from this tensor: a scalar (one element) unless `grad`,
 -- a tensor of its shape, is given.
 -- @param grad optional gradient of the same shape
 function T.backward(root, grad)
-  local ri = info[root]
-  if not ri then
+  if not tape(root) then
     error("backward: the tensor does not require grad (call requires_grad() on an input)", 2)
   end
   if grad == nil then
@@ -170,67 +334,7 @@ function T.backward(root, grad)
         shape_str(gs), shape_str(rs)), 2)
     end
   end
-
-  -- topological order by an iterative depth-first search
-  local order, state = {}, {}
-  local stack = { root }
-  while #stack > 0 do
-    local t = stack[#stack]
-    if state[t] == nil then
-      state[t] = 1
-      local node = info[t].node
-      if node then
-        for k = 1, node.n do
-          local inp = node.inputs[k]
-          if info[inp] and state[inp] == nil then stack[#stack + 1] = inp end
-        end
-      end
-    else
-      stack[#stack] = nil
-      if state[t] == 1 then
-        state[t] = 2
-        order[#order + 1] = t
-      end
-    end
-  end
-
-  local grads = { [root] = grad }
-  local was = enabled
-  enabled = false
-  local ok, err = pcall(function()
-    for i = #order, 1, -1 do
-      local t = order[i]
-      local g = grads[t]
-      grads[t] = nil
-      local ti = info[t]
-      if g then
-        local node = ti.node
-        if node then
-          local gs = pack(node.backward(g))
-          for k = 1, node.n do
-            local inp, gk = node.inputs[k], gs[k]
-            if gk ~= nil and info[inp] then accumulate(grads, inp, gk) end
-          end
-        end
-        if ti.leaf then
-          if g:dtype() ~= t:dtype() then g = g:astype(t:dtype()) end
-          ti.grad = ti.grad and ti.grad + g or g:clone()
-        end
-      end
-    end
-  end)
-  enabled = was
-  if not ok then error(err, 0) end
-end
-
---- Run fn(...) with recording off; returns fn's results.
-function M.no_grad(fn, ...)
-  local was = enabled
-  enabled = false
-  local r = pack(pcall(fn, ...))
-  enabled = was
-  if not r[1] then error(r[2], 0) end
-  return unpack(r, 2, r.n)
+  with_grad_mode(false, backpropagate, root, grad)
 end
 
 -- ---- wrapping the differentiable operations ---------------------------------
@@ -239,17 +343,17 @@ local function neg(g) return raw.neg(g) end
 
 local binary_grads = {
   add = function(g, a, b) return sum_to(g, a), sum_to(g, b) end,
-  sub = function(g, a, b) return sum_to(g, a), info[b] and sum_to(neg(g), b) end,
+  sub = function(g, a, b) return sum_to(g, a), tape(b) and sum_to(neg(g), b) end,
   mul = function(g, a, b)
-    return info[a] and sum_to(g * b, a), info[b] and sum_to(g * a, b)
+    return tape(a) and sum_to(g * b, a), tape(b) and sum_to(g * a, b)
   end,
   div = function(g, a, b, out)
-    return info[a] and sum_to(g / b, a), info[b] and sum_to(neg(g) * out / b, b)
+    return tape(a) and sum_to(g / b, a), tape(b) and sum_to(neg(g) * out / b, b)
   end,
   pow = function(g, a, b, out)
     local ga, gb
-    if info[a] then ga = sum_to(g * b * raw.pow(a, b - 1), a) end
-    if info[b] then
+    if tape(a) then ga = sum_to(g * b * raw.pow(a, b - 1), a) end
+    if tape(b) then
       local la = is_tensor(a) and a:log() or math.log(a)
       gb = sum_to(g * out * la, b)
     end
@@ -273,7 +377,7 @@ end
 local function guard_inplace(name)
   local f = raw[name]
   T[name] = function(t, ...)
-    if enabled and info[t] then
+    if enabled and tape(t) then
       error(name .. ": in-place operation on a tensor that requires grad " ..
         "(use lunet.no_grad or :detach())", 2)
     end
@@ -286,7 +390,7 @@ end
 
 mt.__unm = function(a)
   local out = raw.__unm(a)
-  if enabled and info[a] then record("neg", out, { a }, neg, 1) end
+  if enabled and tape(a) then record("neg", out, { a }, neg, 1) end
   return out
 end
 
@@ -295,7 +399,7 @@ local function wrap_unary(name, gradf)
   local f = raw[name]
   T[name] = function(x, ...)
     local out = f(x, ...)
-    if enabled and info[x] and out ~= x then
+    if enabled and tape(x) and out ~= x then
       local args = pack(...)
       record(name, out, { x }, function(g) return gradf(g, x, out, unpack(args, 1, args.n)) end, 1)
     end
@@ -408,11 +512,11 @@ local function matmul(a, b)
       if a:dim() == 1 then g2 = g2:unsqueeze(g2:dim() == 0 and 1 or -2) end
       if b:dim() == 1 then g2 = g2:unsqueeze(-1) end
       local ga, gb
-      if info[a] then
+      if tape(a) then
         ga = raw.core_matmul(g2, b2:transpose(-1, -2))
         ga = reduce_to(ga, a2:shape()):reshape(a:shape())
       end
-      if info[b] then
+      if tape(b) then
         gb = raw.core_matmul(a2:transpose(-1, -2), g2)
         gb = reduce_to(gb, b2:shape()):reshape(b:shape())
       end
@@ -431,8 +535,8 @@ local function minmax(name, pick_a)
     if tracking2(a, b) then
       record(name, out, { a, b }, function(g)
         local ma = pick_a(a, b)
-        return info[a] and sum_to(core.where(ma, g, 0), a),
-            info[b] and sum_to(core.where(ma, 0, g), b)
+        return tape(a) and sum_to(core.where(ma, g, 0), a),
+            tape(b) and sum_to(core.where(ma, 0, g), b)
       end, 2)
     end
     return out
@@ -450,8 +554,8 @@ core.where = function(c, a, b)
   local out = raw.core_where(c, a, b)
   if tracking2(a, b) then
     record("where", out, { c, a, b }, function(g)
-      return nil, info[a] and sum_to(core.where(c, g, 0), a),
-          info[b] and sum_to(core.where(c, 0, g), b)
+      return nil, tape(a) and sum_to(core.where(c, g, 0), a),
+          tape(b) and sum_to(core.where(c, 0, g), b)
     end, 3)
   end
   return out
@@ -460,7 +564,7 @@ end
 local function any_tracked(list)
   if not enabled or type(list) ~= "table" then return false end
   for i = 1, #list do
-    if info[list[i]] then return true end
+    if tape(list[i]) then return true end
   end
   return false
 end
@@ -531,17 +635,12 @@ end
 function M.grad(f, inputs)
   local list = check_inputs("grad", inputs)
   local leaves = leaves_of(list)
-  local y
-  local was = enabled
-  enabled = true
-  local ok, err = pcall(function() y = f(unpack(leaves, 1, #leaves)) end)
-  enabled = was
-  if not ok then error(err, 0) end
+  local y = with_grad_mode(true, f, unpack(leaves, 1, #leaves))
   if not is_tensor(y) or y:numel() ~= 1 then
     error("grad: f must return a one-element tensor", 2)
   end
   local out = {}
-  if info[y] then T.backward(y) end
+  if tape(y) then T.backward(y) end
   for i = 1, #leaves do
     out[i] = leaves[i]:grad() or core.zeros(list[i]:shape(), list[i]:dtype())
   end
@@ -555,7 +654,7 @@ local function jacobian_of(y, leaves, each)
   local flat_grad = core.zeros(n, y:dtype())
   for k = 1, n do
     for i = 1, #leaves do leaves[i]:zero_grad() end
-    if info[y] then
+    if tape(y) then
       if k > 1 then raw.set(flat_grad, k - 1, 0) end
       raw.set(flat_grad, k, 1)
       T.backward(y, flat_grad:reshape(y:shape()))
@@ -579,12 +678,7 @@ function M.jacobian(f, x)
   local list = check_inputs("jacobian", x)
   x = list[1]
   local leaf = leaves_of(list)[1]
-  local y
-  local was = enabled
-  enabled = true
-  local ok, err = pcall(function() y = f(leaf) end)
-  enabled = was
-  if not ok then error(err, 0) end
+  local y = with_grad_mode(true, f, leaf)
   if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
   local m, n = y:numel(), x:numel()
   local J = core.zeros({ m, n }, y:dtype())
@@ -611,12 +705,7 @@ function M.gradcheck(f, inputs, opts)
     end
   end
   local leaves = leaves_of(list)
-  local y
-  local was = enabled
-  enabled = true
-  local ok, err = pcall(function() y = f(unpack(leaves, 1, #leaves)) end)
-  enabled = was
-  if not ok then error(err, 0) end
+  local y = with_grad_mode(true, f, unpack(leaves, 1, #leaves))
   if not is_tensor(y) then error("gradcheck: f must return a tensor", 2) end
   local m = y:numel()
 
