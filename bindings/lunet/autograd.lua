@@ -17,6 +17,7 @@
 -- metamethods) in place.
 -- @module lunet.autograd
 local core = require("lunet.core")
+local check = require("lunet.check")
 
 local M = {}
 
@@ -103,7 +104,20 @@ end
 -- @param arg passed to enter and leave
 -- @param fn the function to run
 -- @return fn's results
+-- fn is callable (a function, or a table or userdata with __call)
+local function callable(v)
+  if type(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+local function check_fn(fname, what, fn)
+  if not callable(fn) then check.arg_error(fname, what, "a function", fn, 3) end
+end
+
 function M.with_scope(enter, leave, arg, fn, ...)
+  check_fn("with_scope", "enter", enter)
+  check_fn("with_scope", "leave", leave)
+  check_fn("with_scope", "fn", fn)
   local _, main = co_running()
   if not main then return scope_in_coroutine(enter, leave, arg, fn, ...) end
   local _ <close> = setmetatable({ leave, enter(arg), arg }, guard_mt)
@@ -130,6 +144,7 @@ local restore = {
 -- @param fn the function to run
 -- @return fn's results
 function M.with_grad_mode(flag, fn, ...)
+  if not callable(fn) then check.arg_error("with_grad_mode", "fn", "a function", fn, 2) end
   flag = not not flag
   local _, main = co_running()
   if not main then return scope_in_coroutine(mode_enter, mode_leave, flag, fn, ...) end
@@ -140,7 +155,10 @@ end
 local with_grad_mode = M.with_grad_mode
 
 --- Run fn(...) with recording off; returns fn's results.
-function M.no_grad(fn, ...) return with_grad_mode(false, fn, ...) end
+function M.no_grad(fn, ...)
+  if not callable(fn) then check.arg_error("no_grad", "fn", "a function", fn, 2) end
+  return with_grad_mode(false, fn, ...)
+end
 
 --- Whether operations on `v` are being recorded (grad mode on and v tracked).
 -- @param v any value
@@ -162,6 +180,13 @@ function M.is_enabled() return enabled end
 -- @param backward function(g) -> gradients
 -- @return out
 function M.record(name, out, inputs, backward, n)
+  if type(name) ~= "string" then check.arg_error("record", "name", "a string", name, 2) end
+  if not is_tensor(out) then check.arg_error("record", "out", "a tensor", out, 2) end
+  if type(inputs) ~= "table" then check.arg_error("record", "inputs", "an array", inputs, 2) end
+  if not callable(backward) then check.arg_error("record", "backward", "a function", backward, 2) end
+  if n ~= nil and (math.type(n) ~= "integer" or n < 0) then
+    check.arg_error("record", "n", "a non-negative integer", n, 2)
+  end
   set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
   return out
 end
@@ -604,15 +629,16 @@ end
 
 -- ---- functional API ----------------------------------------------------------
 
-local function check_inputs(fname, inputs)
+local function check_inputs(fname, f, inputs)
+  if not callable(f) then check.arg_error(fname, "f", "a function", f, 3) end
   local list = is_tensor(inputs) and { inputs } or inputs
   if type(list) ~= "table" or #list == 0 then
-    error(fname .. ": expected a tensor or an array of tensors", 3)
+    check.arg_error(fname, "inputs", "a tensor or an array of tensors", inputs, 3)
   end
   for i = 1, #list do
     local x = list[i]
     if not is_tensor(x) then
-      error(fmt("%s: input %d is not a tensor (%s)", fname, i, type(x)), 3)
+      check.arg_error(fname, fmt("input %d", i), "a tensor", x, 3)
     end
     local dt = x:dtype()
     if dt ~= "float32" and dt ~= "float64" then
@@ -633,7 +659,7 @@ end
 -- @param inputs a tensor or an array of tensors
 -- @return the gradient (a tensor) or an array of them, zeros where f does not depend on an input
 function M.grad(f, inputs)
-  local list = check_inputs("grad", inputs)
+  local list = check_inputs("grad", f, inputs)
   local leaves = leaves_of(list)
   local y = with_grad_mode(true, f, unpack(leaves, 1, #leaves))
   if not is_tensor(y) or y:numel() ~= 1 then
@@ -675,7 +701,7 @@ end
 -- @param f function(x) returning a tensor
 -- @param x a float tensor
 function M.jacobian(f, x)
-  local list = check_inputs("jacobian", x)
+  local list = check_inputs("jacobian", f, x)
   x = list[1]
   local leaf = leaves_of(list)[1]
   local y = with_grad_mode(true, f, leaf)
@@ -695,9 +721,19 @@ end
 -- @param opts {eps=1e-6, atol=1e-5, rtol=1e-3}
 -- @return true, or false and a report naming the first mismatches
 function M.gradcheck(f, inputs, opts)
-  local list = check_inputs("gradcheck", inputs)
+  local list = check_inputs("gradcheck", f, inputs)
   opts = opts or {}
+  if type(opts) ~= "table" then check.arg_error("gradcheck", "options", "a table", opts, 2) end
+  for k in pairs(opts) do
+    if k ~= "eps" and k ~= "atol" and k ~= "rtol" then
+      error(fmt("gradcheck: unknown option '%s' (known: eps, atol, rtol)", tostring(k)), 2)
+    end
+  end
   local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
+  check.number("gradcheck", "eps", eps, 2, { finite = true })
+  if not (eps > 0) then check.arg_error("gradcheck", "eps", "> 0", eps, 2) end
+  check.number("gradcheck", "atol", atol, 2, { min = 0 })
+  check.number("gradcheck", "rtol", rtol, 2, { min = 0 })
   for i = 1, #list do
     if list[i]:dtype() ~= "float64" then
       error(fmt("gradcheck: input %d is %s; gradcheck needs float64 inputs " ..

@@ -41,16 +41,19 @@ end
 --- with_seed(seed, fn) --> fn()'s result: fn runs with the global generator
 -- seeded by `seed` (when not nil), and the global state is put back after,
 -- so seeded work does not disturb the rest of the program.
+-- the global generator seeded, then put back (restored on return, error and yield)
+local function seed_enter(seed)
+  local saved = core.get_rng_state()
+  core.manual_seed(seed)
+  return saved
+end
+local function seed_leave(saved) core.set_rng_state(saved) end
+
 function U.with_seed(seed, fn)
   check.type("with_seed", "fn", fn, "function", 2)
   if seed == nil then return fn() end
   check.number("with_seed", "seed", seed, 2, { integer = true })
-  local saved = core.get_rng_state()
-  core.manual_seed(seed)
-  local ok, r = pcall(fn)
-  core.set_rng_state(saved)
-  if not ok then error(r, 0) end
-  return r
+  return require("lunet.autograd").with_scope(seed_enter, seed_leave, seed, fn)
 end
 
 local arg_error = check.arg_error
