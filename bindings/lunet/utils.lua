@@ -70,7 +70,7 @@ U.MAX_ONE_HOT = 1 << 31
 -- 0-based integer labels (any shape, flattened); errors name `fname` and the
 -- bad label.
 function U.one_hot(fname, labels, classes, dtype)
-  check.type("one_hot", "fname", fname, "string", 2)
+  if type(fname) ~= "string" or fname == "" then check.arg_error("one_hot", "fname", "a function name", fname, 2) end
   check_tensor(fname, "labels", labels)
   if math.type(classes) ~= "integer" or classes < 1 then
     error(fmt("%s: the number of classes must be a positive integer, got %s", fname, tostring(classes)), 3)
