@@ -244,7 +244,7 @@ describe("lunet.autograd", function()
         "gradcheck: input 1 is float32; gradcheck needs float64 inputs " ..
         "(finite differences in float32 are too coarse; use :double())")
       assert.has_error(function() gradcheck(function(x) return x end, { 1 }) end,
-        "gradcheck: input 1 must be a tensor, got 1")
+        "gradcheck: input 1 must be a tensor (got 1)")
     end)
   end)
 

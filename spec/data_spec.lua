@@ -403,7 +403,7 @@ describe("lunet.utils", function()
     fails("f: unknown option 'c' (known: a, b)", U.check_options, "f", { c = 1 }, { b = true, a = true })
     fails("f: unknown option 'c' (known: z, a)", U.check_options, "f", { c = 1 }, { "z", "a", z = true, a = true })
     fails("f: unknown option '1' (known: z)", U.check_options, "f", { 5 }, { "z", z = true })
-    fails("f: options must be a table, got 3", U.check_options, "f", 3, {})
+    fails("f: options must be a table (got 3)", U.check_options, "f", 3, {})
   end)
 
   it("with_seed repeats seeded draws and leaves the global generator where it was", function()

@@ -161,8 +161,8 @@ describe("lunet.nn layers", function()
     end)
 
     it("rejects rates outside [0, 1)", function()
-      assert.has_error(function() nn.AlphaDropout(1) end, "AlphaDropout: rate must be in [0, 1), got 1")
-      assert.has_error(function() nn.Dropout(-0.1) end, "Dropout: rate must be in [0, 1), got -0.1")
+      assert.has_error(function() nn.AlphaDropout(1) end, "AlphaDropout: rate must be a number in [0, 1) (got 1)")
+      assert.has_error(function() nn.Dropout(-0.1) end, "Dropout: rate must be a number in [0, 1) (got -0.1)")
     end)
   end)
 

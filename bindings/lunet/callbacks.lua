@@ -114,9 +114,11 @@ end
 --- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
 -- "{epoch}" in path is replaced by the 1-based epoch number.
 function CB.ModelCheckpoint(path, opts)
+  if type(path) ~= "string" or path == "" then
+    error(fmt("ModelCheckpoint: path must be a file name, got %s", tostring(path)), 2)
+  end
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
-  if type(path) ~= "string" or path == "" then check.arg_error("ModelCheckpoint", "path", "a file path", path, 2) end
   local mode = mode_for("ModelCheckpoint", monitor, opts.mode)
   local best = mode == "max" and -math.huge or math.huge
   return callback("ModelCheckpoint", {
@@ -133,36 +135,54 @@ function CB.ModelCheckpoint(path, opts)
   }, true)
 end
 
---- CSVLogger(path [, {separator=",", append=false}]): one row per epoch.
+--- CSVLogger(path [, {separator=",", append=false}]): one row per epoch,
+-- flushed at once.  Every write and flush is checked: on a failure (a full
+-- disk, say) the file is closed and fit stops with an error naming the path
+-- and the OS reason, instead of training on with a log that silently ends.
 function CB.CSVLogger(path, opts)
+  if type(path) ~= "string" or path == "" then
+    error(fmt("CSVLogger: path must be a file name, got %s", tostring(path)), 2)
+  end
   opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
-  if type(path) ~= "string" or path == "" then check.arg_error("CSVLogger", "path", "a file path", path, 2) end
   local sep = opts.separator or ","
   if type(sep) ~= "string" then check.arg_error("CSVLogger", "separator", "a string", sep, 2) end
-  local cb = {}
+  local cb = { name = "CSVLogger" }
+  local function failed(err)
+    if cb.file then cb.file:close() end
+    cb.file = nil
+    error(fmt("CSVLogger: cannot write %s: %s", path, tostring(err)), 0)
+  end
   function cb.on_train_begin()
     cb.keys = nil
     local f, err = io.open(path, opts.append and "a" or "w")
-    if not f then error(fmt("CSVLogger: cannot open %s", tostring(err)), 0) end
+    if not f then error(fmt("CSVLogger: cannot open %s: %s", path, (tostring(err):gsub("^.-: ", "", 1))), 0) end
     cb.file = f
+  end
+  local function put(...)
+    local ok, err = cb.file:write(...)
+    if not ok then failed(err) end
   end
   function cb.on_epoch_end(self, epoch, logs)
     logs = logs or {}
-    if not self.file then error("CSVLogger.on_epoch_end: the log file is not open (on_train_begin opens it)", 0) end
+    if not self.file then error(fmt("CSVLogger: %s is not open (on_train_begin did not run)", path), 0) end
     if not self.keys then
       self.keys = {}
       for k in pairs(logs) do self.keys[#self.keys + 1] = k end
       table.sort(self.keys)
-      self.file:write("epoch", sep, table.concat(self.keys, sep), "\n")
+      put("epoch", sep, table.concat(self.keys, sep), "\n")
     end
     local row = { tostring(epoch) }
     for _, k in ipairs(self.keys) do row[#row + 1] = logs[k] ~= nil and fmt("%.17g", logs[k]) or "" end
-    self.file:write(table.concat(row, sep), "\n")
-    self.file:flush()
+    put(table.concat(row, sep), "\n")
+    local ok, err = self.file:flush()
+    if not ok then failed(err) end
   end
   function cb.on_train_end(self)
-    if self.file then self.file:close() end
+    if not self.file then return end
+    local f = self.file
     self.file = nil
+    local ok, err = f:close()
+    if not ok then error(fmt("CSVLogger: cannot write %s: %s", path, tostring(err)), 0) end
   end
   return callback("CSVLogger", cb)
 end

@@ -1,5 +1,5 @@
 --- Argument checks for the library (internal: not part of the public API).
--- Each raises "<fname>: <what> must be <kind>, got <value>" at `level`, as
+-- Each raises "<fname>: <what> must be <kind> (got <value>)" at `level`, as
 -- error() counts it (default 2: the caller of the function that checks).
 -- @module lunet.check
 local core = require("lunet.core")
@@ -18,9 +18,8 @@ end
 function K.describe(v)
   local t = luatype(v)
   if t == "number" then
-    if v ~= v then return "nan" end
-    if math.type(v) == "integer" then return tostring(v) end
-    return fmt("%.14g", v)
+    if v ~= v then return "nan" end -- never "-nan"
+    return tostring(v) -- 2.0 stays a float: "must be an integer (got 2.0)" says why
   elseif t == "string" then
     return fmt("%q", #v > 40 and v:sub(1, 40) .. "..." or v)
   elseif core.is_tensor(v) then
@@ -33,7 +32,7 @@ end
 local describe = K.describe
 
 local function arg_error(fname, what, kind, v, level)
-  error(fmt("%s: %s must be %s, got %s", fname, what, kind, describe(v)), level + 1)
+  error(fmt("%s: %s must be %s (got %s)", fname, what, kind, describe(v)), level + 1)
 end
 K.arg_error = arg_error
 
@@ -49,7 +48,7 @@ function K.float_tensor(fname, what, v, level)
   if not core.is_tensor(v) then arg_error(fname, what, "a tensor", v, level) end
   local dt = v:dtype()
   if dt ~= "float32" and dt ~= "float64" then
-    error(fmt("%s: %s must be a float32 or float64 tensor, got %s (convert with :float())", fname, what,
+    error(fmt("%s: %s must be a float32 or float64 tensor (got %s; convert with :float())", fname, what,
       describe(v)), level)
   end
   return v

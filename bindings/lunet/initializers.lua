@@ -14,20 +14,28 @@ local TRUNC_STD = 0.87962566103423978 -- std of N(0,1) cut at +-2
 -- a seeded initializer does not disturb the global generator
 local with_seed = utils.with_seed
 
--- The options of initializer `name`: a table of known keys whose numbers are
--- numbers (finite), seed an integer, and `positive` keys > 0, `nonneg` >= 0.
-local function options(name, opts, known, limits)
-  opts = utils.check_options(name, opts, known, 3)
-  for k in pairs(known) do
-    local v = opts[k]
-    if v ~= nil and k ~= "mode" and k ~= "distribution" then
-      local lim = limits and limits[k]
-      check.number(name, k, v, 3, { integer = k == "seed", finite = true,
-        min = lim == "nonneg" and 0 or nil })
-      if lim == "positive" and not (v > 0) then check.arg_error(name, k, "> 0", v, 3) end
-    end
+-- Option checks, so that a config in a file is held to what a script may
+-- pass: known keys only, finite numbers, integer seeds.  Messages read
+-- "<Initializer>: <what> (got <value>)"; level as error() counts from the
+-- constructor's caller.
+local function refuse(name, what, v, level)
+  error(fmt("%s: %s (got %s)", name, what, check.describe(v)), level or 4)
+end
+local function options(name, opts, known)
+  if type(opts) == "table" and getmetatable(opts) == nil then
+    utils.check_options(name, opts, known, 3)
+  elseif opts ~= nil then
+    check.arg_error(name, "options", "a table", opts, 3)
   end
+  opts = opts or {}
+  if opts.seed ~= nil and math.type(opts.seed) ~= "integer" then refuse(name, "seed must be an integer", opts.seed) end
   return opts
+end
+local function finite(name, key, v, min)
+  if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge or (min and v < min) then
+    refuse(name, fmt("%s must be a finite number%s", key, min and fmt(" >= %s", min) or ""), v)
+  end
+  return v
 end
 
 --- fan_in, fan_out of a weight shape as Keras computes them.
@@ -71,8 +79,7 @@ end
 
 --- VarianceScaling({scale=1, mode="fan_in", distribution="truncated_normal", seed=})
 function I.VarianceScaling(opts)
-  opts = options("VarianceScaling", opts, { scale = true, mode = true, distribution = true, seed = true },
-    { scale = "positive" })
+  opts = options("VarianceScaling", opts, { scale = true, mode = true, distribution = true, seed = true })
   local scale, mode = opts.scale or 1, opts.mode or "fan_in"
   local dist = opts.distribution or "truncated_normal"
   if dist == "normal" then dist = "truncated_normal" end
@@ -82,7 +89,9 @@ function I.VarianceScaling(opts)
   if dist ~= "truncated_normal" and dist ~= "untruncated_normal" and dist ~= "uniform" then
     error(fmt("VarianceScaling: unknown distribution '%s'", tostring(dist)), 2)
   end
-  if not (type(scale) == "number" and scale > 0) then error("VarianceScaling: scale must be positive", 2) end
+  if not (finite("VarianceScaling", "scale", scale, 0) > 0) then
+    refuse("VarianceScaling", "scale must be positive", scale, 3)
+  end
   return make("VarianceScaling", function(shape, dtype)
     local fan_in, fan_out = I.compute_fans(shape)
     local n = mode == "fan_in" and fan_in or (mode == "fan_out" and fan_out or (fan_in + fan_out) / 2)
@@ -116,36 +125,45 @@ I.GlorotUniform = vs("GlorotUniform", 1, "fan_avg", "uniform")
 I.HeNormal = vs("HeNormal", 2, "fan_in", "truncated_normal")
 I.HeUniform = vs("HeUniform", 2, "fan_in", "uniform")
 
-function I.Zeros(opts) options("Zeros", opts, {}) return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end) end
-function I.Ones(opts) options("Ones", opts, {}) return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end) end
+function I.Zeros(opts)
+  options("Zeros", opts, {})
+  return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end)
+end
+function I.Ones(opts)
+  options("Ones", opts, {})
+  return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end)
+end
 --- Constant({value=0}) or Constant(v)
 function I.Constant(opts)
-  if type(opts) == "number" then opts = { value = opts } end
-  opts = options("Constant", opts, { value = true })
-  local v = opts.value or 0
+  local v = opts
+  if type(opts) ~= "number" then v = options("Constant", opts, { value = true }).value or 0 end
+  finite("Constant", "value", v)
   return make("Constant", function(shape, dtype) return core.full(shape, v, dtype) end, { value = v })
 end
 --- RandomUniform({minval=-0.05, maxval=0.05, seed=})
 function I.RandomUniform(opts)
   opts = options("RandomUniform", opts, { minval = true, maxval = true, seed = true })
-  local lo, hi = opts.minval or -0.05, opts.maxval or 0.05
-  if lo > hi then error(fmt("RandomUniform: minval %s exceeds maxval %s", check.describe(lo), check.describe(hi)), 2) end
+  local lo = finite("RandomUniform", "minval", opts.minval or -0.05)
+  local hi = finite("RandomUniform", "maxval", opts.maxval or 0.05)
+  if lo > hi then refuse("RandomUniform", fmt("minval must not exceed maxval (%s)", tostring(hi)), lo, 3) end
   return make("RandomUniform", function(shape, dtype)
     return with_seed(opts.seed, function() return core.uniform(shape, lo, hi, dtype) end)
   end, { minval = lo, maxval = hi, seed = opts.seed })
 end
 --- RandomNormal({mean=0, stddev=0.05, seed=})
 function I.RandomNormal(opts)
-  opts = options("RandomNormal", opts, { mean = true, stddev = true, seed = true }, { stddev = "nonneg" })
-  local m, s = opts.mean or 0, opts.stddev or 0.05
+  opts = options("RandomNormal", opts, { mean = true, stddev = true, seed = true })
+  local m = finite("RandomNormal", "mean", opts.mean or 0)
+  local s = finite("RandomNormal", "stddev", opts.stddev or 0.05, 0)
   return make("RandomNormal", function(shape, dtype)
     return with_seed(opts.seed, function() return core.normal(shape, m, s, dtype) end)
   end, { mean = m, stddev = s, seed = opts.seed })
 end
 --- TruncatedNormal({mean=0, stddev=0.05, seed=})
 function I.TruncatedNormal(opts)
-  opts = options("TruncatedNormal", opts, { mean = true, stddev = true, seed = true }, { stddev = "nonneg" })
-  local m, s = opts.mean or 0, opts.stddev or 0.05
+  opts = options("TruncatedNormal", opts, { mean = true, stddev = true, seed = true })
+  local m = finite("TruncatedNormal", "mean", opts.mean or 0)
+  local s = finite("TruncatedNormal", "stddev", opts.stddev or 0.05, 0)
   return make("TruncatedNormal", function(shape, dtype)
     return with_seed(opts.seed, function() return truncated_normal(shape, m, s, dtype) end)
   end, { mean = m, stddev = s, seed = opts.seed })
@@ -153,7 +171,7 @@ end
 --- Orthogonal({gain=1, seed=}): a (scaled) orthogonal matrix from the QR of a normal one.
 function I.Orthogonal(opts)
   opts = options("Orthogonal", opts, { gain = true, seed = true })
-  local gain = opts.gain or 1
+  local gain = finite("Orthogonal", "gain", opts.gain or 1)
   return make("Orthogonal", function(shape, dtype)
     local rows = 1
     for i = 1, #shape - 1 do rows = rows * shape[i] end

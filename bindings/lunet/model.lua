@@ -10,6 +10,8 @@ local optim = require("lunet.optim")
 local I = require("lunet.initializers")
 local C = require("lunet.constraints")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
+local ST = require("lunet.safetensors")
 
 local M = {}
 local fmt = string.format
@@ -20,6 +22,13 @@ local Sequential = {}
 Sequential.__index = Sequential
 M.Sequential = Sequential
 local model_count = 0
+
+-- fn(...) with an error re-raised as "<fname>: <message>" (the position dropped)
+local function as_part_of(fname, fn, ...)
+  local ok, r = pcall(fn, ...)
+  if not ok then error(fname .. ": " .. tostring(r):gsub("^[^\n]-:%d+: ", "", 1), 3) end
+  return r
+end
 
 local function is_layer(v)
   return type(v) == "table" and type(v.call) == "function" and v.class_name ~= nil
@@ -81,6 +90,7 @@ end
 --- Forward pass (training selects dropout behaviour); with want_logits a final
 -- softmax is skipped.
 function Sequential:call(x, training, want_logits)
+  if not core.is_tensor(x) then check.arg_error(self.name, "x", "a tensor", x, 2) end
   ensure_built(self, x)
   local n = #self.layers
   for i, l in ipairs(self.layers) do
@@ -168,18 +178,23 @@ end
 
 --- compile({optimizer=, loss=, metrics={...}})
 function Sequential:compile(opts)
-  if type(opts) ~= "table" then error("compile: expected {optimizer=, loss=, metrics=}", 2) end
+  if type(opts) ~= "table" then check.arg_error("compile", "options", "{optimizer=, loss=, metrics=}", opts, 2) end
   utils.check_options("compile", opts, { optimizer = true, loss = true, metrics = true })
-  self.optimizer = optim.get(opts.optimizer or "rmsprop")
   if opts.loss == nil then error("compile: a loss is required", 2) end
-  self.loss_name = type(opts.loss) == "string" and opts.loss or nil
-  self.loss_fn = losses.get(opts.loss)
-  self.metric_list = {}
+  if opts.metrics ~= nil and type(opts.metrics) ~= "table" then
+    check.arg_error("compile", "metrics", "an array of names or functions", opts.metrics, 2)
+  end
+  -- everything checked before the model changes
+  local optimizer = as_part_of("compile", optim.get, opts.optimizer or "rmsprop")
+  local loss_fn = as_part_of("compile", losses.get, opts.loss)
+  local metric_list = {}
   for i, m in ipairs(opts.metrics or {}) do
     local name = type(m) == "string" and m or ("metric_" .. i)
-    local fn = (m == "accuracy" or m == "acc") and "auto" or metrics.get(m)
-    self.metric_list[i] = { name = name, fn = fn }
+    local fn = (m == "accuracy" or m == "acc") and "auto" or as_part_of("compile", metrics.get, m)
+    metric_list[i] = { name = name, fn = fn }
   end
+  self.optimizer, self.loss_fn, self.metric_list = optimizer, loss_fn, metric_list
+  self.loss_name = type(opts.loss) == "string" and opts.loss or nil
   self.fused = (self.loss_name == "categorical_crossentropy" or self.loss_name == "sparse_categorical_crossentropy")
   return self
 end
@@ -190,10 +205,11 @@ local function last_softmax(self)
 end
 
 local function check_xy(fname, x, y, no_y)
-  if not core.is_tensor(x) then error(fmt("%s: x must be a tensor, got %s", fname, type(x)), 3) end
-  if x:dim() < 1 or x:size(1) == 0 then error(fmt("%s: x has no rows", fname), 3) end
+  if not core.is_tensor(x) then check.arg_error(fname, "x", "a tensor", x, 3) end
+  if x:dim() < 1 or x:size(1) == 0 then error(fmt("%s: x has no rows (got %s)", fname, check.describe(x)), 3) end
   if not no_y then
-    if not core.is_tensor(y) then error(fmt("%s: y must be a tensor", fname), 3) end
+    if not core.is_tensor(y) then check.arg_error(fname, "y", "a tensor", y, 3) end
+    if y:dim() < 1 then error(fmt("%s: y needs a dim of rows (got %s)", fname, check.describe(y)), 3) end
     if x:size(1) ~= y:size(1) then
       error(fmt("%s: x has %d rows but y has %d", fname, x:size(1), y:size(1)), 3)
     end
@@ -226,6 +242,9 @@ local function forward_loss(self, x, y, training)
   else
     loss = self.loss_fn(y, out)
     pred = out:detach()
+  end
+  if not core.is_tensor(loss) or loss:numel() ~= 1 then
+    error(fmt("%s: the loss must return a one-element tensor (got %s)", self.name, check.describe(loss)), 0)
   end
   return loss, pred
 end
@@ -378,6 +397,26 @@ function Sequential:fit(x, y, opts)
   if opts.validation_split ~= nil and type(opts.validation_split) ~= "number" then
     error(fmt("fit: validation_split must be a number, got %s", type(opts.validation_split)), 2)
   end
+  if opts.validation_split ~= nil and not (opts.validation_split >= 0 and opts.validation_split < 1) then
+    check.arg_error("fit", "validation_split", "in [0, 1)", opts.validation_split, 2)
+  end
+  if opts.shuffle ~= nil and type(opts.shuffle) ~= "boolean" then
+    check.arg_error("fit", "shuffle", "a boolean", opts.shuffle, 2)
+  end
+  local initial_epoch = opts.initial_epoch or 0
+  if math.type(initial_epoch) ~= "integer" or initial_epoch < 0 then
+    check.arg_error("fit", "initial_epoch", "a non-negative integer", initial_epoch, 2)
+  end
+  if opts.validation_data ~= nil and (type(opts.validation_data) ~= "table" or core.is_tensor(opts.validation_data)) then
+    check.arg_error("fit", "validation_data", "{x_val, y_val}", opts.validation_data, 2)
+  end
+  local cbs = opts.callbacks or {}
+  if type(cbs) ~= "table" or core.is_tensor(cbs) then check.arg_error("fit", "callbacks", "an array of callbacks", cbs, 2) end
+  for i = 1, #cbs do
+    if type(cbs[i]) ~= "table" or core.is_tensor(cbs[i]) then
+      check.arg_error("fit", fmt("callbacks[%d]", i), "a callback table", cbs[i], 2)
+    end
+  end
   local xv, yv
   if opts.validation_data then
     xv, yv = opts.validation_data[1], opts.validation_data[2]
@@ -401,13 +440,12 @@ function Sequential:fit(x, y, opts)
   local history = { history = {}, epoch = {},
     params = { batch_size = bs, epochs = epochs, steps = steps, samples = n, verbose = verbose,
       metrics = all_keys } }
-  local cbs = opts.callbacks or {}
   for _, cb in ipairs(cbs) do cb.model = self end
   self.stop_training = false
   local tty = verbose == 1 and stdout_is_tty()
   local params = self:parameters()
   call_cbs(cbs, "on_train_begin", {})
-  for epoch = opts.initial_epoch or 0, epochs - 1 do
+  for epoch = initial_epoch, epochs - 1 do
     local logs = {}
     call_cbs(cbs, "on_epoch_begin", epoch, logs)
     if verbose > 0 then print(fmt("Epoch %d/%d", epoch + 1, epochs)) end
@@ -466,20 +504,9 @@ end
 
 -- ---- save / load (safetensors) ------------------------------------------------------
 
-local ST_DTYPE = { float32 = "F32", float64 = "F64", int32 = "I32", uint8 = "U8" }
-local LN_DTYPE = { F32 = "float32", F64 = "float64", I32 = "int32", U8 = "uint8" }
-local ELEM = { F32 = 4, F64 = 8, I32 = 4, U8 = 1 }
-local MAX_HEADER = 100 * 1024 * 1024
-
-local function json()
-  local ok, cjson = pcall(require, "cjson")
-  if not ok then error("safetensors: lua-cjson is needed (make setup installs it)", 3) end
-  return cjson
-end
-
 --- The model's config: layer classes and configs (data only).
 function Sequential:get_config()
-  local layers = {}
+  local layers = setmetatable({}, utils.json_array_mt)
   for i, l in ipairs(self.layers) do
     layers[i] = { class_name = l.class_name, config = l:get_config() }
   end
@@ -487,8 +514,15 @@ function Sequential:get_config()
 end
 
 --- Write the model to one .safetensors file: weights as "<layer>/<weight>"
--- tensors, the config as JSON in __metadata__.lunet_config.
+-- tensors, the config as JSON in __metadata__.lunet_config.  JSON keys are
+-- sorted, so the same model gives the same bytes in any process.  The file
+-- is written to path .. ".tmp" and renamed over path: on any failure (a
+-- full disk, say) the error names the path and the OS reason, and a file
+-- already at path is left as it was.
 function Sequential:save(path)
+  if type(path) ~= "string" or path == "" then
+    error(fmt("save: path must be a file name, got %s", tostring(path)), 2)
+  end
   if not self.input_shape then error("save: the model is not built", 2) end
   -- a function (activation, initializer, constraint) cannot be written as data
   for _, l in ipairs(self.layers) do
@@ -504,86 +538,29 @@ function Sequential:save(path)
     end
     scan(l:get_config(), "an option")
   end
-  local cjson = json()
-  local header, blobs, offset = {}, {}, 0
+  local list = {}
   for _, l in ipairs(self.layers) do
-    for _, w in ipairs(l.weights_) do
-      local t = w.value:detach()
-      local bytes = core.tobytes(t)
-      header[l.name .. "/" .. w.name] = { dtype = ST_DTYPE[t:dtype()], shape = t:shape(),
-        data_offsets = { offset, offset + #bytes } }
-      blobs[#blobs + 1] = bytes
-      offset = offset + #bytes
-    end
+    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value:detach() } end
   end
-  header.__metadata__ = { format = "lunet", lunet_version = core.version,
-    lunet_config = cjson.encode(self:get_config()) }
-  local h = cjson.encode(header)
-  h = h .. string.rep(" ", (8 - #h % 8) % 8)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then error(fmt("save: cannot open %s: %s", path, tostring(err)), 2) end
-  f:write(string.pack("<I8", #h), h, table.concat(blobs))
-  f:close()
-  local ok, rerr = os.rename(tmp, path)
-  if not ok then error(fmt("save: cannot write %s: %s", path, tostring(rerr)), 2) end
+  local okc, config = pcall(utils.json_encode, self:get_config())
+  if not okc then error(fmt("save: the model config cannot be written: %s", tostring(config)), 2) end
+  local parts = ST.encode(list, { format = "lunet", lunet_version = core.version, lunet_config = config })
+  utils.write_file_atomic(path, parts, "save", 2)
 end
 
 local function bad(path, msg, ...)
   error(fmt("load_model: %s: " .. msg, path, ...), 0)
 end
 
-local function is_int(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v)) end
+-- an error message without the "file:line: " a Lua error() adds
+local function bare(err) return (tostring(err):gsub("^[^\n]-:%d+: ", "", 1)) end
 
 --- Read a .safetensors file as hostile input: returns a table name ->
--- tensor and the metadata table.  Every header entry is checked against
--- the file before any tensor is made.
+-- tensor and the metadata table.  The whole header is checked against
+-- the file (offsets tiling the data exactly) before any tensor is made.
 function M.read_safetensors(path)
-  local cjson = json()
-  -- a regular file only (never a FIFO or a device), read up to the size fstat gives
-  local okr, data = pcall(core.read_file, path)
-  if not okr then bad(path, "%s", (tostring(data):gsub("^read_file: [^\n]-: ", ""))) end
-  if #data < 8 then bad(path, "file too short for a safetensors header (%d bytes)", #data) end
-  local hlen = string.unpack("<i8", data)
-  if hlen < 2 or hlen > #data - 8 or hlen > MAX_HEADER then
-    bad(path, "header length %d does not fit the file (%d bytes)", hlen, #data)
-  end
-  local hjson = data:sub(9, 8 + hlen)
-  if hjson:sub(1, 1) ~= "{" then bad(path, "header is not a JSON object") end
-  local ok, header = pcall(cjson.decode, hjson)
-  if not ok or type(header) ~= "table" then bad(path, "header is not valid JSON") end
-  local base = 8 + hlen
-  local data_len = #data - base
-  local entries = {}
-  for name, e in pairs(header) do
-    if name ~= "__metadata__" then
-      if type(name) ~= "string" or type(e) ~= "table" then bad(path, "bad header entry") end
-      local dt = LN_DTYPE[e.dtype]
-      if not dt then bad(path, "tensor '%s' has unsupported dtype %s", name, tostring(e.dtype)) end
-      if type(e.shape) ~= "table" or #e.shape > 8 then bad(path, "tensor '%s' has a bad shape", name) end
-      local numel = 1
-      for _, d in ipairs(e.shape) do
-        if not is_int(d) or d < 0 or d > 2 ^ 40 then bad(path, "tensor '%s' has a bad dimension", name) end
-        numel = numel * d
-        if numel > 2 ^ 40 then bad(path, "tensor '%s' is too large", name) end
-      end
-      local o = e.data_offsets
-      if type(o) ~= "table" or not is_int(o[1]) or not is_int(o[2]) or o[1] < 0 or o[2] < o[1] or o[2] > data_len then
-        bad(path, "tensor '%s' has data offsets outside the file", name)
-      end
-      if o[2] - o[1] ~= numel * ELEM[e.dtype] then
-        bad(path, "tensor '%s': %d bytes for shape %s of %s", name, o[2] - o[1], shape_str(e.shape), dt)
-      end
-      entries[name] = { dtype = dt, shape = e.shape, offset = base + o[1] }
-    end
-  end
-  local tensors = {}
-  for name, e in pairs(entries) do
-    tensors[name] = core.frombytes(data, math.floor(e.offset), e.dtype, e.shape)
-  end
-  local meta = header.__metadata__
-  if meta ~= nil and type(meta) ~= "table" then bad(path, "__metadata__ is not an object") end
-  return tensors, meta or {}
+  if type(path) ~= "string" then error("read_safetensors: expected a file path", 2) end
+  return ST.read(path, "read_safetensors")
 end
 
 -- JSON nulls (cjson.null) back to nil and integral numbers back to
@@ -597,60 +574,106 @@ local function denull(v, null)
   return r
 end
 
---- load_model(path [, {custom_objects={Name=class}}]): rebuild the model from
--- the registry of layer classes (never runs code from the file) and load
--- its weights; all checks pass before a model is returned.
-function M.load_model(path, opts)
-  if type(path) ~= "string" then error("load_model: expected a file path", 2) end
-  local custom = (opts and opts.custom_objects) or {}
-  local cjson = json()
-  local tensors, meta = M.read_safetensors(path)
-  if type(meta.lunet_config) ~= "string" then bad(path, "no lunet model config in __metadata__") end
-  local ok, config = pcall(cjson.decode, meta.lunet_config)
-  if not ok or type(config) ~= "table" or config.class_name ~= "Sequential" or type(config.layers) ~= "table" then
-    bad(path, "the model config is not valid")
-  end
-  config = denull(config, cjson.null)
-  local model = Sequential(nil, { name = config.name })
-  local built_layers = {}
+-- The layers of a config, each made by its class's constructor (so with the
+-- same option checks as in a script); nothing is built yet.
+local function config_layers(path, config, custom)
+  local okc, cerr = pcall(utils.check_options, "the model config", config,
+    { class_name = true, name = true, input_shape = true, layers = true }, 1)
+  if not okc then bad(path, "%s", bare(cerr)) end
+  if config.name ~= nil and type(config.name) ~= "string" then bad(path, "the model name is not a string") end
+  if type(config.input_shape) ~= "table" then bad(path, "the model config has no input_shape") end
+  local oks, serr = pcall(nn.check_shape, "the model config", "input_shape", config.input_shape, 1)
+  if not oks then bad(path, "%s", bare(serr)) end
+  local n = 0
+  for _ in pairs(config.layers) do n = n + 1 end
+  if n ~= #config.layers then bad(path, "the model config's layers are not an array") end
+  local layers, names = {}, {}
   for i, lc in ipairs(config.layers) do
     if type(lc) ~= "table" or type(lc.class_name) ~= "string" or type(lc.config) ~= "table" then
       bad(path, "layer %d has no class_name/config", i)
+    end
+    for k in pairs(lc) do
+      if k ~= "class_name" and k ~= "config" then bad(path, "layer %d has an unknown field '%s'", i, tostring(k)) end
     end
     local cls = custom[lc.class_name] or nn.get_class(lc.class_name)
     if not cls then
       bad(path, "unknown layer class '%s' (pass it in custom_objects)", lc.class_name)
     end
     local okl, layer = pcall(cls.from_config or nn.Layer.from_config, cls, lc.config)
-    if not okl then bad(path, "cannot rebuild layer %d (%s): %s", i, lc.class_name, tostring(layer)) end
-    built_layers[i] = layer
+    if not okl then bad(path, "cannot rebuild layer %d (%s): %s", i, lc.class_name, bare(layer)) end
+    if names[layer.name] then bad(path, "two layers are named '%s'", layer.name) end
+    names[layer.name] = true
+    layers[i] = layer
   end
-  if type(config.input_shape) ~= "table" then bad(path, "the model config has no input_shape") end
-  local okb, berr = pcall(function()
-    for _, l in ipairs(built_layers) do model.layers[#model.layers + 1] = l end
-    model:build(config.input_shape)
-  end)
-  if not okb then bad(path, "cannot build the model: %s", tostring(berr)) end
-  local used = 0
-  for _, l in ipairs(model.layers) do
-    local list = {}
-    for j, w in ipairs(l.weights_) do
-      local t = tensors[l.name .. "/" .. w.name]
-      if not t then bad(path, "missing tensor '%s/%s'", l.name, w.name) end
-      if shape_str(t:shape()) ~= shape_str(w.value:shape()) or t:dtype() ~= w.value:dtype() then
-        bad(path, "tensor '%s/%s' is %s %s, the layer expects %s %s", l.name, w.name, t:dtype(),
-          shape_str(t:shape()), w.value:dtype(), shape_str(w.value:shape()))
-      end
-      list[j] = t
-      used = used + 1
+  return layers
+end
+
+--- load_model(path [, {custom_objects={Name=class}}]): rebuild the model from
+-- the registry of layer classes (never runs code from the file) and load
+-- its weights; all checks pass before a model is returned.  No initializer
+-- runs: each weight a layer's build creates is checked (name, shape,
+-- dtype) against the file's header and then taken from the file, so a
+-- config can never make lunet allocate more than the file holds.
+function M.load_model(path, opts)
+  if type(path) ~= "string" then error("load_model: expected a file path", 2) end
+  opts = utils.check_options("load_model", opts, { custom_objects = true })
+  local custom = opts.custom_objects or {}
+  if type(custom) ~= "table" then error("load_model: custom_objects must be a table of classes", 2) end
+  local json = ST.cjson()
+  local st = ST.parse(path, "load_model")
+  local meta = st.meta
+  if type(meta.lunet_config) ~= "string" then bad(path, "no lunet model config in __metadata__") end
+  local ok, config = pcall(json.decode, meta.lunet_config)
+  if not ok or type(config) ~= "table" or config.class_name ~= "Sequential" or type(config.layers) ~= "table" then
+    bad(path, "the model config is not valid")
+  end
+  config = denull(config, json.null)
+  local layers = config_layers(path, config, custom)
+
+  local taken, ntaken = {}, 0
+  -- a layer's weight, from the file, once its name, shape and dtype match
+  local function source(layer, wname, shape, dtype)
+    local key = layer.name .. "/" .. wname
+    local e = st.entries[key]
+    if not e then error(fmt("missing tensor '%s'", key), 0) end
+    if taken[key] then error(fmt("the layer makes weight '%s' twice", key), 0) end
+    if e.dtype ~= dtype or shape_str(e.shape) ~= shape_str(shape) then
+      error(fmt("weight '%s' is %s %s by the config but %s %s in the file", key,
+        dtype, shape_str(shape), e.dtype, shape_str(e.shape)), 0)
     end
-    l:set_weights(list)
+    taken[key] = true
+    ntaken = ntaken + 1
+    return ST.tensor(st, e)
   end
-  local count = 0
-  for _ in pairs(tensors) do count = count + 1 end
-  if count ~= used then bad(path, "%d tensors in the file do not belong to the model", count - used) end
+
+  local model = Sequential(nil, { name = config.name })
+  local shape = config.input_shape
+  model.input_shape, model.output_shapes = shape, {}
+  for i, l in ipairs(layers) do
+    l.weight_source = source
+    local okb, out = pcall(l.build_for, l, shape)
+    l.weight_source = nil
+    if not okb then
+      bad(path, "cannot build layer %d (%s) for input of shape %s: %s", i, l.name, shape_str(shape, true), bare(out))
+    end
+    -- a weight a custom build made without add_weight: the same checks, then a copy
+    for _, w in ipairs(l.weights_) do
+      if not w.from_source then
+        local okw, t = pcall(source, l, w.name, w.value:shape(), w.value:dtype())
+        if not okw then bad(path, "%s", t) end
+        autograd.no_grad(function() w.value:copy(t) end)
+      end
+      w.from_source = nil
+    end
+    model.layers[i], model.output_shapes[i] = l, out
+    shape = out
+  end
+  if #st.list ~= ntaken then bad(path, "%d tensors in the file do not belong to the model", #st.list - ntaken) end
   return model
 end
+
+-- every method checks its self
+check.methods(Sequential, "Sequential")
 
 M.initializers, M.constraints = I, C
 nn.Sequential = Sequential

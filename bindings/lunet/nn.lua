@@ -8,6 +8,7 @@ local A = require("lunet.activations")
 local I = require("lunet.initializers")
 local C = require("lunet.constraints")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local nn = {}
 local fmt = string.format
@@ -22,6 +23,92 @@ local function shape_str(s, batch)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 nn.shape_str = shape_str
+
+-- ---- option checks (one message form: "<Layer>: <what> (got <value>)") ----------
+
+local MAX_ELEMS = 1 << 40 -- no sample or weight has more elements
+
+-- a bad value, shortly, for a message
+local got = check.describe
+
+local function refuse(cls_name, what, v, level)
+  error(fmt("%s: %s (got %s)", cls_name, what, got(v)), level + 1)
+end
+
+local function finite(v) return type(v) == "number" and v == v and v > -math.huge and v < math.huge end
+
+-- Each check takes `level` as its caller would pass it to error().
+-- a finite number, >= min when given (or > min when open); nil allowed when optional
+local function check_number(cls_name, key, v, min, open, optional, level)
+  if v == nil and optional then return end
+  if not finite(v) or (min and (v < min or (open and v == min))) then
+    local what = min and fmt("%s must be a finite number %s %s", key, open and ">" or ">=", tostring(min))
+        or fmt("%s must be a finite number", key)
+    refuse(cls_name, what, v, level + 1)
+  end
+end
+
+local function check_bool(cls_name, key, v, level)
+  if v ~= nil and type(v) ~= "boolean" then refuse(cls_name, key .. " must be a boolean", v, level + 1) end
+end
+
+local function check_seed(cls_name, v, level)
+  if v ~= nil and math.type(v) ~= "integer" then refuse(cls_name, "seed must be an integer", v, level + 1) end
+end
+
+--- check_shape(fname, what, shape [, level [, min]]): shape must be an array
+-- of integers >= min (default 1) whose product is at most 2^40 (checked
+-- before each multiplication); returns the number of elements.
+function nn.check_shape(fname, what, shape, level, min)
+  level, min = (level or 2) + 1, min or 1
+  local ok = type(shape) == "table" and #shape <= 32
+  if ok then
+    local count = 0
+    for _ in pairs(shape) do count = count + 1 end
+    ok = count == #shape
+  end
+  if not ok then refuse(fname, what .. " must be an array of integers", shape, level) end
+  local n = 1
+  for i = 1, #shape do
+    local d = shape[i]
+    if math.type(d) ~= "integer" or d < min then
+      refuse(fname, fmt("%s[%d] must be an integer >= %d", what, i, min), d, level)
+    end
+    if d > 0 and n > MAX_ELEMS // d then
+      error(fmt("%s: %s has more than 2^40 elements (got %s)", fname, what, shape_str(shape)), level)
+    end
+    n = n * d
+  end
+  return n
+end
+local check_shape = nn.check_shape
+
+-- an array of positive integers with holes allowed (noise_shape: nil = the input's)
+local function check_sparse_dims(cls_name, key, v, level)
+  if v == nil then return end
+  if type(v) ~= "table" then refuse(cls_name, key .. " must be an array of positive integers", v, level + 1) end
+  for k, d in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > 32 or math.type(d) ~= "integer" or d < 1 then
+      refuse(cls_name, fmt("%s[%s] must be a positive integer", key, tostring(k)), d, level + 1)
+    end
+  end
+end
+
+-- shared_axes: nil, a positive integer, or an array of them (1-based sample axes)
+local function check_axes(cls_name, v, level)
+  if v == nil then return nil end
+  if math.type(v) == "integer" then v = { v } end
+  if type(v) ~= "table" then refuse(cls_name, "shared_axes must be an array of positive integers", v, level + 1) end
+  local count = 0
+  for _ in pairs(v) do count = count + 1 end
+  if count ~= #v then refuse(cls_name, "shared_axes must be an array of positive integers", v, level + 1) end
+  for i, a in ipairs(v) do
+    if math.type(a) ~= "integer" or a < 1 then
+      refuse(cls_name, fmt("shared_axes[%d] must be a positive integer", i), a, level + 1)
+    end
+  end
+  return v
+end
 
 -- ---- the Layer base class ------------------------------------------------------
 
@@ -41,6 +128,41 @@ function nn.reset_names() name_counts = {} end
 local Layer = { class_name = "Layer" }
 Layer.__index = Layer
 nn.Layer = Layer
+
+-- Methods check their self: an instance of the class (or of a subclass).
+-- call and apply also check their input.  Methods that take the class, not
+-- an instance, are left alone.
+local CLASS_METHODS = { extend = true, from_config = true }
+local function is_instance_of(v, cls)
+  if type(v) ~= "table" or rawget(v, "weights_") == nil then return false end
+  local c = getmetatable(v)
+  while c do
+    if c == cls then return true end
+    c = rawget(c, "super")
+  end
+  return false
+end
+local function guarded(cls, k, f)
+  if type(f) ~= "function" or type(k) ~= "string" or k:match("^__") or CLASS_METHODS[k] then return f end
+  local label = cls.class_name
+  local takes_x = k == "call" or k == "apply"
+  return function(self, ...)
+    if not is_instance_of(self, cls) then
+      error(fmt("%s.%s: expected a %s layer as self (call layer:%s(...)), got %s", label, k, label, k,
+        got(self)), 2)
+    end
+    if takes_x and not is_tensor((...)) then
+      error(fmt("%s: %s.%s: x must be a tensor (got %s)", self.name, label, k, got((...))), 2)
+    end
+    return f(self, ...)
+  end
+end
+-- a class table whose methods are guarded as they are defined
+local function guard_class(cls)
+  local mt = getmetatable(cls) or {}
+  mt.__newindex = function(t, k, v) rawset(t, k, guarded(t, k, v)) end
+  return setmetatable(cls, mt)
+end
 
 local function instantiate(cls, ...)
   local self = setmetatable({}, cls)
@@ -62,10 +184,10 @@ end
 -- class makes an instance; calling an instance applies it.
 function Layer:extend(name)
   if type(name) ~= "string" or name == "" then error("Layer:extend: expected a class name", 2) end
-  local cls = setmetatable({ class_name = name, super = self }, {
+  local cls = guard_class(setmetatable({ class_name = name, super = self }, {
     __index = self,
     __call = instantiate,
-  })
+  }))
   cls.__index = cls
   cls.__call = function(layer, x, training) return layer:apply(x, training) end
   cls.__tostring = function(layer) return fmt("%s (%s)", layer.name, name) end
@@ -81,7 +203,17 @@ function nn.register(name, cls) registry[name] = cls end
 --- Base constructor: opts.name, opts.input_shape, opts.trainable.
 function Layer:init(opts)
   opts = opts or {}
-  if type(opts) ~= "table" then error(fmt("%s: options must be a table", self.class_name), 3) end
+  local cn = self.class_name
+  if type(opts) ~= "table" then error(fmt("%s: options must be a table", cn), 3) end
+  -- levels: this check, Layer.init, the class's init, instantiate, the caller
+  if opts.name ~= nil and (type(opts.name) ~= "string" or opts.name == "") then
+    refuse(cn, "name must be a non-empty string", opts.name, 4)
+  end
+  if opts.input_shape ~= nil then check_shape(cn, "input_shape", opts.input_shape, 4) end
+  if opts.dtype ~= nil and opts.dtype ~= "float32" and opts.dtype ~= "float64" then
+    refuse(cn, 'dtype must be "float32" or "float64"', opts.dtype, 4)
+  end
+  check_bool(cn, "trainable", opts.trainable, 4)
   self.name = opts.name
   self.input_shape = opts.input_shape
   self.dtype = opts.dtype
@@ -91,17 +223,31 @@ end
 
 --- Create a weight: opts.name, shape, initializer ("glorot_uniform"),
 -- constraint, trainable (true), dtype ("float32").  Returns the tensor.
+-- While a model is loaded, `self.weight_source(layer, name, shape, dtype)`
+-- is set: the tensor then comes from the file (after its shape and dtype
+-- are checked against the file's header) and no initializer runs.
 function Layer:add_weight(opts)
+  local fname = self.class_name .. ".add_weight"
   if type(opts) ~= "table" or type(opts.shape) ~= "table" then
-    error(fmt("%s.add_weight: expected {name=, shape={...}, ...}", self.class_name), 2)
+    error(fmt("%s: expected {name=, shape={...}, ...}", fname), 2)
   end
+  check_shape(fname, "shape", opts.shape, 2, 0)
+  local name = opts.name or ("weight_" .. (#self.weights_ + 1))
+  if type(name) ~= "string" then refuse(fname, "name must be a string", name, 2) end
+  local dtype = opts.dtype or self.dtype or "float32"
   local init = I.get(opts.initializer or "glorot_uniform")
-  local w = init(opts.shape, opts.dtype or self.dtype or "float32")
+  local constraint = C.get(opts.constraint)
+  local w
+  if self.weight_source then
+    w = self.weight_source(self, name, opts.shape, dtype)
+  else
+    w = init(opts.shape, dtype)
+  end
   local trainable = opts.trainable ~= false and self.trainable
   if trainable then w:requires_grad() end
   self.weights_[#self.weights_ + 1] = {
-    name = opts.name or ("weight_" .. (#self.weights_ + 1)),
-    value = w, constraint = C.get(opts.constraint), trainable = trainable,
+    name = name, value = w, constraint = constraint, trainable = trainable,
+    from_source = self.weight_source ~= nil,
   }
   return w
 end
@@ -222,14 +368,21 @@ function Layer.from_config(cls, config)
   return cls(table.unpack(args, 1, #(cls.args or {}) + 1))
 end
 
+-- the base class's methods check their self too
+for k, f in pairs(Layer) do Layer[k] = guarded(Layer, k, f) end
+guard_class(Layer)
+
 -- every layer also takes these
 local common_opts = { name = true, input_shape = true, trainable = true, dtype = true }
 local function check_opts(cls_name, opts, known)
   return (utils.check_options(cls_name, opts, known, 4, common_opts)) -- not a tail call: keeps the level
 end
 
+-- an initializer/constraint option as data: a name stays a name; an object,
+-- or a {class_name=, config=} table, is written as its resolved class and config
 local function serialize_spec(v, mod)
   if v == nil or type(v) == "string" then return v end
+  if type(v) == "table" and getmetatable(v) == nil then v = mod.get(v) end
   return mod.serialize(v)
 end
 
@@ -245,15 +398,18 @@ local dense_opts = { activation = true, use_bias = true, kernel_initializer = tr
 --- Dense(units, {activation=, use_bias=true, kernel_initializer="glorot_uniform",
 -- bias_initializer="zeros", kernel_constraint=, bias_constraint=, input_shape=})
 function Dense:init(units, opts)
-  if math.type(units) ~= "integer" or units < 1 then
-    error(fmt("Dense: units must be a positive integer, got %s", tostring(units)), 3)
-  end
+  if math.type(units) ~= "integer" or units < 1 then refuse("Dense", "units must be a positive integer", units, 3) end
   opts = check_opts("Dense", opts, dense_opts)
   Layer.init(self, opts)
   self.units = units
   self.activation = opts.activation or "linear"
-  if type(self.activation) == "string" then A.get(self.activation) end -- validate the name
-  if type(self.activation) == "function" then self.function_option = "activation" end
+  local at = type(self.activation)
+  if at ~= "string" and at ~= "function" then
+    refuse("Dense", "activation must be a name or a function", self.activation, 3)
+  end
+  if at == "string" then A.get(self.activation) end -- validate the name
+  if at == "function" then self.function_option = "activation" end
+  check_bool("Dense", "use_bias", opts.use_bias, 3)
   self.use_bias = opts.use_bias ~= false
   self.kernel_initializer = I.get(opts.kernel_initializer or "glorot_uniform")
   self.bias_initializer = I.get(opts.bias_initializer or "zeros")
@@ -351,23 +507,37 @@ Activation.args = { "activation" }
 nn.Activation = Activation
 --- Activation(name_or_function)
 function Activation:init(act, opts)
+  if act ~= nil and type(act) ~= "string" and type(act) ~= "function" then
+    refuse("Activation", "activation must be a name or a function", act, 3)
+  end
   Layer.init(self, check_opts("Activation", opts, {}))
   self.fn = A.get(act)
   self.activation = act
   if type(act) == "function" then self.function_option = "activation" end
   self.config = { activation = type(act) == "string" and act or nil }
 end
+-- the output shape of a layer that keeps its input's shape (no forward pass
+-- on a zero sample, which for a large input_shape would allocate it)
+local function same_shape(_, input_shape)
+  local s = {}
+  for i = 1, #input_shape do s[i] = input_shape[i] end
+  return s
+end
+Activation.compute_output_shape = same_shape
 function Activation:call(x, _, want_logits)
   if want_logits and self.activation == "softmax" then return x end
   return self.fn(x)
 end
 function Activation:ends_in_softmax() return self.activation == "softmax" end
 
-local function simple_activation(name, known, make)
+-- check(opts, level) refuses bad option values (level: what its caller would pass to error())
+local function simple_activation(name, known, check, make)
   local cls = Layer:extend(name)
   nn[name] = cls
+  cls.compute_output_shape = same_shape
   function cls:init(opts)
     opts = check_opts(name, opts, known)
+    check(opts, 3)
     Layer.init(self, opts)
     self.config = {}
     for k in pairs(known) do self.config[k] = opts[k] end
@@ -378,24 +548,38 @@ local function simple_activation(name, known, make)
 end
 
 --- ReLU({max_value=, negative_slope=0, threshold=0})
-simple_activation("ReLU", { max_value = true, negative_slope = true, threshold = true }, function(o)
+simple_activation("ReLU", { max_value = true, negative_slope = true, threshold = true }, function(o, level)
+  check_number("ReLU", "max_value", o.max_value, 0, false, true, level + 1)
+  check_number("ReLU", "negative_slope", o.negative_slope, 0, false, true, level + 1)
+  check_number("ReLU", "threshold", o.threshold, nil, false, true, level + 1)
+end, function(o)
   local opts = { max_value = o.max_value, negative_slope = o.negative_slope, threshold = o.threshold }
   return function(x) return A.relu(x, opts) end
 end)
 --- LeakyReLU({alpha=0.3})
-simple_activation("LeakyReLU", { alpha = true }, function(o)
+simple_activation("LeakyReLU", { alpha = true }, function(o, level)
+  check_number("LeakyReLU", "alpha", o.alpha, 0, false, true, level + 1)
+end, function(o)
   return function(x) return A.leaky_relu(x, o.alpha or 0.3) end
 end)
 --- ELU({alpha=1})
-simple_activation("ELU", { alpha = true }, function(o)
+simple_activation("ELU", { alpha = true }, function(o, level)
+  check_number("ELU", "alpha", o.alpha, nil, false, true, level + 1)
+end, function(o)
   return function(x) return A.elu(x, o.alpha or 1) end
 end)
 --- ThresholdedReLU({theta=1})
-simple_activation("ThresholdedReLU", { theta = true }, function(o)
+simple_activation("ThresholdedReLU", { theta = true }, function(o, level)
+  check_number("ThresholdedReLU", "theta", o.theta, 0, false, true, level + 1)
+end, function(o)
   return function(x) return A.thresholded_relu(x, o.theta or 1) end
 end)
 --- Softmax({axis=-1})
-local Softmax = simple_activation("Softmax", { axis = true }, function(o)
+local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
+  if o.axis ~= nil and (math.type(o.axis) ~= "integer" or o.axis == 0) then
+    refuse("Softmax", "axis must be a non-zero integer", o.axis, level + 1)
+  end
+end, function(o)
   return function(x) return A.softmax(x, o.axis or -1) end
 end)
 function Softmax:call(x, _, want_logits)
@@ -403,6 +587,13 @@ function Softmax:call(x, _, want_logits)
   return self.fn(x)
 end
 function Softmax:ends_in_softmax() return (self.config.axis or -1) == -1 end
+function Softmax:compute_output_shape(input_shape)
+  local axis, nd = self.config.axis or -1, #input_shape + 1 -- the batch dim counts
+  if axis < -nd or axis > nd then
+    error(fmt("Softmax: axis %d out of range for input of shape %s", axis, shape_str(input_shape, true)), 0)
+  end
+  return same_shape(self, input_shape)
+end
 
 -- the weight shape of PReLU/PELU: the sample shape with shared axes set to 1
 local function param_shape(cls_name, input_shape, shared_axes, per_unit)
@@ -427,13 +618,15 @@ nn.PReLU = PReLU
 --- PReLU({alpha_initializer="zeros", alpha_constraint=, shared_axes=}): one alpha per element
 function PReLU:init(opts)
   opts = check_opts("PReLU", opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
+  local axes = check_axes("PReLU", opts.shared_axes, 3)
   Layer.init(self, opts)
   self.alpha_initializer = I.get(opts.alpha_initializer or "zeros")
   self.alpha_constraint = C.get(opts.alpha_constraint)
-  self.shared_axes = opts.shared_axes
+  self.shared_axes = axes
   self.config = { alpha_initializer = serialize_spec(opts.alpha_initializer or "zeros", I),
-    alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = opts.shared_axes }
+    alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = axes }
 end
+PReLU.compute_output_shape = same_shape
 function PReLU:build(input_shape)
   self.alpha = self:add_weight({ name = "alpha", shape = param_shape("PReLU", input_shape, self.shared_axes),
     initializer = self.alpha_initializer, constraint = self.alpha_constraint })
@@ -449,6 +642,8 @@ nn.PELU = PELU
 function PELU:init(opts)
   opts = check_opts("PELU", opts, { alpha_initializer = true, beta_initializer = true,
     alpha_constraint = true, beta_constraint = true, shared_axes = true, tutorial_init = true })
+  opts.shared_axes = check_axes("PELU", opts.shared_axes, 3)
+  check_bool("PELU", "tutorial_init", opts.tutorial_init, 3)
   Layer.init(self, opts)
   local ai, bi = opts.alpha_initializer or "ones", opts.beta_initializer or "ones"
   local ac, bc = opts.alpha_constraint, opts.beta_constraint
@@ -465,6 +660,7 @@ function PELU:init(opts)
     alpha_constraint = serialize_spec(self.ac, C), beta_constraint = serialize_spec(self.bc, C),
     shared_axes = opts.shared_axes }
 end
+PELU.compute_output_shape = same_shape
 function PELU:build(input_shape)
   local s = param_shape("PELU", input_shape, self.shared_axes, self.shared_axes == nil)
   self.a = self:add_weight({ name = "alpha", shape = s, initializer = self.ai, constraint = self.ac })
@@ -521,8 +717,14 @@ end
 
 local function check_rate(cls_name, rate)
   if type(rate) ~= "number" or not (rate >= 0 and rate < 1) then
-    error(fmt("%s: rate must be in [0, 1), got %s", cls_name, tostring(rate)), 4)
+    refuse(cls_name, "rate must be a number in [0, 1)", rate, 4)
   end
+end
+
+-- noise_shape and seed of the dropout layers (levels as check_rate)
+local function check_noise_opts(cls_name, opts)
+  check_sparse_dims(cls_name, "noise_shape", opts.noise_shape, 4)
+  check_seed(cls_name, opts.seed, 4)
 end
 
 local Dropout = Layer:extend("Dropout")
@@ -532,10 +734,12 @@ nn.Dropout = Dropout
 function Dropout:init(rate, opts)
   check_rate("Dropout", rate)
   opts = check_opts("Dropout", opts, { noise_shape = true, seed = true })
+  check_noise_opts("Dropout", opts)
   Layer.init(self, opts)
   self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
   self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed }
 end
+Dropout.compute_output_shape = same_shape
 function Dropout:call(x, training)
   if not training or self.rate == 0 then return x end
   return dropout_node(self, x, self.rate, 1 / (1 - self.rate), 0, 0)
@@ -568,12 +772,16 @@ function AlphaDropout:init(rate, opts)
   check_rate("AlphaDropout", rate)
   opts = check_opts("AlphaDropout", opts,
     { noise_shape = true, seed = true, fixed_point_mean = true, fixed_point_var = true })
+  check_noise_opts("AlphaDropout", opts)
+  check_number("AlphaDropout", "fixed_point_mean", opts.fixed_point_mean, nil, false, true, 3)
+  check_number("AlphaDropout", "fixed_point_var", opts.fixed_point_var, 0, true, true, 3)
   Layer.init(self, opts)
   self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
   self.a, self.b, self.alpha = nn.dropout_selu_constants(rate, ALPHA_P, opts.fixed_point_mean, opts.fixed_point_var)
   self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed,
     fixed_point_mean = opts.fixed_point_mean, fixed_point_var = opts.fixed_point_var }
 end
+AlphaDropout.compute_output_shape = same_shape
 function AlphaDropout:call(x, training)
   if not training or self.rate == 0 then return x end
   return dropout_node(self, x, self.rate, self.a, self.b, self.alpha)
@@ -585,10 +793,13 @@ nn.GaussianDropout = GaussianDropout
 --- GaussianDropout(rate): multiply by N(1, rate/(1-rate)) in training
 function GaussianDropout:init(rate, opts)
   check_rate("GaussianDropout", rate)
-  Layer.init(self, check_opts("GaussianDropout", opts, { seed = true }))
+  opts = check_opts("GaussianDropout", opts, { seed = true })
+  check_seed("GaussianDropout", opts.seed, 3)
+  Layer.init(self, opts)
   self.rate, self.seed = rate, (opts or {}).seed
   self.config = { rate = rate, seed = self.seed }
 end
+GaussianDropout.compute_output_shape = same_shape
 function GaussianDropout:call(x, training)
   if not training or self.rate == 0 then return x end
   local std = math.sqrt(self.rate / (1 - self.rate))
@@ -601,13 +812,14 @@ GaussianNoise.args = { "stddev" }
 nn.GaussianNoise = GaussianNoise
 --- GaussianNoise(stddev): add N(0, stddev) in training
 function GaussianNoise:init(stddev, opts)
-  if type(stddev) ~= "number" or stddev < 0 then
-    error(fmt("GaussianNoise: stddev must be a non-negative number, got %s", tostring(stddev)), 3)
-  end
-  Layer.init(self, check_opts("GaussianNoise", opts, { seed = true }))
+  check_number("GaussianNoise", "stddev", stddev, 0, false, false, 3)
+  opts = check_opts("GaussianNoise", opts, { seed = true })
+  check_seed("GaussianNoise", opts.seed, 3)
+  Layer.init(self, opts)
   self.stddev, self.seed = stddev, (opts or {}).seed
   self.config = { stddev = stddev, seed = self.seed }
 end
+GaussianNoise.compute_output_shape = same_shape
 function GaussianNoise:call(x, training)
   if not training or self.stddev == 0 then return x end
   local noise = with_layer_rng(self, function() return core.normal(x:shape(), 0, self.stddev, x:dtype()) end)
@@ -632,7 +844,15 @@ Reshape.args = { "target_shape" }
 nn.Reshape = Reshape
 --- Reshape(shape): the sample shape (no batch dim); one entry may be -1
 function Reshape:init(shape, opts)
-  if type(shape) ~= "table" or #shape == 0 then error("Reshape: expected a target shape table", 3) end
+  if type(shape) ~= "table" or #shape == 0 then refuse("Reshape", "expected a target shape table", shape, 3) end
+  local free = 0
+  for i, v in pairs(shape) do
+    if math.type(i) ~= "integer" or i < 1 or i > #shape or math.type(v) ~= "integer" or (v < 1 and v ~= -1) then
+      refuse("Reshape", fmt("target_shape[%s] must be a positive integer or -1", tostring(i)), v, 3)
+    end
+    if v == -1 then free = free + 1 end
+  end
+  if free > 1 then error(fmt("Reshape: target_shape may hold one -1 only (got %s)", shape_str(shape)), 3) end
   Layer.init(self, check_opts("Reshape", opts, {}))
   self.target_shape = shape
   self.config = { target_shape = shape }

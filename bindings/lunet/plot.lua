@@ -12,6 +12,7 @@
 -- a file; `histogram` and `ticks` are the binning and tick rules they use.
 -- @module lunet.plot
 local core = require("lunet.core")
+local utils = require("lunet.utils")
 
 local plot = {}
 local fmt = string.format
@@ -835,22 +836,11 @@ local function check_path(name, path)
   end
 end
 
--- Write to path .. ".tmp", then rename over path.
+-- Write to path .. ".tmp", then rename over path (utils.write_file_atomic:
+-- every write, the flush, the close and the rename checked).
 local function write_file(name, path, text)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
-  if not f then fail(name, "cannot write %s: %s", path, err) end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    fail(name, "cannot write %s: %s", path, tostring(werr or cerr))
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    fail(name, "cannot write %s: %s", path, rerr)
-  end
+  local ok, err = pcall(utils.write_file_atomic, path, text, name, 0)
+  if not ok then error(setmetatable({ msg = tostring(err) }, PlotError), 0) end
   return path
 end
 

@@ -21,7 +21,7 @@ function U.check_options(fname, opts, known, level, extra)
   end
   if opts == nil then return {} end
   if type(opts) ~= "table" then
-    error(fmt("%s: options must be a table, got %s", fname, describe(opts)), level)
+    error(fmt("%s: options must be a table (got %s)", fname, describe(opts)), level)
   end
   for k in pairs(opts) do
     local listed = known[k] ~= nil and math.type(k) ~= "integer"
@@ -58,6 +58,138 @@ end
 
 local arg_error = check.arg_error
 local function check_tensor(fname, what, t) return check.tensor(fname, what, t, 2) end -- a tail call: level 2 is still our caller's caller
+
+
+-- ---- files -------------------------------------------------------------------
+
+-- the OS reason of an io/os error message, without the file name Lua puts first
+local function reason(msg, name)
+  msg = tostring(msg)
+  if name and msg:sub(1, #name + 2) == name .. ": " then msg = msg:sub(#name + 3) end
+  return msg
+end
+
+--- write_file_atomic(path, data, fname [, level]) --> path
+-- Write `data` (a string or an array of strings) to `path .. ".tmp"`, check
+-- every write, the flush and the close, then rename it over `path`.  On any
+-- failure the temporary file is removed, an existing file at `path` is left
+-- as it was, and the error "<fname>: cannot write <path>: <OS reason>" is
+-- raised at `level` (as error() counts from the caller; default 2; 0: no position).
+-- (No fsync: Lua's io has none; a power cut may still lose the new file,
+-- but never leaves a half-written one under `path` on a full disk.)
+function U.write_file_atomic(path, data, fname, level)
+  if level ~= 0 then level = (level or 2) + 1 end
+  fname = fname or "write_file_atomic"
+  if type(path) ~= "string" or path == "" then
+    error(fmt("%s: path must be a file name, got %s", fname, tostring(path)), level)
+  end
+  local chunks = type(data) == "table" and data or { data }
+  for i = 1, #chunks do
+    if type(chunks[i]) ~= "string" then
+      error(fmt("%s: data part %d is a %s, not a string", fname, i, type(chunks[i])), level)
+    end
+  end
+  local tmp = path .. ".tmp"
+  local f, oerr = io.open(tmp, "wb")
+  if not f then error(fmt("%s: cannot write %s: %s", fname, path, reason(oerr, tmp)), level) end
+  local ok, err = true, nil
+  for i = 1, #chunks do
+    ok, err = f:write(chunks[i])
+    if not ok then break end
+  end
+  if ok then ok, err = f:flush() end
+  local closed, cerr = f:close()
+  if ok and not closed then ok, err = false, cerr end
+  if ok then ok, err = os.rename(tmp, path) end
+  if not ok then
+    os.remove(tmp)
+    error(fmt("%s: cannot write %s: %s", fname, path, reason(err, tmp)), level)
+  end
+  return path
+end
+
+-- ---- JSON with sorted keys ---------------------------------------------------------
+
+--- Mark a table as a JSON array (so an empty one is written `[]`, not `{}`).
+U.json_array_mt = { __name = "json array" }
+
+local json_escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+
+local function json_string(s)
+  return '"' .. s:gsub('[%c"\\]', function(c)
+    return json_escapes[c] or fmt("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+-- the shortest of %.15g/%.16g/%.17g that reads back as the same double
+local function json_number(v)
+  if math.type(v) == "integer" then return fmt("%d", v) end
+  if v ~= v or v == math.huge or v == -math.huge then return nil end
+  for _, p in ipairs({ "%.15g", "%.16g", "%.17g" }) do
+    local s = fmt(p, v)
+    if tonumber(s) == v then return s end
+  end
+end
+
+local function json_value(v, out, depth)
+  local t = type(v)
+  if t == "string" then
+    out[#out + 1] = json_string(v)
+  elseif t == "number" then
+    local s = json_number(v)
+    if not s then error(fmt("json_encode: cannot write %s as JSON", tostring(v)), 0) end
+    out[#out + 1] = s
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  elseif t == "table" then
+    if depth > 64 then error("json_encode: tables nested too deeply (a cycle?)", 0) end
+    local n, count = #v, 0
+    for _ in pairs(v) do count = count + 1 end
+    if (count == n and n > 0) or (count == 0 and getmetatable(v) == U.json_array_mt) then
+      out[#out + 1] = "["
+      for i = 1, n do
+        if i > 1 then out[#out + 1] = "," end
+        json_value(v[i], out, depth + 1)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do
+        if type(k) ~= "string" and math.type(k) ~= "integer" then
+          error(fmt("json_encode: a %s key cannot be written as JSON", type(k)), 0)
+        end
+        keys[#keys + 1] = tostring(k)
+      end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = json_string(k)
+        out[#out + 1] = ":"
+        local x = v[k]
+        if x == nil then x = v[math.tointeger(tonumber(k))] end
+        json_value(x, out, depth + 1)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    error(fmt("json_encode: a %s cannot be written as JSON", t), 0)
+  end
+end
+
+--- json_encode(value) --> compact JSON text with object keys in sorted
+-- (byte) order, so equal data always gives the same bytes (lua-cjson
+-- follows the table's hash order, which differs between processes).
+-- A table is an array when its keys are exactly 1..n (n > 0), or when it
+-- is empty and has U.json_array_mt as metatable; else an object.  Numbers
+-- are written so they read back exactly; NaN and inf are an error.
+function U.json_encode(value)
+  local out = {}
+  local ok, err = pcall(json_value, value, out, 0)
+  if not ok then error(err, 2) end
+  return table.concat(out)
+end
 
 
 --- The limits of a one-hot encoding: at most 2^24 classes (the largest
