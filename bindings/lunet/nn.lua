@@ -16,6 +16,7 @@ local is_tensor = core.is_tensor
 local record = autograd.record
 
 local function shape_str(s, batch)
+  if type(s) ~= "table" then check.arg_error("shape_str", "s", "a shape table", s, 2) end
   local parts = {}
   if batch then parts[1] = "None" end
   for i = 1, #s do parts[#parts + 1] = tostring(s[i]) end
@@ -60,6 +61,9 @@ end
 -- of integers >= min (default 1) whose product is at most 2^40 (checked
 -- before each multiplication); returns the number of elements.
 function nn.check_shape(fname, what, shape, level, min)
+  if type(fname) ~= "string" or type(what) ~= "string" then
+    error(fmt("check_shape: expected a function name and what is checked (got %s and %s)", got(fname), got(what)), 2)
+  end
   level, min = (level or 2) + 1, min or 1
   local ok = type(shape) == "table" and #shape <= 32
   if ok then
@@ -117,6 +121,7 @@ local name_counts = {}
 
 -- Keras' to_snake_case: "AlphaDropout" -> "alpha_dropout", "PReLU" -> "p_re_lu"
 local function snake(name)
+  if type(name) ~= "string" then check.arg_error("snake_case", "name", "a string", name, 2) end
   local s = name:gsub("(.)(%u%l+)", "%1_%2")
   s = s:gsub("([%l%d])(%u)", "%1_%2")
   return s:lower()
@@ -133,6 +138,13 @@ nn.Layer = Layer
 -- call and apply also check their input.  Methods that take the class, not
 -- an instance, are left alone.
 local CLASS_METHODS = { extend = true, from_config = true }
+-- getter(spec) with its error re-raised as "<cls_name>: <message>"
+local function get_for(cls_name, getter, spec)
+  local ok, r = pcall(getter, spec)
+  if not ok then error(cls_name .. ": " .. tostring(r):gsub("^[^\n]-:%d+: ", "", 1), 4) end
+  return r
+end
+
 local function is_instance_of(v, cls)
   if type(v) ~= "table" or rawget(v, "weights_") == nil then return false end
   local c = getmetatable(v)
@@ -146,20 +158,28 @@ local function guarded(cls, k, f)
   if type(f) ~= "function" or type(k) ~= "string" or k:match("^__") or CLASS_METHODS[k] then return f end
   local label = cls.class_name
   local takes_x = k == "call" or k == "apply"
+  local takes_shape = k == "build" or k == "build_for" or k == "compute_output_shape"
   return function(self, ...)
     if not is_instance_of(self, cls) then
       error(fmt("%s.%s: expected a %s layer as self (call layer:%s(...)), got %s", label, k, label, k,
         got(self)), 2)
     end
-    if takes_x and not is_tensor((...)) then
-      error(fmt("%s: %s.%s: x must be a tensor (got %s)", self.name, label, k, got((...))), 2)
+    if takes_shape then
+      check_shape(fmt("%s (%s).%s", self.name, label, k), "input_shape", (...), 2, 0)
+    elseif takes_x then
+      local x = ...
+      local dt = is_tensor(x) and x:dtype()
+      if not (dt == "float32" or dt == "float64") or x:dim() == 0 then
+        error(fmt("%s (%s).%s: x must be a float32 or float64 tensor with a batch dim (got %s)", self.name,
+          label, k, got(x)), 2)
+      end
     end
     return f(self, ...)
   end
 end
 -- a class table whose methods are guarded as they are defined
-local function guard_class(cls)
-  local mt = getmetatable(cls) or {}
+local function guard_class(cls, call)
+  local mt = getmetatable(cls) or { __call = call }
   mt.__newindex = function(t, k, v) rawset(t, k, guarded(t, k, v)) end
   return setmetatable(cls, mt)
 end
@@ -189,8 +209,13 @@ function Layer:extend(name)
     __call = instantiate,
   }))
   cls.__index = cls
-  cls.__call = function(layer, x, training) return layer:apply(x, training) end
-  cls.__tostring = function(layer) return fmt("%s (%s)", layer.name, name) end
+  cls.__call = function(layer, x, training)
+    if not is_instance_of(layer, cls) then
+      error(fmt("%s: expected a %s layer to call (got %s)", name, name, got(layer)), 2)
+    end
+    return layer:apply(x, training)
+  end
+  cls.__tostring = function(layer) return fmt("%s (%s)", type(layer) == "table" and layer.name, name) end
   registry[name] = cls
   return cls
 end
@@ -198,7 +223,11 @@ end
 --- The class registered under a name (custom layers register themselves).
 function nn.get_class(name) return registry[name] end
 --- Register a class under a name (e.g. an alias).
-function nn.register(name, cls) registry[name] = cls end
+function nn.register(name, cls)
+  if type(name) ~= "string" or name == "" then check.arg_error("register", "name", "a class name", name, 2) end
+  if type(cls) ~= "table" or type(cls.call) ~= "function" then check.arg_error("register", "cls", "a layer class", cls, 2) end
+  registry[name] = cls
+end
 
 --- Base constructor: opts.name, opts.input_shape, opts.trainable.
 function Layer:init(opts)
@@ -235,8 +264,8 @@ function Layer:add_weight(opts)
   local name = opts.name or ("weight_" .. (#self.weights_ + 1))
   if type(name) ~= "string" then refuse(fname, "name must be a string", name, 2) end
   local dtype = opts.dtype or self.dtype or "float32"
-  local init = I.get(opts.initializer or "glorot_uniform")
-  local constraint = C.get(opts.constraint)
+  local init = get_for(fname, I.get, opts.initializer or "glorot_uniform")
+  local constraint = get_for(fname, C.get, opts.constraint)
   local w
   if self.weight_source then
     w = self.weight_source(self, name, opts.shape, dtype)
@@ -308,6 +337,7 @@ end
 -- Raise (at `level`, as error() counts from the caller) unless list holds
 -- one tensor of the right shape per weight.
 function Layer:check_weights(list, level)
+  level = level or 1
   if type(list) ~= "table" or #list ~= #self.weights_ then
     error(fmt("%s.set_weights: expected %d tensors, got %s", self.name, #self.weights_,
       type(list) == "table" and tostring(#list) or type(list)), level + 1)
@@ -359,6 +389,10 @@ end
 
 --- Rebuild from a config (positional arguments named by cls.args).
 function Layer.from_config(cls, config)
+  if type(cls) ~= "table" or getmetatable(cls) == nil or type(cls.class_name) ~= "string" then
+    check.arg_error("from_config", "cls", "a layer class", cls, 2)
+  end
+  if type(config) ~= "table" then check.arg_error(cls.class_name .. ".from_config", "config", "a table", config, 2) end
   local args = {}
   for i, k in ipairs(cls.args or {}) do args[i] = config[k] end
   local opts = {}
@@ -370,7 +404,7 @@ end
 
 -- the base class's methods check their self too
 for k, f in pairs(Layer) do Layer[k] = guarded(Layer, k, f) end
-guard_class(Layer)
+guard_class(Layer, instantiate) -- nn.Layer() makes a plain (identity) layer
 
 -- every layer also takes these
 local common_opts = { name = true, input_shape = true, trainable = true, dtype = true }
@@ -382,6 +416,7 @@ end
 -- or a {class_name=, config=} table, is written as its resolved class and config
 local function serialize_spec(v, mod)
   if v == nil or type(v) == "string" then return v end
+  if type(v) == "function" then return { class_name = "function" } end -- save refuses it
   if type(v) == "table" and getmetatable(v) == nil then v = mod.get(v) end
   return mod.serialize(v)
 end
@@ -407,14 +442,14 @@ function Dense:init(units, opts)
   if at ~= "string" and at ~= "function" then
     refuse("Dense", "activation must be a name or a function", self.activation, 3)
   end
-  if at == "string" then A.get(self.activation) end -- validate the name
+  if at == "string" then get_for("Dense", A.get, self.activation) end -- validate the name
   if at == "function" then self.function_option = "activation" end
   check_bool("Dense", "use_bias", opts.use_bias, 3)
   self.use_bias = opts.use_bias ~= false
-  self.kernel_initializer = I.get(opts.kernel_initializer or "glorot_uniform")
-  self.bias_initializer = I.get(opts.bias_initializer or "zeros")
-  self.kernel_constraint = C.get(opts.kernel_constraint)
-  self.bias_constraint = C.get(opts.bias_constraint)
+  self.kernel_initializer = get_for("Dense", I.get, opts.kernel_initializer or "glorot_uniform")
+  self.bias_initializer = get_for("Dense", I.get, opts.bias_initializer or "zeros")
+  self.kernel_constraint = get_for("Dense", C.get, opts.kernel_constraint)
+  self.bias_constraint = get_for("Dense", C.get, opts.bias_constraint)
   self.config = {
     units = units, activation = type(self.activation) == "string" and self.activation or nil,
     use_bias = self.use_bias,
@@ -511,7 +546,7 @@ function Activation:init(act, opts)
     refuse("Activation", "activation must be a name or a function", act, 3)
   end
   Layer.init(self, check_opts("Activation", opts, {}))
-  self.fn = A.get(act)
+  self.fn = get_for("Activation", A.get, act)
   self.activation = act
   if type(act) == "function" then self.function_option = "activation" end
   self.config = { activation = type(act) == "string" and act or nil }
@@ -620,8 +655,8 @@ function PReLU:init(opts)
   opts = check_opts("PReLU", opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
   local axes = check_axes("PReLU", opts.shared_axes, 3)
   Layer.init(self, opts)
-  self.alpha_initializer = I.get(opts.alpha_initializer or "zeros")
-  self.alpha_constraint = C.get(opts.alpha_constraint)
+  self.alpha_initializer = get_for("PReLU", I.get, opts.alpha_initializer or "zeros")
+  self.alpha_constraint = get_for("PReLU", C.get, opts.alpha_constraint)
   self.shared_axes = axes
   self.config = { alpha_initializer = serialize_spec(opts.alpha_initializer or "zeros", I),
     alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = axes }
@@ -654,7 +689,8 @@ function PELU:init(opts)
   end
   ac = ac or C.MinValue(0.1)
   bc = bc or C.MinValue(0.1)
-  self.ai, self.bi, self.ac, self.bc = I.get(ai), I.get(bi), C.get(ac), C.get(bc)
+  self.ai, self.bi = get_for("PELU", I.get, ai), get_for("PELU", I.get, bi)
+  self.ac, self.bc = get_for("PELU", C.get, ac), get_for("PELU", C.get, bc)
   self.shared_axes = opts.shared_axes
   self.config = { alpha_initializer = serialize_spec(ai, I), beta_initializer = serialize_spec(bi, I),
     alpha_constraint = serialize_spec(self.ac, C), beta_constraint = serialize_spec(self.bc, C),
@@ -748,6 +784,11 @@ end
 --- The SNN authors' dropout_selu constants: a, b for rate, alpha, fixed-point mean and var.
 function nn.dropout_selu_constants(rate, alpha, mean, var)
   alpha, mean, var = alpha or ALPHA_P, mean or 0, var or 1
+  check_number("dropout_selu_constants", "rate", rate, 0, false, false, 1)
+  if not (rate < 1) then refuse("dropout_selu_constants", "rate must be < 1", rate, 2) end
+  check_number("dropout_selu_constants", "alpha", alpha, nil, false, false, 1)
+  check_number("dropout_selu_constants", "fixed_point_mean", mean, nil, false, false, 1)
+  check_number("dropout_selu_constants", "fixed_point_var", var, 0, true, false, 1)
   local q = 1 - rate
   local a = math.sqrt(var / (q * ((1 - q) * (alpha - mean) ^ 2 + var)))
   local b = mean - a * (q * mean + (1 - q) * alpha)
