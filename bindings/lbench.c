@@ -4,6 +4,7 @@
  * Exposed as lunet.core.bench (not part of the public API).
  */
 #include <cblas.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,6 +34,9 @@ static int l_sgemm(lua_State *L)
     if (a->v.ndim != 2 || b->v.ndim != 2 || c->v.ndim != 2 || a->v.shape[1] != b->v.shape[0] ||
         c->v.shape[0] != a->v.shape[0] || c->v.shape[1] != b->v.shape[1] || reps < 1)
         lt_error(L, "bench.sgemm", "shapes do not multiply");
+    for (int i = 0; i < 2; i++)
+        if (a->v.shape[i] > INT_MAX || b->v.shape[i] > INT_MAX)
+            lt_error(L, "bench.sgemm", "dims above %d are not supported", INT_MAX);
     int m = (int)a->v.shape[0], k = (int)a->v.shape[1], n = (int)b->v.shape[1];
     double t0 = now();
     for (int64_t r = 0; r < reps; r++)

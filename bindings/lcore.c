@@ -2,10 +2,12 @@
  * lcore.c - luaopen_lunet_core: assembles the module from its parts and adds
  * threads, configuration, version and a monotonic clock.
  */
+#include <limits.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../runtime/linalg.h"
 #include "../runtime/parallel.h"
@@ -13,12 +15,39 @@
 
 #define LUNET_VERSION "0.1.0"
 
+/* Threads of OpenBLAS's pool known to hold their buffers: OpenBLAS never
+ * stops a thread, so going back up to this many needs no new memory. */
+static int blas_pool_ok = 1;
+
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* More threads than CPUs only compete for them, and each OpenBLAS thread
+ * costs 128 MiB of address space (linalg.h): a count that does not fit
+ * the address-space limit is refused, as it would livelock the next GEMM. */
 static int l_set_num_threads(lua_State *L)
 {
     int64_t n = lt_check_int(L, 1, "set_num_threads", "n");
-    if (n < 1 || n > 1024) lt_error(L, "set_num_threads", "n must be in [1, 1024], got %lld", (long long)n);
+    int cpus = online_cpus();
+    if (n < 1 || n > cpus)
+        lt_error(L, "set_num_threads", "n must be in [1, %d] (the online CPUs), got %lld", cpus,
+                 (long long)n);
+    int fit = ln_blas_threads_that_fit();
+    if (n > fit && n > blas_pool_ok) {
+        struct rlimit as;
+        getrlimit(RLIMIT_AS, &as);
+        lt_error(L, "set_num_threads",
+                 "the address-space limit (ulimit -v, %llu MiB) leaves room for %d thread%s "
+                 "(OpenBLAS maps %llu MiB for each), got %lld",
+                 (unsigned long long)(as.rlim_cur >> 20), fit, fit == 1 ? "" : "s",
+                 (unsigned long long)(LN_BLAS_BUFFER_BYTES >> 20), (long long)n);
+    }
     ln_blas_set_threads((int)n);
     ln_set_threads((int)n);
+    if (n > blas_pool_ok) blas_pool_ok = (int)n;
     return 0;
 }
 
@@ -41,6 +70,8 @@ static int l_config(lua_State *L)
     lua_setfield(L, -2, "blas_config");
     lua_pushinteger(L, ln_blas_threads());
     lua_setfield(L, -2, "threads");
+    lua_pushinteger(L, online_cpus());
+    lua_setfield(L, -2, "cpus");
     lua_pushstring(L, LUA_RELEASE);
     lua_setfield(L, -2, "lua");
 #if defined(__AVX512F__)
@@ -91,6 +122,13 @@ int luaopen_lunet_core(lua_State *L);
 int luaopen_lunet_core(lua_State *L)
 {
     tune_malloc();
+    /* OpenBLAS started its pool when this library was loaded.  Under an
+     * address-space limit too tight for it (the launcher sizes the pool
+     * beforehand; plain lua5.4 cannot) the extra threads never got their
+     * buffers: keep GEMMs on the ones that did. */
+    int started = ln_blas_threads(), fit = ln_blas_threads_that_fit();
+    if (started > fit) ln_blas_set_threads(fit);
+    else if (started > blas_pool_ok) blas_pool_ok = started;
     ln_set_threads(ln_blas_threads()); /* elementwise threads follow OpenBLAS's */
     lua_newtable(L); /* core */
     lua_newtable(L); /* methods */

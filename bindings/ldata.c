@@ -128,8 +128,9 @@ static int l_write_idx(lua_State *L)
             lt_error(L, "write_idx", "unknown IDX type '%s' (known: uint8, int8, int16, int32, "
                      "float32, float64)", name);
     }
-    lua_Integer level = luaL_optinteger(L, 4, 0);
-    if (level < 0 || level > 9) lt_error(L, "write_idx", "gzip level must be 0 to 9, got %d", (int)level);
+    int64_t level = lua_isnoneornil(L, 4) ? 0 : lt_check_int(L, 4, "write_idx", "gzip level");
+    if (level < 0 || level > 9)
+        lt_error(L, "write_idx", "gzip level must be 0 to 9, got %lld", (long long)level);
     if (t->v.ndim < 1 || t->v.ndim > LN_IDX_MAX_DIMS)
         lt_error(L, "write_idx", "an IDX file holds 1 to %d dims, the tensor has %d",
                  LN_IDX_MAX_DIMS, t->v.ndim);

@@ -2,6 +2,7 @@
  * llinalg.c - matmul (1-d, 2-d and batched 3-d, numpy's matmul rules), and
  * the joins and gathers: cat, stack, index_select.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "../runtime/elementwise.h"
@@ -90,12 +91,27 @@ static int l_matmul(lua_State *L)
         lt_error(L, "matmul", "batch sizes %lld and %lld differ (shapes %s and %s)", (long long)ba,
                  (long long)bb, lt_shape_str(sa, sizeof sa, na, a->v.shape),
                  lt_shape_str(sb, sizeof sb, nb, b->v.shape));
+    /* numpy's broadcast: a batch of 1 takes the other's size, 0 included
+     * (max(ba, bb) would turn a batch of 0 against 1 into 1) */
+    const int64_t obatch = ba == 1 ? bb : ba; /* the output's; batch may merge into m */
+    int64_t batch = obatch;
+    int64_t m = na == 1 ? 1 : a->v.shape[na - 2], n = nb == 1 ? 1 : b->v.shape[nb - 1];
+    /* cblas takes int dims; only an empty product may exceed them */
+    if (batch > 0 && m > 0 && n > 0 && (m > INT_MAX || n > INT_MAX || ka > INT_MAX))
+        lt_error(L, "matmul", "dims above %d are not supported (shapes %s and %s)", INT_MAX,
+                 lt_shape_str(sa, sizeof sa, na, a->v.shape),
+                 lt_shape_str(sb, sizeof sb, nb, b->v.shape));
     ln_dtype dt = (a->v.dtype == LN_F64 || b->v.dtype == LN_F64) ? LN_F64 : LN_F32;
+    /* the output's shape, taken now: a and b may be replaced by copies below */
+    int64_t oshape[3];
+    int ond = 0;
+    if (na == 3 || nb == 3) oshape[ond++] = obatch;
+    if (na > 1) oshape[ond++] = m;
+    if (nb > 1) oshape[ond++] = n;
 
     ln_tensor va, vb;
     matmul_operand(L, 1, dt, 0, &va);
     matmul_operand(L, 2, dt, 1, &vb);
-    int64_t batch = ba > bb ? ba : bb, m = va.shape[1], n = vb.shape[2];
 
     /* (B, m, k) @ (k, n) with mergeable batch rows: one GEMM of (B*m, k) */
     if (na == 3 && nb <= 2 && batch > 1 && va.stride[0] == m * va.stride[1] && va.stride[2] == 1) {
@@ -113,16 +129,13 @@ static int l_matmul(lua_State *L)
     if (vb.shape[0] == 1) vb.stride[0] = 0;
     va.shape[0] = vb.shape[0] = batch;
 
-    int64_t oshape[3];
-    int ond = 0;
-    if (na == 3 || nb == 3) oshape[ond++] = ba > bb ? ba : bb;
-    if (na > 1) oshape[ond++] = na == 3 ? a->v.shape[1] : a->v.shape[0];
-    if (nb > 1) oshape[ond++] = vb.shape[2];
     lt_Tensor *out = lt_new(L, dt, ond, oshape, "matmul");
     ln_tensor vo;
     int64_t s3[3] = {batch, m, n};
     ln_tensor_init(&vo, out->storage, dt, 3, s3);
-    ln_matmul_batched(&vo, &va, &vb);
+    /* an empty output needs no kernel; k = 0 gives zeros (ln_gemm fills,
+     * never handing BLAS a zero leading dimension) */
+    if (batch > 0 && m > 0 && n > 0) ln_matmul_batched(&vo, &va, &vb);
     return 1;
 }
 
@@ -171,7 +184,9 @@ static int l_cat(lua_State *L)
             lt_error(L, "cat", "shapes %s and %s differ outside dim %d",
                      lt_shape_str(sa, sizeof sa, first->v.ndim, first->v.shape),
                      lt_shape_str(sb, sizeof sb, t->v.ndim, t->v.shape), d + 1);
-        shape[d] += t->v.shape[d];
+        if (__builtin_add_overflow(shape[d], t->v.shape[d], &shape[d]))
+            lt_error(L, "cat", "the sizes along dim %d add up to more than %lld", d + 1,
+                     (long long)INT64_MAX);
     }
     lt_Tensor *out = lt_new(L, first->v.dtype, first->v.ndim, shape, "cat");
     int64_t off = 0;
@@ -242,9 +257,11 @@ static int l_index_select(lua_State *L)
         return 0;
     }
     /* validate every position before allocating; keep them 0-based in an
-     * int32 scratch tensor so the copy loop below cannot fail */
-    lt_Tensor *pos = lt_new(L, LN_I32, 1, &n, "index_select");
-    int32_t *p = (int32_t *)pos->storage;
+     * int64 scratch block (a dim may exceed int32) so the copy loop below
+     * cannot fail */
+    if ((uint64_t)n > LT_MAX_BYTES / sizeof(int64_t))
+        lt_error(L, "index_select", "too many indices (%lld)", (long long)n);
+    int64_t *p = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof(int64_t) + 1, 0);
     for (int64_t i = 0; i < n; i++) {
         int64_t v;
         if (idx) {
@@ -258,7 +275,7 @@ static int l_index_select(lua_State *L)
         if (v == 0 || v0 < 0 || v0 >= size)
             lt_error(L, "index_select", "index %lld out of range for dim %d of size %lld",
                      (long long)v, d + 1, (long long)size);
-        p[i] = (int32_t)v0;
+        p[i] = v0;
     }
     int64_t shape[LN_MAX_DIMS];
     memcpy(shape, t->v.shape, sizeof shape);

@@ -267,6 +267,9 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     if (lua_isnoneornil(L, 2)) {
         if (!lua_isnoneornil(L, 3)) lt_error(L, fname, "keepdim needs a dim");
         if (is_best && ln_numel(&t->v) == 0) lt_error(L, fname, "empty tensor");
+        if (is_arg && ln_numel(&t->v) > INT32_MAX)
+            lt_error(L, fname, "%lld elements: positions beyond %d do not fit the int32 result",
+                     (long long)ln_numel(&t->v), INT32_MAX);
         if (is_arg) {
             /* the flat 1-based position, as a Lua integer */
             int32_t pos;
@@ -285,6 +288,9 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     int keep = lua_toboolean(L, 3);
     if (is_best && t->v.shape[d] == 0)
         lt_error(L, fname, "cannot reduce over dim %d of size 0", d + 1);
+    if (is_arg && t->v.shape[d] > INT32_MAX)
+        lt_error(L, fname, "dim %d has %lld positions: beyond %d they do not fit the int32 result",
+                 d + 1, (long long)t->v.shape[d], INT32_MAX);
     int64_t shape[LN_MAX_DIMS];
     int k = 0;
     for (int i = 0; i < t->v.ndim; i++) {

@@ -390,21 +390,26 @@ static void target_shape(lua_State *L, int first, const char *fname, const ln_te
         } else if (shape[i] < 0) {
             lt_error(L, fname, "negative dimension %lld in shape %s", (long long)shape[i],
                      lt_shape_str(sa, sizeof sa, *ndim, shape));
-        } else {
-            if (shape[i] != 0 && known > INT64_MAX / shape[i]) known = -1;
-            else if (known >= 0) known *= shape[i];
+        } else if (known >= 0 && __builtin_mul_overflow(known, shape[i], &known)) {
+            known = -1; /* overflows: cannot equal numel, unless a later 0 */
         }
     }
+    for (int i = 0; i < *ndim; i++)
+        if (shape[i] == 0) known = known < 0 ? 0 : known;
     if (infer >= 0) {
         if (known > 0 && numel % known == 0) {
             shape[infer] = numel / known;
+            lt_check_numel(L, *ndim, shape, v->dtype, fname);
             return;
         }
         if (known == 0 && numel == 0) {
             shape[infer] = 0;
+            lt_check_numel(L, *ndim, shape, v->dtype, fname);
             return;
         }
     } else if (known == numel) {
+        /* an empty target may still hold dims whose product is absurd */
+        lt_check_numel(L, *ndim, shape, v->dtype, fname);
         return;
     }
     lt_error(L, fname, "cannot reshape tensor of shape %s (%lld elements) into shape %s",
@@ -517,7 +522,8 @@ static int l_narrow(lua_State *L)
     int64_t len = lt_check_int(L, 4, "narrow", "length");
     int64_t s0 = start < 0 ? start + size : start - 1;
     if (len < 0) lt_error(L, "narrow", "length must be non-negative, got %lld", (long long)len);
-    if (start == 0 || s0 < 0 || s0 > size || s0 + len > size)
+    /* len > size - s0, not s0 + len > size: that sum overflows for a huge len */
+    if (start == 0 || s0 < 0 || s0 > size || len > size - s0)
         lt_error(L, "narrow", "start %lld and length %lld out of range for dim %d of size %lld",
                  (long long)start, (long long)len, d + 1, (long long)size);
     ln_tensor v = t->v;

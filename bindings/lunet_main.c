@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../runtime/linalg.h"
+
 #ifndef LUNET_LUA_DIR
 #define LUNET_LUA_DIR "../bindings"
 #endif
@@ -326,8 +328,38 @@ static int pmain(lua_State *L)
     return 1;
 }
 
+/* ---- OpenBLAS's thread pool under an address-space limit -------------------
+ *
+ * OpenBLAS starts its pool in a constructor, as soon as lunet.core is
+ * loaded, sized by OPENBLAS_NUM_THREADS (else GOTO_NUM_THREADS, else
+ * OMP_NUM_THREADS, else the online CPUs).  Under `ulimit -v` too tight for
+ * the pool's buffers its threads retry mmap forever and exit hangs joining
+ * them (see ln_blas_threads_that_fit).  So before anything is loaded, cap
+ * the pool to what fits; one thread always does. */
+static long env_threads(const char *name)
+{
+    const char *e = getenv(name);
+    long v = e ? strtol(e, NULL, 10) : 0;
+    return v > 0 ? v : 0;
+}
+
+static void fit_blas_pool(void)
+{
+    int fit = ln_blas_threads_that_fit();
+    if (fit == INT_MAX) return;
+    long want = env_threads("OPENBLAS_NUM_THREADS");
+    if (!want) want = env_threads("GOTO_NUM_THREADS");
+    if (!want) want = env_threads("OMP_NUM_THREADS");
+    if (!want) want = sysconf(_SC_NPROCESSORS_ONLN);
+    if (want <= fit) return;
+    char buf[24];
+    snprintf(buf, sizeof buf, "%d", fit);
+    setenv("OPENBLAS_NUM_THREADS", buf, 1);
+}
+
 int main(int argc, char **argv)
 {
+    fit_blas_pool();
     lua_State *L = luaL_newstate();
     if (L == NULL) {
         fprintf(stderr, "%s: cannot create state: not enough memory\n", progname);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,13 +20,108 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
+/* ---- gzip ------------------------------------------------------------------
+ *
+ * Read with inflate directly, not gzread: gzread silently drops whatever
+ * follows the last gzip member, so garbage appended to a file (a botched
+ * download, two files glued together by mistake) loaded as if it were not
+ * there.  Members are read one after another, as `gzip -d` reads the output
+ * of `cat a.gz b.gz`; after a member ends, the next bytes must start another
+ * member (1f 8b) or be the end of the file. */
+
+#define GZ_IN_CHUNK ((size_t)1 << 17)
+
+struct ln_gz {
+    z_stream zs;
+    int fd;
+    int eof;       /* read() has returned 0 */
+    int done;      /* the last member ended exactly at the end of the file */
+    int64_t nread; /* bytes read from the file so far */
+    unsigned char buf[GZ_IN_CHUNK];
+};
+
+static void gz_close(ln_gz *g)
+{
+    inflateEnd(&g->zs);
+    close(g->fd);
+    free(g);
+}
+
 void ln_input_close(ln_input *in)
 {
-    if (in->gz) gzclose(in->gz);
+    if (in->gz) gz_close(in->gz);
     else if (in->fd >= 0) close(in->fd);
     in->gz = NULL;
     in->fd = -1;
 }
+
+/* Top up the input buffer, keeping the bytes inflate has not consumed. */
+static ln_status gz_fill(ln_gz *g, ln_error *err)
+{
+    size_t keep = g->zs.avail_in;
+    if (keep && g->zs.next_in != g->buf) memmove(g->buf, g->zs.next_in, keep);
+    ssize_t k;
+    do k = read(g->fd, g->buf + keep, sizeof g->buf - keep);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
+    if (k == 0) g->eof = 1;
+    g->nread += k;
+    g->zs.next_in = g->buf;
+    g->zs.avail_in = (uInt)(keep + (size_t)k);
+    return LN_OK;
+}
+
+/* A member has ended: the file ends here, or another member starts. */
+static ln_status gz_next_member(ln_gz *g, ln_error *err)
+{
+    ln_status st;
+    while (g->zs.avail_in < 2 && !g->eof)
+        if ((st = gz_fill(g, err)) != LN_OK) return st;
+    if (g->zs.avail_in == 0) {
+        g->done = 1;
+        return LN_OK;
+    }
+    if (g->zs.avail_in < 2 || g->zs.next_in[0] != 0x1f || g->zs.next_in[1] != 0x8b) {
+        int64_t at = g->nread - (int64_t)g->zs.avail_in;
+        return ln_fail(err, LN_EFORMAT,
+                       "trailing garbage after gzip data (at byte %lld: no further gzip member)",
+                       (long long)at);
+    }
+    if (inflateReset(&g->zs) != Z_OK) return ln_fail(err, LN_EFORMAT, "zlib cannot restart");
+    return LN_OK;
+}
+
+static ln_status gz_read(ln_gz *g, char *buf, size_t n, size_t *got, ln_error *err)
+{
+    ln_status st;
+    while (*got < n && !g->done) {
+        if (g->zs.avail_in == 0) {
+            if (g->eof) return ln_fail(err, LN_EFORMAT, "truncated gzip data (unexpected end of file)");
+            if ((st = gz_fill(g, err)) != LN_OK) return st;
+            continue;
+        }
+        size_t want = n - *got < UINT_MAX ? n - *got : UINT_MAX;
+        g->zs.next_out = (unsigned char *)buf + *got;
+        g->zs.avail_out = (uInt)want;
+        int z = inflate(&g->zs, Z_NO_FLUSH);
+        *got += want - g->zs.avail_out;
+        switch (z) {
+        case Z_OK:
+        case Z_BUF_ERROR: /* needs more input: the loop reads it */
+            break;
+        case Z_STREAM_END:
+            if ((st = gz_next_member(g, err)) != LN_OK) return st;
+            break;
+        case Z_MEM_ERROR: return ln_fail(err, LN_ENOMEM, "out of memory in zlib");
+        default:
+            return ln_fail(err, LN_EFORMAT, "corrupt gzip data (%s)",
+                           g->zs.msg ? g->zs.msg : "zlib error");
+        }
+    }
+    return LN_OK;
+}
+
+/* ---- opening and reading -------------------------------------------------------- */
 
 /* Open a regular, non-empty file for reading.  O_NONBLOCK keeps open(2)
  * from waiting for a writer when the path is a FIFO; fstat then refuses
@@ -68,13 +164,23 @@ ln_status ln_input_open(const char *path, ln_input *in, ln_error *err)
         goto fail;
     }
     if (is_gz) {
-        in->gz = gzdopen(in->fd, "rb");
-        if (in->gz == NULL) {
+        ln_gz *g = (ln_gz *)malloc(sizeof *g);
+        if (g == NULL) {
+            st = ln_fail(err, LN_ENOMEM, "out of memory");
+            goto fail;
+        }
+        memset(&g->zs, 0, sizeof g->zs);
+        /* 16 + MAX_WBITS: gzip framing only, CRC and length checked */
+        if (inflateInit2(&g->zs, 16 + MAX_WBITS) != Z_OK) {
+            free(g);
             st = ln_fail(err, LN_ENOMEM, "cannot start zlib");
             goto fail;
         }
+        g->fd = in->fd;
+        g->eof = g->done = 0;
+        g->nread = 0;
+        in->gz = g;
         in->fd = -1;
-        gzbuffer(in->gz, 1 << 17);
     }
     return LN_OK;
 fail:
@@ -82,23 +188,10 @@ fail:
     return st;
 }
 
-static ln_status gz_error(gzFile gz, ln_error *err)
-{
-    int errnum = Z_OK;
-    const char *msg = gzerror(gz, &errnum);
-    if (errnum == Z_ERRNO) return ln_fail(err, LN_EIO, "read error: %s", strerror(errno));
-    return ln_fail(err, LN_EFORMAT, "%s gzip data (%s)", errnum == Z_BUF_ERROR ? "truncated" : "corrupt",
-                   msg ? msg : "zlib error");
-}
-
 ln_status ln_input_gz_short(ln_input *in, const char *what, size_t got, size_t want, ln_error *err)
 {
-    int errnum = Z_OK;
-    gzerror(in->gz, &errnum);
-    if (errnum == Z_OK)
-        return ln_fail(err, LN_EFORMAT, "truncated gzip data: %s has %zu of %zu bytes", what, got,
-                       want);
-    return gz_error(in->gz, err);
+    (void)in; /* errors inside the stream were reported by ln_input_read */
+    return ln_fail(err, LN_EFORMAT, "truncated gzip data: %s has %zu of %zu bytes", what, got, want);
 }
 
 ln_status ln_input_read(ln_input *in, void *buf, size_t n, size_t *got, ln_error *err)
@@ -107,10 +200,10 @@ ln_status ln_input_read(ln_input *in, void *buf, size_t n, size_t *got, ln_error
     while (*got < n) {
         size_t want = n - *got < IO_CHUNK ? n - *got : IO_CHUNK;
         if (in->gz) {
-            int k = gzread(in->gz, (char *)buf + *got, (unsigned)want);
-            if (k < 0) return gz_error(in->gz, err);
-            if (k == 0) break;
-            *got += (size_t)k;
+            size_t before = *got;
+            ln_status st = gz_read(in->gz, (char *)buf, *got + want, got, err);
+            if (st != LN_OK) return st;
+            if (*got == before) break;
         } else {
             ssize_t k = read(in->fd, (char *)buf + *got, want);
             if (k < 0 && errno == EINTR) continue;

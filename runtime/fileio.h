@@ -13,17 +13,20 @@
 
 #include "tensor.h"
 
+typedef struct ln_gz ln_gz; /* a gzip reader (fileio.c) */
+
 typedef struct ln_input {
     int fd;       /* raw file, or -1 once handed to gz */
-    gzFile gz;    /* gzip stream, or NULL */
+    ln_gz *gz;    /* gzip stream, or NULL */
     int64_t size; /* bytes of the file on disk */
 } ln_input;
 
 ln_status ln_input_open(const char *path, ln_input *in, ln_error *err);
 /* Read up to n bytes into buf (fewer only at the end of the data);
- * corrupt gzip data and read errors are errors. */
+ * corrupt or truncated gzip data, anything but another gzip member after a
+ * member ("trailing garbage after gzip data") and read errors are errors. */
 ln_status ln_input_read(ln_input *in, void *buf, size_t n, size_t *got, ln_error *err);
-/* After a short read of gzip data: "truncated" or "corrupt", as zlib saw it;
+/* After a short read of gzip data that ended cleanly: "truncated gzip data";
  * `what` names the part (e.g. "the data"), got/want its bytes. */
 ln_status ln_input_gz_short(ln_input *in, const char *what, size_t got, size_t want, ln_error *err);
 void ln_input_close(ln_input *in);

@@ -8,6 +8,10 @@
 #ifndef LN_LINALG_H
 #define LN_LINALG_H
 
+#include <limits.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
 #include "tensor.h"
 
 /* A 2-d view BLAS can read in place: *trans is 0 (row-major, leading dim
@@ -24,6 +28,31 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
  * out is (B, m, n) (batch strides may be 0 to broadcast).  Each 2-d slice must
  * pass ln_gemm_layout. */
 void ln_matmul_batched(ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
+
+/* How many OpenBLAS threads fit under the address-space limit (RLIMIT_AS,
+ * `ulimit -v`), the calling thread included; INT_MAX when there is none.
+ * OpenBLAS 0.3 maps a 128 MiB buffer for each thread of its pool as it
+ * starts it (and for the caller at its first GEMM), and when mmap fails it
+ * retries forever: a pool larger than the limit allows spins at full CPU,
+ * a GEMM handed to it never ends, and so does exit, where OpenBLAS's
+ * destructor joins the pool.  Measured (0.3.21, x86-64): 43 MiB for the
+ * launcher with one thread, 139 MiB more per thread.  Header-only, so the
+ * launcher can size the pool before OpenBLAS starts it. */
+#define LN_BLAS_BUFFER_BYTES ((uint64_t)128 << 20)
+#define LN_BLAS_BASE_BYTES ((uint64_t)64 << 20)
+static inline int ln_blas_threads_that_fit(void)
+{
+    struct rlimit as, stk;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return INT_MAX;
+    uint64_t stack = (uint64_t)8 << 20; /* a thread's stack: RLIMIT_STACK, as glibc */
+    if (getrlimit(RLIMIT_STACK, &stk) == 0 && stk.rlim_cur != RLIM_INFINITY &&
+        stk.rlim_cur < ((uint64_t)64 << 20))
+        stack = stk.rlim_cur;
+    uint64_t per = LN_BLAS_BUFFER_BYTES + stack, lim = (uint64_t)as.rlim_cur;
+    if (lim < LN_BLAS_BASE_BYTES + 2 * per) return 1;
+    uint64_t n = (lim - LN_BLAS_BASE_BYTES) / per;
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
 
 /* BLAS threads and identity (OpenBLAS). */
 void ln_blas_set_threads(int n);

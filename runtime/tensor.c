@@ -43,20 +43,23 @@ ln_status ln_shape_numel(int ndim, const int64_t *shape, size_t elem_size, size_
      * mistake from a product that does not fit. */
     for (int i = 0; i < ndim; i++)
         if (shape[i] < 0) return LN_ERANGE;
-    for (int i = 0; i < ndim; i++)
-        if (shape[i] == 0) {
-            *numel = 0;
-            return LN_OK;
-        }
+    /* The bound applies to the product of the nonzero dims too, so that an
+     * empty shape such as (2^62, 2^62, 0) cannot make strides, offsets or
+     * partial products overflow later. */
     uint64_t limit = cap_bytes / (elem_size ? elem_size : 1);
     if (limit > (uint64_t)INT64_MAX) limit = (uint64_t)INT64_MAX;
     uint64_t n = 1;
+    int empty = 0;
     for (int i = 0; i < ndim; i++) {
         uint64_t d = (uint64_t)shape[i];
+        if (d == 0) {
+            empty = 1;
+            continue;
+        }
         if (n > limit / d) return LN_ETOOBIG;
         n *= d;
     }
-    *numel = (int64_t)n;
+    *numel = empty ? 0 : (int64_t)n;
     return LN_OK;
 }
 

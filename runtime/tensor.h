@@ -64,8 +64,9 @@ int ln_dtype_from_name(const char *name, ln_dtype *dt);
 int ln_dtype_is_float(ln_dtype dt);
 
 /* Number of elements of a shape; LN_ETOOBIG when the product (times the
- * element size) overflows or exceeds `cap_bytes`, LN_ERANGE on a negative
- * dimension.  *numel is set on success. */
+ * element size) exceeds `cap_bytes`, LN_ERANGE on a negative dimension.
+ * The product of the nonzero dims must fit as well, so an empty shape
+ * cannot hide an overflowing one.  *numel is set on success. */
 ln_status ln_shape_numel(int ndim, const int64_t *shape, size_t elem_size, size_t cap_bytes,
                          int64_t *numel);
 int64_t ln_numel(const ln_tensor *t);

@@ -98,7 +98,8 @@ describe("lunet tensors: bad input", function()
                      "permute: dims must be a permutation of 1..2")
     assert.has_error(function() t:clamp(2, 1) end, "clamp: lo must not exceed hi")
     assert.has_error(function() lunet.set_num_threads(0) end,
-                     "set_num_threads: n must be in [1, 1024], got 0")
+                     "set_num_threads: n must be in [1, " .. lunet.config().cpus ..
+                     "] (the online CPUs), got 0")
   end)
 
   it("a failed call leaves its arguments untouched", function()

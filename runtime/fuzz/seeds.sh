@@ -12,6 +12,10 @@ printf '\000\000\015\001\000\000\000\001\077\300\000\000' > "$D/idx/f32"
 printf '\000\000\016\001\000\000\000\001\077\370\000\000\000\000\000\000' > "$D/idx/f64"
 gzip -c "$D/idx/u8_3d" > "$D/idx/u8_3d.gz"
 gzip -c "$D/idx/f64" > "$D/idx/f64.gz"
+# two gzip members (as cat a.gz b.gz makes), and one with a garbage tail
+head -c 6 "$D/idx/u8" | gzip -c > "$D/idx/m1" && tail -c +7 "$D/idx/u8" | gzip -c > "$D/idx/m2"
+cat "$D/idx/m1" "$D/idx/m2" > "$D/idx/u8_two.gz" && rm "$D/idx/m1" "$D/idx/m2"
+{ cat "$D/idx/u8_3d.gz"; printf 'junk'; } > "$D/idx/u8_tail.gz"
 # CSV inputs: byte 0 selects the options (see fuzz_csv.c)
 printf '\004a,b\n1,2.5\n-3e2,4\n' > "$D/csv/header"
 printf '\0001,2\r\n\n3,4\n' > "$D/csv/crlf"
