@@ -55,12 +55,14 @@ local BUDGET = 2e7
 
 -- helpers whose first argument is the name of the function calling them
 -- (their messages name that caller)
-local TAKES_FNAME = { ["lunet.utils.check_options"] = true, ["lunet.utils.one_hot"] = true,
-  ["lunet.losses.one_hot"] = true }
+-- (their messages name that caller): the position of that argument
+local TAKES_FNAME = { ["lunet.utils.check_options"] = 1, ["lunet.utils.one_hot"] = 1,
+  ["lunet.losses.one_hot"] = 1, ["lunet.nn.check_shape"] = 1, ["lunet.utils.write_file_atomic"] = 3 }
 
 local function check_call(failures, label, names, fn, args)
-  if TAKES_FNAME[label] and type(args[1]) == "string" and args[1] ~= "" then
-    names = { names[1], args[1] }
+  local at = TAKES_FNAME[label]
+  if at and type(args[at]) == "string" and args[at] ~= "" then
+    names = { names[1], args[at] }
   end
   local t0 = os.clock()
   debug.sethook(function() error("sweep: no return within the instruction budget", 0) end, "", BUDGET)
@@ -226,7 +228,10 @@ describe("the bad-argument sweep", function()
       for _, inst in ipairs(instances()) do
         local cname, obj, names = inst[1], inst[2], inst[3]
         local methods, seen = {}, {}
-        local t = obj
+        -- methods live in the class chain; an instance's own function fields
+        -- are data (a layer's activation, a model's loss), except for
+        -- callbacks, which are plain tables of hooks
+        local t = getmetatable(obj) and getmetatable(obj).__index or obj
         while t do -- the instance and its class chain
           for _, k in ipairs(sorted_keys(t)) do
             if type(obj[k]) == "function" and not seen[k] and k ~= "extend" then

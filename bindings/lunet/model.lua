@@ -91,6 +91,16 @@ end
 -- softmax is skipped.
 function Sequential:call(x, training, want_logits)
   if not core.is_tensor(x) then check.arg_error(self.name, "x", "a tensor", x, 2) end
+  local s = self.input_shape
+  if s then
+    local ok = x:dim() == #s + 1
+    for i = 1, #s do ok = ok and x:size(i + 1) == s[i] end
+    if not ok then
+      error(fmt("%s: expected input of shape %s, got %s", self.name, shape_str(s, true), shape_str(x:shape())), 2)
+    end
+  elseif x:dim() < 1 then
+    error(fmt("%s: x needs a batch dim (got %s)", self.name, check.describe(x)), 2)
+  end
   ensure_built(self, x)
   local n = #self.layers
   for i, l in ipairs(self.layers) do
@@ -98,7 +108,10 @@ function Sequential:call(x, training, want_logits)
   end
   return x
 end
-Sequential.__call = function(self, x, training) return self:call(x, training) end
+Sequential.__call = function(self, x, training)
+  if getmetatable(self) ~= Sequential then check.arg_error("Sequential", "the model called", "a Sequential", self, 2) end
+  return self:call(x, training)
+end
 
 --- The trainable weight tensors.
 function Sequential:parameters()
@@ -232,19 +245,20 @@ local function as_float(x)
 end
 
 -- loss tensor and predictions for one batch
-local function forward_loss(self, x, y, training)
+-- (fname: the method, named in errors from the loss)
+local function forward_loss(self, x, y, training, fname)
   local fused = self.fused and last_softmax(self)
   local out = self:call(as_float(x), training, fused)
-  local loss, pred
-  if fused then
-    loss = self.loss_fn(y, out, true)
-    pred = autograd.no_grad(function() return core.softmax(out:detach(), -1) end)
-  else
-    loss = self.loss_fn(y, out)
-    pred = out:detach()
-  end
+  local ok, loss = pcall(self.loss_fn, y, out, fused or nil)
+  if not ok then error(fname .. ": " .. tostring(loss):gsub("^[^\n]-:%d+: ", "", 1), 0) end
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
-    error(fmt("%s: the loss must return a one-element tensor (got %s)", self.name, check.describe(loss)), 0)
+    error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
+  end
+  local pred
+  if fused then
+    pred = autograd.with_grad_mode(false, core.softmax, out:detach(), -1)
+  else
+    pred = out:detach()
   end
   return loss, pred
 end
@@ -261,9 +275,9 @@ end
 
 -- One optimizer step (then the constraints) on a batch; returns the loss
 -- value and the predictions.
-local function train_step(self, params, x, y)
+local function train_step(self, params, x, y, fname)
   for _, p in ipairs(params) do p:zero_grad() end
-  local loss, pred = forward_loss(self, x, y, true)
+  local loss, pred = forward_loss(self, x, y, true, fname)
   loss:backward()
   self.optimizer:step(params)
   for _, l in ipairs(self.layers) do l:apply_constraints() end
@@ -274,7 +288,7 @@ end
 function Sequential:train_on_batch(x, y)
   if not self.optimizer then error("train_on_batch: compile the model first", 2) end
   check_xy("train_on_batch", x, y)
-  local lv, pred = train_step(self, self:parameters(), x, y)
+  local lv, pred = train_step(self, self:parameters(), x, y, "train_on_batch")
   local logs = { loss = lv }
   batch_metrics(self, y, pred, logs, 1)
   return logs
@@ -297,7 +311,7 @@ function Sequential:evaluate(x, y, opts)
     for i = 1, n, bs do
       local m = math.min(bs, n - i + 1)
       local yb = rows(y, nil, i, m)
-      local loss, pred = forward_loss(self, rows(x, nil, i, m), yb, false)
+      local loss, pred = forward_loss(self, rows(x, nil, i, m), yb, false, "evaluate")
       logs.loss = logs.loss + loss:item() * m
       batch_metrics(self, yb, pred, logs, m)
     end
@@ -457,7 +471,7 @@ function Sequential:fit(x, y, opts)
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
       local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
-      local lv, pred = train_step(self, params, xb, yb)
+      local lv, pred = train_step(self, params, xb, yb, "fit")
       sums.loss = (sums.loss or 0) + lv * m
       batch_metrics(self, yb, pred, sums, m)
       seen = seen + m

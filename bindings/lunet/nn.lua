@@ -61,7 +61,7 @@ end
 -- of integers >= min (default 1) whose product is at most 2^40 (checked
 -- before each multiplication); returns the number of elements.
 function nn.check_shape(fname, what, shape, level, min)
-  if type(fname) ~= "string" or type(what) ~= "string" then
+  if type(fname) ~= "string" or type(what) ~= "string" or fname == "" then
     error(fmt("check_shape: expected a function name and what is checked (got %s and %s)", got(fname), got(what)), 2)
   end
   level, min = (level or 2) + 1, min or 1
@@ -154,12 +154,15 @@ local function is_instance_of(v, cls)
   end
   return false
 end
+local is_guard = setmetatable({}, { __mode = "k" }) -- the wrappers made so far
 local function guarded(cls, k, f)
-  if type(f) ~= "function" or type(k) ~= "string" or k:match("^__") or CLASS_METHODS[k] then return f end
+  if type(f) ~= "function" or type(k) ~= "string" or k:match("^__") or CLASS_METHODS[k] or is_guard[f] then
+    return f
+  end
   local label = cls.class_name
   local takes_x = k == "call" or k == "apply"
   local takes_shape = k == "build" or k == "build_for" or k == "compute_output_shape"
-  return function(self, ...)
+  local function g(self, ...)
     if not is_instance_of(self, cls) then
       error(fmt("%s.%s: expected a %s layer as self (call layer:%s(...)), got %s", label, k, label, k,
         got(self)), 2)
@@ -176,6 +179,8 @@ local function guarded(cls, k, f)
     end
     return f(self, ...)
   end
+  is_guard[g] = true
+  return g
 end
 -- a class table whose methods are guarded as they are defined
 local function guard_class(cls, call)
@@ -337,7 +342,7 @@ end
 -- Raise (at `level`, as error() counts from the caller) unless list holds
 -- one tensor of the right shape per weight.
 function Layer:check_weights(list, level)
-  level = level or 1
+  level = math.type(level) == "integer" and level or 1
   if type(list) ~= "table" or #list ~= #self.weights_ then
     error(fmt("%s.set_weights: expected %d tensors, got %s", self.name, #self.weights_,
       type(list) == "table" and tostring(#list) or type(list)), level + 1)
@@ -461,6 +466,7 @@ function Dense:init(units, opts)
 end
 
 function Dense:build(input_shape)
+  if #input_shape < 1 then error(fmt("Dense: input needs at least 1 dim per sample (got %s)", shape_str(input_shape, true)), 2) end
   local d = input_shape[#input_shape]
   self.input_dim = d
   self.kernel = self:add_weight({ name = "kernel", shape = { d, self.units },
@@ -506,6 +512,7 @@ end
 
 --- Apply; with want_logits a softmax activation is left out (fused loss).
 function Dense:call(x, _, want_logits)
+  if not self.input_dim then error(fmt("%s: Dense.call: the layer is not built (call it, or build_for(shape))", self.name), 2) end
   local s = x:shape()
   if s[#s] ~= self.input_dim then
     error(fmt("Dense: expected input with last dim %d, got %s", self.input_dim, shape_str(s)), 3)
@@ -919,6 +926,12 @@ function Reshape:call(x)
   local shape = { x:size(1) }
   for i, v in ipairs(self.target_shape) do shape[i + 1] = v end
   return x:reshape(shape)
+end
+
+-- methods redefined after extend (simple_activation's, then Softmax's own)
+-- bypass __newindex: guard every registered class once more
+for _, cls in pairs(registry) do
+  for k, f in pairs(cls) do rawset(cls, k, guarded(cls, k, f)) end
 end
 
 nn.snake_case = snake

@@ -80,9 +80,9 @@ end
 function U.write_file_atomic(path, data, fname, level)
   if level ~= 0 then level = (level or 2) + 1 end
   fname = fname or "write_file_atomic"
-  if type(fname) ~= "string" then check.arg_error("write_file_atomic", "fname", "a function name", fname, 2) end
+  if type(fname) ~= "string" or fname == "" then check.arg_error("write_file_atomic", "fname", "a function name", fname, 2) end
   if type(path) ~= "string" or path == "" then
-    error(fmt("%s: path must be a file name, got %s", fname, tostring(path)), level)
+    error(fmt("%s: path must be a file name (got %s)", fname, describe(path)), level)
   end
   local chunks = type(data) == "table" and data or { data }
   for i = 1, #chunks do
