@@ -716,19 +716,20 @@ function PELU:call(x) return A.pelu(x, self.a, self.b) end
 local ALPHA_P = -1.7580993408473766
 
 -- Draw with the layer's own generator when it has a seed.
-local function with_layer_rng(layer, fn)
-  if layer.seed == nil then return fn() end
+-- the layer's generator swapped in, and the global one put back on every way
+-- out (return, error, yield: autograd.with_scope)
+local function rng_enter(layer)
   local saved = core.get_rng_state()
-  if layer.rng_state == nil then
-    core.manual_seed(layer.seed)
-  else
-    core.set_rng_state(layer.rng_state)
-  end
-  local ok, r1, r2 = pcall(fn)
+  if layer.rng_state == nil then core.manual_seed(layer.seed) else core.set_rng_state(layer.rng_state) end
+  return saved
+end
+local function rng_leave(saved, layer)
   layer.rng_state = core.get_rng_state()
   core.set_rng_state(saved)
-  if not ok then error(r1, 0) end
-  return r1, r2
+end
+local function with_layer_rng(layer, fn)
+  if layer.seed == nil then return fn() end
+  return autograd.with_scope(rng_enter, rng_leave, layer, fn)
 end
 
 -- a uint8 keep mask of x's shape from a noise_shape (nil entries = x's)
