@@ -59,7 +59,9 @@ local BUDGET = 2e7
 local TAKES_FNAME = { ["lunet.utils.check_options"] = 1, ["lunet.utils.one_hot"] = 1,
   ["lunet.losses.one_hot"] = 1, ["lunet.nn.check_shape"] = 1, ["lunet.utils.write_file_atomic"] = 3 }
 
+local calls = 0
 local function check_call(failures, label, names, fn, args)
+  calls = calls + 1
   local at = TAKES_FNAME[label]
   if at and type(args[at]) == "string" and args[at] ~= "" then
     names = { names[1], args[at] }
@@ -133,6 +135,7 @@ end
 local function short(name) return name:match("([^.:]+)$") end
 
 describe("the bad-argument sweep", function()
+  teardown(function() print(fmt("badargs: %d calls", calls)) end)
   local seed
   before_each(function()
     seed = os.time()

@@ -8,12 +8,7 @@ local core = lunet.core
 local dir
 local function path(name) return dir .. "/" .. name end
 
-local function write(name, bytes)
-  local f = assert(io.open(path(name), "wb"))
-  f:write(bytes)
-  f:close()
-  return path(name)
-end
+local function write(name, bytes) return S.write_file(path(name), bytes) end
 
 local read = S.read_file
 

@@ -11,12 +11,7 @@ local MAX, MIN = math.maxinteger, math.mininteger
 local dir
 local function path(name) return dir .. "/" .. name end
 
-local function write(name, bytes)
-  local f = assert(io.open(path(name), "wb"))
-  f:write(bytes)
-  f:close()
-  return path(name)
-end
+local function write(name, bytes) return S.write_file(path(name), bytes) end
 
 local function gzip_bytes(bytes)
   local p = write("gz_in.raw", bytes)

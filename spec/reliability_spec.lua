@@ -6,12 +6,8 @@
 local lunet = require("lunet")
 local nn, U = lunet.nn, lunet.utils
 
-local function fails(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert.is_false(ok, "expected an error matching " .. pattern)
-  assert.is_string(err)
-  assert.is_truthy(err:find(pattern, 1, true), ("expected '%s' in: %s"):format(pattern, err))
-end
+local S = require("support")
+local fails = S.fails -- the error holds the plain string
 
 describe("reliability", function()
   describe("one-hot and histogram sizes are capped before allocating (item 9)", function()

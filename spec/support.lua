@@ -59,6 +59,14 @@ function S.fails(pattern, fn, ...)
   return err
 end
 
+--- Write bytes to a file; returns the path.
+function S.write_file(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(bytes))
+  assert(f:close())
+  return path
+end
+
 --- The bytes of a file.
 function S.read_file(path)
   local f = assert(io.open(path, "rb"))
