@@ -57,7 +57,8 @@ local BUDGET = 2e7
 -- (their messages name that caller)
 -- (their messages name that caller): the position of that argument
 local TAKES_FNAME = { ["lunet.utils.check_options"] = 1, ["lunet.utils.one_hot"] = 1,
-  ["lunet.losses.one_hot"] = 1, ["lunet.nn.check_shape"] = 1, ["lunet.utils.write_file_atomic"] = 3 }
+  ["lunet.losses.one_hot"] = 1, ["lunet.nn.check_shape"] = 1, ["lunet.utils.write_file_atomic"] = 3,
+  ["lunet.safetensors.parse"] = 2, ["lunet.safetensors.read"] = 2 }
 
 local calls = 0
 local function check_call(failures, label, names, fn, args)
@@ -163,6 +164,9 @@ describe("the bad-argument sweep", function()
     end
     walk("lunet.", lunet, 1)
     for _, m in ipairs(mods) do walk("lunet." .. m .. ".", lunet[m], 0) end
+    -- modules loaded by name rather than through require("lunet")
+    -- (lunet.check, the library's own argument checks, is internal and not walked)
+    walk("lunet.safetensors.", require("lunet.safetensors"), 0)
     report(failures)
   end)
 

@@ -168,13 +168,13 @@ local function guarded(cls, k, f)
         got(self)), 2)
     end
     if takes_shape then
-      check_shape(fmt("%s (%s).%s", self.name, label, k), "input_shape", (...), 2, 0)
+      check_shape(fmt("%s (%s).%s", self.name, self.class_name, k), "input_shape", (...), 2, 0)
     elseif takes_x then
       local x = ...
       local dt = is_tensor(x) and x:dtype()
       if not (dt == "float32" or dt == "float64") or x:dim() == 0 then
         error(fmt("%s (%s).%s: x must be a float32 or float64 tensor with a batch dim (got %s)", self.name,
-          label, k, got(x)), 2)
+          self.class_name, k, got(x)), 2)
       end
     end
     return f(self, ...)

@@ -9,6 +9,7 @@
 -- @module lunet.safetensors
 local core = require("lunet.core")
 local utils = require("lunet.utils")
+local check = require("lunet.check")
 
 local ST = {}
 local fmt = string.format
@@ -31,8 +32,13 @@ ST.cjson = cjson
 -- list: array of {name=, tensor=}, stored in this order; metadata: a table of
 -- string -> string (safetensors allows nothing else there).
 function ST.encode(list, metadata)
+  check.type("safetensors.encode", "list", list, "table", 2)
+  if metadata ~= nil then check.type("safetensors.encode", "metadata", metadata, "table", 2) end
   local header, blobs, offset = {}, {}, 0
   for i, e in ipairs(list) do
+    if type(e) ~= "table" or not core.is_tensor(e.tensor) then
+      check.arg_error("safetensors.encode", fmt("list[%d]", i), "{name=, tensor=}", e, 2)
+    end
     if type(e.name) ~= "string" or e.name == "__metadata__" or header[e.name] then
       error(fmt("safetensors.encode: tensor %d has a bad or repeated name %s", i, tostring(e.name)), 2)
     end
@@ -80,7 +86,9 @@ end
 -- (0-based byte in data)}.  Every check passes before this returns; no
 -- tensor is made.  Errors read "<fname>: <path>: <what is wrong>".
 function ST.parse(path, fname)
-  fname = fname or "read_safetensors"
+  fname = fname or "safetensors.parse"
+  if type(fname) ~= "string" or fname == "" then check.arg_error("safetensors.parse", "fname", "a function name", fname, 2) end
+  if type(path) ~= "string" then check.arg_error(fname, "path", "a file path", path, 2) end
   local function bad(msg, ...) error(fmt("%s: %s: " .. msg, fname, path, ...), 0) end
   local json = cjson()
   -- a regular file only (never a FIFO or a device), read up to the size fstat gives
@@ -160,11 +168,17 @@ end
 
 --- The tensor of one entry of a parsed file (a new tensor).
 function ST.tensor(st, entry)
+  if type(st) ~= "table" or type(st.data) ~= "string" then check.arg_error("safetensors.tensor", "st", "a parsed file", st, 2) end
+  if type(entry) ~= "table" or math.type(entry.offset) ~= "integer" then
+    check.arg_error("safetensors.tensor", "entry", "an entry of st.list", entry, 2)
+  end
   return core.frombytes(st.data, entry.offset, entry.dtype, entry.shape)
 end
 
 --- read(path [, fname]) --> table name -> tensor, metadata table
 function ST.read(path, fname)
+  fname = fname or "safetensors.read"
+  if type(fname) ~= "string" or fname == "" then check.arg_error("safetensors.read", "fname", "a function name", fname, 2) end
   local st = ST.parse(path, fname)
   local tensors = {}
   for _, e in ipairs(st.list) do tensors[e.name] = ST.tensor(st, e) end
