@@ -52,6 +52,19 @@ static box *box_push(lua_State *L, void (*release)(void *))
     return b;
 }
 
+/* A file path: a string (not a number Lua would convert), not empty, with
+ * no NUL byte inside (C would see a shorter name). */
+static const char *check_path(lua_State *L, int idx, const char *fname)
+{
+    if (lua_type(L, idx) != LUA_TSTRING)
+        lt_error(L, fname, "path must be a string (got %s)", luaL_typename(L, idx));
+    size_t n;
+    const char *path = lua_tolstring(L, idx, &n);
+    if (n == 0) lt_error(L, fname, "path must not be empty");
+    if (strlen(path) != n) lt_error(L, fname, "path must not contain a NUL byte");
+    return path;
+}
+
 static void release_reader(void *p) { ln_idx_close((ln_idx_reader *)p); }
 
 static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
@@ -64,7 +77,7 @@ static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
 
 static int l_read_idx(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "read_idx");
     size_t cap = opt_cap(L, 2, "read_idx", LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
     box *b = box_push(L, release_reader);
@@ -84,7 +97,7 @@ static int l_read_idx(lua_State *L)
 /* core.idx_header(path [, max_bytes]) --> {type=, shape=, dtype=} (no data read) */
 static int l_idx_header(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "idx_header");
     size_t cap = opt_cap(L, 2, "idx_header", LN_IDX_DEFAULT_CAP);
     ln_idx_header h;
     ln_error err;
@@ -118,7 +131,7 @@ static int default_type(ln_dtype dt)
 
 static int l_write_idx(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "write_idx");
     lt_Tensor *t = lt_check(L, 2, "write_idx");
     int type = default_type(t->v.dtype);
     if (!lua_isnoneornil(L, 3)) {
@@ -156,7 +169,7 @@ static int opt_field_bool(lua_State *L, int opts, const char *k)
 
 static int l_read_csv(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "read_csv");
     ln_csv_opts o = {',', 0, 0, 0};
     ln_dtype dt = LN_F32;
     size_t cap = LN_IDX_DEFAULT_CAP;
@@ -225,7 +238,7 @@ static int l_read_csv(lua_State *L)
 
 static int l_read_file(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "read_file");
     size_t cap = opt_cap(L, 2, "read_file", LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
     box *b = box_push(L, free); /* 3 */
@@ -242,7 +255,7 @@ static int l_read_file(lua_State *L)
 
 static int l_path_kind(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1, "path_kind");
     const char *kind = ln_path_kind(path);
     if (kind == NULL) {
         luaL_pushfail(L);

@@ -114,8 +114,8 @@ end
 --- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
 -- "{epoch}" in path is replaced by the 1-based epoch number.
 function CB.ModelCheckpoint(path, opts)
-  if type(path) ~= "string" or path == "" then
-    error(fmt("ModelCheckpoint: path must be a file name, got %s", tostring(path)), 2)
+  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
+    check.arg_error("ModelCheckpoint", "path", "a file name", path, 2)
   end
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
@@ -140,8 +140,8 @@ end
 -- disk, say) the file is closed and fit stops with an error naming the path
 -- and the OS reason, instead of training on with a log that silently ends.
 function CB.CSVLogger(path, opts)
-  if type(path) ~= "string" or path == "" then
-    error(fmt("CSVLogger: path must be a file name, got %s", tostring(path)), 2)
+  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
+    check.arg_error("CSVLogger", "path", "a file name", path, 2)
   end
   opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
   local sep = opts.separator or ","

@@ -81,7 +81,7 @@ function U.write_file_atomic(path, data, fname, level)
   if level ~= 0 then level = (level or 2) + 1 end
   fname = fname or "write_file_atomic"
   if type(fname) ~= "string" or fname == "" then check.arg_error("write_file_atomic", "fname", "a function name", fname, 2) end
-  if type(path) ~= "string" or path == "" then
+  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
     error(fmt("%s: path must be a file name (got %s)", fname, describe(path)), level)
   end
   local chunks = type(data) == "table" and data or { data }
