@@ -135,7 +135,15 @@ end
 
 local function short(name) return name:match("([^.:]+)$") end
 
+local function listing()
+  local p = io.popen("ls -A")
+  local s = p:read("a")
+  p:close()
+  return s
+end
+
 describe("the bad-argument sweep", function()
+  local files_before = listing()
   teardown(function() print(fmt("badargs: %d calls", calls)) end)
   local seed
   before_each(function()
@@ -339,5 +347,9 @@ describe("the bad-argument sweep", function()
       end
     end)
     report(failures)
+  end)
+
+  it("leaves no file behind in the working directory (a number is no path)", function()
+    assert.are.equal(files_before, listing())
   end)
 end)
