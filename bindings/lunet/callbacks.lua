@@ -129,8 +129,7 @@ function CB.ModelCheckpoint(path, opts)
         if cur == nil or not improved(mode, cur, best, 0) then return end
         best = cur
       end
-      local ok, err = pcall(self.model.save, self.model, p)
-      if not ok then error("ModelCheckpoint: " .. tostring(err):gsub("^[^:\n]+:%d+: ", ""), 0) end
+      check.within("ModelCheckpoint", 0, self.model.save, self.model, p)
     end,
   }, true)
 end

@@ -81,6 +81,19 @@ function K.type(fname, what, v, lua_type, level)
   return v
 end
 
+--- bare(err): an error message without the "file:line: " Lua put first.
+function K.bare(err) return (tostring(err):gsub("^[^\n]-:%d+: ", "", 1)) end
+
+--- within(fname, level, fn, ...) --> fn's first result; an error inside fn
+-- is re-raised as "<fname>: <message>" (its position dropped) at `level`,
+-- as error() counts it (0: no position).  For work done on behalf of
+-- fname: a getter, a loss, a save.
+function K.within(fname, level, fn, ...)
+  local ok, r = pcall(fn, ...)
+  if not ok then error(fname .. ": " .. K.bare(r), level == 0 and 0 or level + 1) end
+  return r
+end
+
 --- methods(cls, label [, is_instance]): wrap every method of cls so that a
 -- call on anything but an instance raises "<label>.<method>: expected a
 -- <label> as self (call obj:<method>(...)), got <value>".  is_instance

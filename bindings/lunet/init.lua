@@ -55,7 +55,7 @@ function lunet.allclose(a, b, rtol, atol)
   rtol, atol = rtol or 1e-5, atol or 1e-8
   check.number("allclose", "rtol", rtol, 2, { min = 0 })
   check.number("allclose", "atol", atol, 2, { min = 0 })
-  local ok, r = pcall(function()
+  local close = check.within("allclose", 2, function()
     local da = a:double()
     local db = core.is_tensor(b) and b:double() or b
     local diff = (da - db):abs()
@@ -65,8 +65,7 @@ function lunet.allclose(a, b, rtol, atol)
     local nan = da:ne(da)
     return bad:sum():item() == 0 and nan:sum():item() == 0
   end)
-  if not ok then error("allclose: " .. tostring(r):gsub("^[^:]*:%d+: ", ""), 2) end
-  return r
+  return close -- not a tail call: level 2 above is allclose's caller
 end
 
 -- loaded on first use: lunet.nn, lunet.optim, ...

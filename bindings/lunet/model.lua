@@ -23,12 +23,9 @@ Sequential.__index = Sequential
 M.Sequential = Sequential
 local model_count = 0
 
--- fn(...) with an error re-raised as "<fname>: <message>" (the position dropped)
-local function as_part_of(fname, fn, ...)
-  local ok, r = pcall(fn, ...)
-  if not ok then error(fname .. ": " .. tostring(r):gsub("^[^\n]-:%d+: ", "", 1), 3) end
-  return r
-end
+-- fn(...) on behalf of compile: its errors read "compile: ..."
+-- (a tail call: level 2 is compile's caller)
+local function as_part_of(fname, fn, ...) return check.within(fname, 2, fn, ...) end
 
 local function is_layer(v)
   return type(v) == "table" and type(v.call) == "function" and v.class_name ~= nil
@@ -249,8 +246,7 @@ end
 local function forward_loss(self, x, y, training, fname)
   local fused = self.fused and last_softmax(self)
   local out = self:call(as_float(x), training, fused)
-  local ok, loss = pcall(self.loss_fn, y, out, fused or nil)
-  if not ok then error(fname .. ": " .. tostring(loss):gsub("^[^\n]-:%d+: ", "", 1), 0) end
+  local loss = check.within(fname, 0, self.loss_fn, y, out, fused or nil)
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
     error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
   end
@@ -567,7 +563,7 @@ local function bad(path, msg, ...)
 end
 
 -- an error message without the "file:line: " a Lua error() adds
-local function bare(err) return (tostring(err):gsub("^[^\n]-:%d+: ", "", 1)) end
+local bare = check.bare
 
 --- Read a .safetensors file as hostile input: returns a table name ->
 -- tensor and the metadata table.  The whole header is checked against

@@ -139,11 +139,7 @@ nn.Layer = Layer
 -- an instance, are left alone.
 local CLASS_METHODS = { extend = true, from_config = true }
 -- getter(spec) with its error re-raised as "<cls_name>: <message>"
-local function get_for(cls_name, getter, spec)
-  local ok, r = pcall(getter, spec)
-  if not ok then error(cls_name .. ": " .. tostring(r):gsub("^[^\n]-:%d+: ", "", 1), 4) end
-  return r
-end
+local function get_for(cls_name, getter, spec) return check.within(cls_name, 3, getter, spec) end
 
 local function is_instance_of(v, cls)
   if type(v) ~= "table" or rawget(v, "weights_") == nil then return false end
