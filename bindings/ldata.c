@@ -7,6 +7,8 @@
  *                        allow_nonfinite=false, max_bytes=}) --> tensor [, names]
  *   core.read_file(path [, max_bytes]) --> string (a regular file's bytes)
  *   core.path_kind(path) --> "file" | "directory" | "fifo" | ... | nil, reason
+ *   core.write_file(path, data) --> true | nil, reason  (data: a string or an
+ *       array of strings; atomic: path.tmp, fsync, rename, fsync the directory)
  *
  * C resources (an open reader, a file's text) live in a "box" userdata
  * marked to-be-closed, so they are released when the function returns or a
@@ -266,8 +268,50 @@ static int l_path_kind(lua_State *L)
     return 1;
 }
 
+static int l_write_file(lua_State *L)
+{
+    const char *path = check_path(L, 1, "write_file");
+    lua_settop(L, 2);
+    size_t n = 1;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        n = (size_t)lua_rawlen(L, 2);
+        for (size_t i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, 2, (lua_Integer)i) != LUA_TSTRING)
+                lt_error(L, "write_file", "data[%d] must be a string (got %s)", (int)i,
+                         luaL_typename(L, -1));
+            lua_pop(L, 1);
+        }
+    } else if (lua_type(L, 2) != LUA_TSTRING) {
+        lt_error(L, "write_file", "data must be a string or an array of strings (got %s)",
+                 luaL_typename(L, 2));
+    }
+    const char *tmp = lua_pushfstring(L, "%s.tmp", path); /* 3 */
+    /* the part pointers and lengths, in GC-owned memory (the strings stay
+     * anchored by the table at 2) */
+    const char **parts = (const char **)lua_newuserdatauv(L, (n ? n : 1) * sizeof *parts, 0); /* 4 */
+    size_t *lens = (size_t *)lua_newuserdatauv(L, (n ? n : 1) * sizeof *lens, 0);               /* 5 */
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        parts[0] = lua_tolstring(L, 2, &lens[0]);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            lua_rawgeti(L, 2, (lua_Integer)i + 1);
+            parts[i] = lua_tolstring(L, -1, &lens[i]);
+            lua_pop(L, 1);
+        }
+    }
+    ln_error err;
+    if (ln_write_atomic(path, tmp, n, parts, lens, &err) != LN_OK) {
+        luaL_pushfail(L);
+        lua_pushstring(L, err.msg);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static const luaL_Reg fns[] = {
     {"read_file", l_read_file},
+    {"write_file", l_write_file},
     {"path_kind", l_path_kind},
     {"read_idx", l_read_idx},
     {"idx_header", l_idx_header},

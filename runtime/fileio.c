@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -259,4 +260,63 @@ const char *ln_path_kind(const char *path)
     if (S_ISBLK(sb.st_mode)) return "block device";
     if (S_ISSOCK(sb.st_mode)) return "socket";
     return "other";
+}
+
+/* ---- atomic output -------------------------------------------------------- */
+
+static ln_status write_all(int fd, const char *p, size_t n, ln_error *err)
+{
+    while (n > 0) {
+        size_t want = n < IO_CHUNK ? n : IO_CHUNK;
+        ssize_t k = write(fd, p, want);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return ln_fail(err, LN_EIO, "%s", strerror(errno));
+        if (k == 0) return ln_fail(err, LN_EIO, "write made no progress");
+        p += k;
+        n -= (size_t)k;
+    }
+    return LN_OK;
+}
+
+/* fsync the directory holding `path` (so the rename survives a crash). */
+static ln_status sync_dir(const char *path, ln_error *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (slash == path) n = 1; /* "/name": the root */
+    if (n >= sizeof dir) return LN_OK; /* too long to copy: the data itself is synced */
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return LN_OK; /* an unreadable directory cannot be synced; not an error */
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    /* some file systems cannot fsync a directory (EINVAL): that is no failure */
+    if (rc != 0 && e != EINVAL && e != EROFS)
+        return ln_fail(err, LN_EIO, "cannot sync its directory: %s", strerror(e));
+    return LN_OK;
+}
+
+ln_status ln_write_atomic(const char *path, const char *tmp, size_t nparts, const char *const *parts,
+                          const size_t *lens, ln_error *err)
+{
+    /* A stale .tmp (a crash) or one planted as a symlink is removed, never
+     * followed: O_EXCL then creates a fresh file or fails. */
+    if (unlink(tmp) != 0 && errno != ENOENT)
+        return ln_fail(err, LN_EIO, "cannot remove the old %s: %s", tmp, strerror(errno));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return ln_fail(err, LN_EIO, "%s", strerror(errno));
+    ln_status st = LN_OK;
+    for (size_t i = 0; i < nparts && st == LN_OK; i++) st = write_all(fd, parts[i], lens[i], err);
+    if (st == LN_OK && fsync(fd) != 0) st = ln_fail(err, LN_EIO, "%s", strerror(errno));
+    if (close(fd) != 0 && st == LN_OK) st = ln_fail(err, LN_EIO, "%s", strerror(errno));
+    if (st == LN_OK && rename(tmp, path) != 0) st = ln_fail(err, LN_EIO, "%s", strerror(errno));
+    if (st != LN_OK) {
+        unlink(tmp);
+        return st;
+    }
+    return sync_dir(path, err);
 }

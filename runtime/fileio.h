@@ -34,6 +34,13 @@ void ln_input_close(ln_input *in);
 /* The whole of a regular file, raw bytes (no gunzip), at most `cap` bytes:
  * *out is malloc'd (NUL-terminated, caller frees), *len its size. */
 ln_status ln_read_file(const char *path, size_t cap, char **out, size_t *len, ln_error *err);
+/* Write parts[0..nparts) (lens[i] bytes each) to `tmp`, fsync it, and
+ * rename it over `path`, then fsync path's directory.  `tmp` is created
+ * fresh (O_EXCL): a stale or planted file or symlink there is removed, never
+ * followed.  On any failure `tmp` is removed, a file at `path` is left as
+ * it was, and err holds the OS reason. */
+ln_status ln_write_atomic(const char *path, const char *tmp, size_t nparts, const char *const *parts,
+                          const size_t *lens, ln_error *err);
 /* What a path is, without opening it: "file", "directory", "fifo",
  * "character device", "block device", "socket", "other"; NULL when stat
  * fails (errno tells why). */

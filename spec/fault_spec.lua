@@ -2,7 +2,8 @@
 -- lunet.plot raise an error naming the path and the OS reason, leave no
 -- temporary file, and keep an older file at the same path as it was.
 -- The full-disk cases use a 64 KiB tmpfs (root only; pending otherwise);
--- the others use /dev/full and a directory in the way, which need no root.
+-- the others need no root: a file-size limit (ulimit -f, in a child
+-- process) makes writes fail, and a directory stands in the way of a rename.
 local lunet = require("lunet")
 local nn = lunet.nn
 local cb = lunet.callbacks
@@ -127,19 +128,37 @@ describe("saving when a write or the rename fails", function()
   before_each(function() dir = S.tmpdir() end)
   after_each(function() S.remove_tmpdir(dir) end)
 
-  -- a .tmp that is a link to /dev/full: every write to it fails with ENOSPC
-  local function full_tmp(path) S.run("ln -s /dev/full '" .. path .. ".tmp'") end
+  -- Run `code` in a child lunet whose writes fail past one block (ulimit -f,
+  -- SIGXFSZ ignored so write() returns EFBIG); returns what it printed.
+  local function with_small_file_limit(code)
+    local script = S.write_file(dir .. "/child.lua", 'local lunet = require("lunet")\n' .. code)
+    return S.run(string.format("sh -c 'trap \"\" XFSZ; ulimit -f 1; %s %s' 2>&1", S.lunet_bin, script))
+  end
 
-  it("model:save checks its writes (a .tmp on /dev/full)", function()
+  it("model:save checks its writes (a file-size limit makes them fail)", function()
     local path = dir .. "/m.safetensors"
     local old = model(5)
     old:save(path)
     local bytes = S.read_file(path)
-    full_tmp(path)
-    local new = model(6)
-    local ok, err = pcall(new.save, new, path)
-    assert_failed(ok, err, path, "No space left on device")
+    local out = with_small_file_limit(string.format([[
+      local nn = lunet.nn
+      lunet.manual_seed(6)
+      local m = nn.Sequential({ nn.Dense(300, { input_shape = { 3 } }), nn.Dense(2) })
+      local ok, err = pcall(m.save, m, %q)
+      print(ok, err)]], path))
+    assert_failed(out:match("^false") == nil, out, path, "File too large")
     assert_old_model(path, bytes, old)
+  end)
+
+  it("model:save never follows a symlink planted at path.tmp", function()
+    local path, victim = dir .. "/m.safetensors", dir .. "/victim"
+    S.write_file(victim, "keep me")
+    S.run(string.format("ln -s '%s' '%s.tmp'", victim, path))
+    local m = model(8)
+    m:save(path)
+    assert.are.equal("keep me", S.read_file(victim))
+    assert.is_false(exists(path .. ".tmp"))
+    assert_old_model(path, S.read_file(path), m)
   end)
 
   it("model:save removes its .tmp when the rename fails", function()
@@ -155,12 +174,12 @@ describe("saving when a write or the rename fails", function()
     local path = dir .. "/p.svg"
     plot.line({ series = { { y = { 1, 2 } } } }, path)
     local bytes = S.read_file(path)
-    full_tmp(path)
-    local ok, err = pcall(plot.hist, { series = { { values = { 1, 2, 3 } } } }, path)
-    assert_failed(ok, err, path, "No space left on device")
+    local out = with_small_file_limit(string.format([[
+      print(pcall(lunet.plot.hist, { series = { { values = { 1, 2, 3 } } } }, %q))]], path))
+    assert_failed(out:match("^false") == nil, out, path, "File too large")
     assert.are.equal(bytes, S.read_file(path))
     S.run("mkdir '" .. dir .. "/d.svg'")
-    ok, err = pcall(plot.line, { series = { { y = { 1, 2 } } } }, dir .. "/d.svg")
+    local ok, err = pcall(plot.line, { series = { { y = { 1, 2 } } } }, dir .. "/d.svg")
     assert_failed(ok, err, dir .. "/d.svg", "Is a directory")
   end)
 

@@ -62,21 +62,14 @@ local function check_tensor(fname, what, t) return check.tensor(fname, what, t, 
 
 -- ---- files -------------------------------------------------------------------
 
--- the OS reason of an io/os error message, without the file name Lua puts first
-local function reason(msg, name)
-  msg = tostring(msg)
-  if name and msg:sub(1, #name + 2) == name .. ": " then msg = msg:sub(#name + 3) end
-  return msg
-end
-
 --- write_file_atomic(path, data, fname [, level]) --> path
--- Write `data` (a string or an array of strings) to `path .. ".tmp"`, check
--- every write, the flush and the close, then rename it over `path`.  On any
--- failure the temporary file is removed, an existing file at `path` is left
--- as it was, and the error "<fname>: cannot write <path>: <OS reason>" is
--- raised at `level` (as error() counts from the caller; default 2; 0: no position).
--- (No fsync: Lua's io has none; a power cut may still lose the new file,
--- but never leaves a half-written one under `path` on a full disk.)
+-- Write `data` (a string or an array of strings) to a fresh `path .. ".tmp"`
+-- (a stale or planted file or symlink there is removed, never followed),
+-- check every write, fsync it, rename it over `path` and fsync the
+-- directory.  On any failure the temporary file is removed, an existing
+-- file at `path` is left as it was, and the error "<fname>: cannot write
+-- <path>: <OS reason>" is raised at `level` (as error() counts from the
+-- caller; default 2; 0: no position).
 function U.write_file_atomic(path, data, fname, level)
   if level ~= 0 then level = (level or 2) + 1 end
   fname = fname or "write_file_atomic"
@@ -90,22 +83,10 @@ function U.write_file_atomic(path, data, fname, level)
       error(fmt("%s: data part %d is a %s, not a string", fname, i, type(chunks[i])), level)
     end
   end
-  local tmp = path .. ".tmp"
-  local f, oerr = io.open(tmp, "wb")
-  if not f then error(fmt("%s: cannot write %s: %s", fname, path, reason(oerr, tmp)), level) end
-  local ok, err = true, nil
-  for i = 1, #chunks do
-    ok, err = f:write(chunks[i])
-    if not ok then break end
-  end
-  if ok then ok, err = f:flush() end
-  local closed, cerr = f:close()
-  if ok and not closed then ok, err = false, cerr end
-  if ok then ok, err = os.rename(tmp, path) end
-  if not ok then
-    os.remove(tmp)
-    error(fmt("%s: cannot write %s: %s", fname, path, reason(err, tmp)), level)
-  end
+  -- in C: path.tmp made fresh (a planted symlink is removed, never
+  -- followed), every write checked, fsync, rename, fsync of the directory
+  local ok, err = core.write_file(path, chunks)
+  if not ok then error(fmt("%s: cannot write %s: %s", fname, path, err), level) end
   return path
 end
 
