@@ -136,7 +136,7 @@ end
 local function short(name) return name:match("([^.:]+)$") end
 
 local function listing()
-  local p = io.popen("ls -A")
+  local p = io.popen("ls -A") -- (a file left by an earlier run shows in git status)
   local s = p:read("a")
   p:close()
   return s

@@ -73,7 +73,7 @@ describe("reliability", function()
       local es = lunet.callbacks.EarlyStopping()
       fails("EarlyStopping.on_epoch_end: expected a EarlyStopping callback as self", es.on_epoch_end, {}, 0, {})
       local d = nn.Dense(2)
-      fails("Dense.call: expected a Dense layer as self", d.call, 5, lunet.ones(1, 2))
+      fails("Dense.call: expected a layer as self (call layer:call(...)), got 5", d.call, 5, lunet.ones(1, 2))
       local model = nn.Sequential()
       fails("Sequential.fit: expected a Sequential as self", model.fit, {}, lunet.ones(1), lunet.ones(1))
     end)
@@ -83,6 +83,68 @@ describe("reliability", function()
       fails("SGD: learning_rate must be >= 0 (got -1)", lunet.optim.SGD, { learning_rate = -1 })
       fails("RandomNormal: stddev must be a finite number >= 0 (got nan)", lunet.initializers.RandomNormal, { stddev = 0 / 0 })
       fails("EarlyStopping: patience must be an integer (got 1.5)", lunet.callbacks.EarlyStopping, { patience = 1.5 })
+    end)
+  end)
+
+  -- the checks must not refuse what Keras-style code does
+  describe("valid uses the argument checks leave alone", function()
+    it("callable objects as constraints and initializers (saving one is refused, as for a function)", function()
+      local clip = setmetatable({}, { __call = function(_, w) return w:clamp(-0.5, 0.5) end })
+      local zeros = setmetatable({}, { __call = function(_, shape, dtype) return lunet.zeros(shape, dtype) end })
+      local m = nn.Sequential({ nn.Dense(3, { kernel_constraint = clip, kernel_initializer = zeros,
+        input_shape = { 4 } }) })
+      assert.are.equal(0, m.layers[1].kernel:abs():sum():item())
+      fails("save: layer dense", m.save, m, os.tmpname())
+    end)
+
+    it("custom layer classes may hold helpers, function fields and shared methods", function()
+      local L = nn.Layer:extend("ReliabilityHelpers")
+      L.act = function(t) return t:relu() end
+      function L.create(n) return L({ name = "helper_" .. n }) end
+      function L:call(x) return self.act(x) end
+      L.compute_output_shape = nn.Activation.compute_output_shape
+      local l = L.create(1)
+      local y = l(lunet.tensor({ { -1, 2 } }))
+      assert.are.same({ { 0, 2 } }, y:totable())
+      local m = nn.Sequential({ nn.Dense(2, { input_shape = { 2 } }), L.create(2) })
+      assert.are.same({ 2 }, m.output_shapes[2])
+    end)
+
+    it("a custom layer may take integer input (ids); built-in layers ask for floats", function()
+      local E = nn.Layer:extend("ReliabilityIds")
+      function E:call(ids) return ids:float() * 2 end
+      assert.are.same({ { 2, 4 } }, E()(lunet.tensor({ { 1, 2 } }, "int32")):totable())
+      fails("must be a float32 or float64 tensor with a batch dim", function()
+        nn.ReLU()(lunet.tensor({ { 1, 2 } }, "int32"))
+      end)
+    end)
+
+    it("an object inheriting from an optimizer steps like it", function()
+      local base = lunet.optim.SGD({ learning_rate = 0.5 })
+      local sub = setmetatable({}, { __index = base })
+      local w = lunet.ones(3):requires_grad()
+      ;(w * w):sum():backward()
+      sub:step({ w })
+      assert.are.same({ 0, 0, 0 }, w:detach():totable())
+    end)
+
+    it("an error in the user's own loss keeps its position; error objects pass through", function()
+      local m = nn.Sequential({ nn.Dense(1, { input_shape = { 2 } }) })
+      m:compile({ optimizer = "sgd", loss = function(y) return y.no_such_field + 1 end })
+      local ok, err = pcall(m.fit, m, lunet.ones(4, 2), lunet.ones(4, 1), { verbose = 0 })
+      assert.is_false(ok)
+      assert.matches("^fit: .*reliability_spec%.lua:%d+: attempt to perform arithmetic", err)
+      local obj = { code = 42 }
+      m:compile({ optimizer = "sgd", loss = function() error(obj) end })
+      ok, err = pcall(m.fit, m, lunet.ones(4, 2), lunet.ones(4, 1), { verbose = 0 })
+      assert.are.equal(obj, err)
+    end)
+
+    it("an infinite learning rate from a schedule stops fit instead of training to inf", function()
+      local m = nn.Sequential({ nn.Dense(1, { input_shape = { 2 } }) })
+      m:compile({ optimizer = "sgd", loss = "mse" })
+      fails("LearningRateScheduler: the schedule returned inf", m.fit, m, lunet.ones(4, 2), lunet.ones(4, 1),
+        { verbose = 0, callbacks = { lunet.callbacks.LearningRateScheduler(function() return math.huge end) } })
     end)
   end)
 end)

@@ -51,7 +51,7 @@ function CB.LearningRateScheduler(schedule, verbose)
     on_epoch_begin = function(self, epoch)
       local opt = self.model.optimizer
       local lr = schedule(epoch, opt.learning_rate)
-      if type(lr) ~= "number" or lr ~= lr then
+      if type(lr) ~= "number" or not (lr >= 0 and lr < math.huge) then
         error(fmt("LearningRateScheduler: the schedule returned %s for epoch %d", tostring(lr), epoch), 0)
       end
       opt.learning_rate = lr

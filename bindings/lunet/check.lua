@@ -81,16 +81,26 @@ function K.type(fname, what, v, lua_type, level)
   return v
 end
 
---- bare(err): an error message without the "file:line: " Lua put first.
-function K.bare(err) return (tostring(err):gsub("^[^\n]-:%d+: ", "", 1)) end
+--- bare(err): an error message without the "file:line: " Lua put first
+-- when that position is inside lunet's own Lua files (a position in the
+-- user's code is kept: it says where their error is).
+function K.bare(err)
+  local msg = tostring(err)
+  local file, rest = msg:match("^([^\n]-):%d+: (.*)$")
+  if file and file:find("/lunet/[%w_]+%.lua$") then return rest end
+  return msg
+end
 
 --- within(fname, level, fn, ...) --> fn's first result; an error inside fn
--- is re-raised as "<fname>: <message>" (its position dropped) at `level`,
--- as error() counts it (0: no position).  For work done on behalf of
--- fname: a getter, a loss, a save.
+-- is re-raised as "<fname>: <message>" at `level`, as error() counts it (0:
+-- no position).  For work done on behalf of fname: a getter, a loss, a
+-- save.  An error value that is not a string is re-raised as it is.
 function K.within(fname, level, fn, ...)
   local ok, r = pcall(fn, ...)
-  if not ok then error(fname .. ": " .. K.bare(r), level == 0 and 0 or level + 1) end
+  if not ok then
+    if luatype(r) ~= "string" then error(r, 0) end
+    error(fname .. ": " .. K.bare(r), level == 0 and 0 or level + 1)
+  end
   return r
 end
 
@@ -99,8 +109,19 @@ end
 -- <label> as self (call obj:<method>(...)), got <value>".  is_instance
 -- defaults to getmetatable(v) == cls.  The wrapper tail-calls the method,
 -- so error levels inside it are unchanged.
+-- v is cls's instance, or a table that inherits from one through __index
+local function inherits(v, cls)
+  for _ = 1, 8 do
+    local mt = getmetatable(v)
+    if mt == cls then return true end
+    if luatype(mt) ~= "table" or luatype(mt.__index) ~= "table" then return false end
+    v = mt.__index
+  end
+  return false
+end
+
 function K.methods(cls, label, is_instance)
-  is_instance = is_instance or function(v) return getmetatable(v) == cls end
+  is_instance = is_instance or function(v) return inherits(v, cls) end
   for k, f in pairs(cls) do
     if luatype(f) == "function" and luatype(k) == "string" and not k:match("^__") then
       cls[k] = function(self, ...)

@@ -20,7 +20,7 @@ end
 
 local function axis_of(name, axis)
   if axis == nil then return 1 end
-  return check.number(name, "axis", axis, 3, { integer = true })
+  return check.number(name, "axis", axis, 2, { integer = true }) -- a tail call: 2 is the constructor's caller
 end
 
 --- NonNeg(): max(w, 0)

@@ -134,43 +134,39 @@ local Layer = { class_name = "Layer" }
 Layer.__index = Layer
 nn.Layer = Layer
 
--- Methods check their self: an instance of the class (or of a subclass).
--- call and apply also check their input.  Methods that take the class, not
--- an instance, are left alone.
-local CLASS_METHODS = { extend = true, from_config = true }
--- getter(spec) with its error re-raised as "<cls_name>: <message>"
-local function get_for(cls_name, getter, spec) return check.within(cls_name, 3, getter, spec) end
+-- The layer protocol's methods check their self (a layer instance) and
+-- their arguments: call and apply an input tensor with a batch dim (a float
+-- one for the built-in layers, whose kernels need it; custom layers may take
+-- integer ids), build, build_for and compute_output_shape a sample shape.
+-- Other functions a class holds (helpers, function fields) are left alone.
+local PROTOCOL = { init = true, build = true, build_for = true, compute_output_shape = true,
+  call = true, apply = true, add_weight = true, get_weight_tensors = true, get_weights = true,
+  check_weights = true, set_weights = true, apply_constraints = true, count_params = true,
+  get_config = true, ends_in_softmax = true }
+local SHAPE_ARG = { build = true, build_for = true, compute_output_shape = true }
 
-local function is_instance_of(v, cls)
-  if type(v) ~= "table" or rawget(v, "weights_") == nil then return false end
-  local c = getmetatable(v)
-  while c do
-    if c == cls then return true end
-    c = rawget(c, "super")
-  end
-  return false
-end
+-- getter(spec) with its error re-raised as "<cls_name>: <message>" at
+-- `level` (as the caller of get_for would pass it to error())
+local function get_for(cls_name, getter, spec, level) return check.within(cls_name, level or 3, getter, spec) end
+
+local function is_layer(v) return type(v) == "table" and rawget(v, "weights_") ~= nil and v.class_name ~= nil end
 local is_guard = setmetatable({}, { __mode = "k" }) -- the wrappers made so far
 local function guarded(cls, k, f)
-  if type(f) ~= "function" or type(k) ~= "string" or k:match("^__") or CLASS_METHODS[k] or is_guard[f] then
-    return f
-  end
+  if type(f) ~= "function" or not PROTOCOL[k] or is_guard[f] then return f end
   local label = cls.class_name
-  local takes_x = k == "call" or k == "apply"
-  local takes_shape = k == "build" or k == "build_for" or k == "compute_output_shape"
+  local takes_x, takes_shape = k == "call" or k == "apply", SHAPE_ARG[k]
   local function g(self, ...)
-    if not is_instance_of(self, cls) then
-      error(fmt("%s.%s: expected a %s layer as self (call layer:%s(...)), got %s", label, k, label, k,
-        got(self)), 2)
+    if not is_layer(self) then
+      error(fmt("%s.%s: expected a layer as self (call layer:%s(...)), got %s", label, k, k, got(self)), 2)
     end
     if takes_shape then
       check_shape(fmt("%s (%s).%s", self.name, self.class_name, k), "input_shape", (...), 2, 0)
     elseif takes_x then
       local x = ...
       local dt = is_tensor(x) and x:dtype()
-      if not (dt == "float32" or dt == "float64") or x:dim() == 0 then
-        error(fmt("%s (%s).%s: x must be a float32 or float64 tensor with a batch dim (got %s)", self.name,
-          self.class_name, k, got(x)), 2)
+      if not dt or x:dim() == 0 or (self.float_input and dt ~= "float32" and dt ~= "float64") then
+        error(fmt("%s (%s).%s: x must be a %stensor with a batch dim (got %s)", self.name, self.class_name, k,
+          self.float_input and "float32 or float64 " or "", got(x)), 2)
       end
     end
     return f(self, ...)
@@ -211,7 +207,7 @@ function Layer:extend(name)
   }))
   cls.__index = cls
   cls.__call = function(layer, x, training)
-    if not is_instance_of(layer, cls) then
+    if not is_layer(layer) then
       error(fmt("%s: expected a %s layer to call (got %s)", name, name, got(layer)), 2)
     end
     return layer:apply(x, training)
@@ -265,8 +261,8 @@ function Layer:add_weight(opts)
   local name = opts.name or ("weight_" .. (#self.weights_ + 1))
   if type(name) ~= "string" then refuse(fname, "name must be a string", name, 2) end
   local dtype = opts.dtype or self.dtype or "float32"
-  local init = get_for(fname, I.get, opts.initializer or "glorot_uniform")
-  local constraint = get_for(fname, C.get, opts.constraint)
+  local init = get_for(fname, I.get, opts.initializer or "glorot_uniform", 2)
+  local constraint = get_for(fname, C.get, opts.constraint, 2)
   local w
   if self.weight_source then
     w = self.weight_source(self, name, opts.shape, dtype)
@@ -417,7 +413,10 @@ end
 -- or a {class_name=, config=} table, is written as its resolved class and config
 local function serialize_spec(v, mod)
   if v == nil or type(v) == "string" then return v end
-  if type(v) == "function" then return { class_name = "function" } end -- save refuses it
+  -- a function, or a user's callable object with no registered name: save refuses it
+  if type(v) == "function" or (getmetatable(v) and type(v.name) ~= "string") then
+    return { class_name = "function" }
+  end
   if type(v) == "table" and getmetatable(v) == nil then v = mod.get(v) end
   return mod.serialize(v)
 end
@@ -788,11 +787,11 @@ end
 --- The SNN authors' dropout_selu constants: a, b for rate, alpha, fixed-point mean and var.
 function nn.dropout_selu_constants(rate, alpha, mean, var)
   alpha, mean, var = alpha or ALPHA_P, mean or 0, var or 1
-  check_number("dropout_selu_constants", "rate", rate, 0, false, false, 1)
+  check_number("dropout_selu_constants", "rate", rate, 0, false, false, 2)
   if not (rate < 1) then refuse("dropout_selu_constants", "rate must be < 1", rate, 2) end
-  check_number("dropout_selu_constants", "alpha", alpha, nil, false, false, 1)
-  check_number("dropout_selu_constants", "fixed_point_mean", mean, nil, false, false, 1)
-  check_number("dropout_selu_constants", "fixed_point_var", var, 0, true, false, 1)
+  check_number("dropout_selu_constants", "alpha", alpha, nil, false, false, 2)
+  check_number("dropout_selu_constants", "fixed_point_mean", mean, nil, false, false, 2)
+  check_number("dropout_selu_constants", "fixed_point_var", var, 0, true, false, 2)
   local q = 1 - rate
   local a = math.sqrt(var / (q * ((1 - q) * (alpha - mean) ^ 2 + var)))
   local b = mean - a * (q * mean + (1 - q) * alpha)
@@ -926,9 +925,11 @@ function Reshape:call(x)
 end
 
 -- methods redefined after extend (simple_activation's, then Softmax's own)
--- bypass __newindex: guard every registered class once more
+-- bypass __newindex: guard every built-in class once more; their kernels
+-- need float input
 for _, cls in pairs(registry) do
   for k, f in pairs(cls) do rawset(cls, k, guarded(cls, k, f)) end
+  rawset(cls, "float_input", true)
 end
 
 nn.snake_case = snake

@@ -41,8 +41,9 @@ local function class(name, defaults, step_one)
         check.arg_error(name .. ".step", fmt("params[%d]", i), "a float tensor", w, 2)
       end
     end
-    if type(self.learning_rate) ~= "number" or not (self.learning_rate >= 0) then
-      check.arg_error(name .. ".step", "learning_rate", "a number >= 0", self.learning_rate, 2)
+    local lr = self.learning_rate
+    if type(lr) ~= "number" or not (lr >= 0 and lr < math.huge) then
+      check.arg_error(name .. ".step", "learning_rate", "a finite number >= 0", lr, 2)
     end
     self.iterations = self.iterations + 1
     local t = self.iterations

@@ -50,7 +50,10 @@ end
 local function seed_leave(saved) core.set_rng_state(saved) end
 
 function U.with_seed(seed, fn)
-  check.type("with_seed", "fn", fn, "function", 2)
+  local mt = getmetatable(fn)
+  if type(fn) ~= "function" and not (type(mt) == "table" and mt.__call) then
+    check.arg_error("with_seed", "fn", "a function", fn, 2)
+  end
   if seed == nil then return fn() end
   check.number("with_seed", "seed", seed, 2, { integer = true })
   return require("lunet.autograd").with_scope(seed_enter, seed_leave, seed, fn)
