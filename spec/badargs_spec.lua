@@ -80,9 +80,17 @@ local function check_call(failures, label, names, fn, args)
     elseif err:find("attempt to %a+ a") or err:find("sweep: no return") or err:find("stack overflow") then
       why = err
     else
-      local named, lower = false, err:lower() -- the PELU layer may say "pelu: ..."
+      -- the name as a whole word (so that "t" or "ne" cannot match inside
+      -- "tensor" or "number"), in any case: the PELU layer may say "pelu: ..."
+      local named, lower = false, err:lower()
       for _, n in ipairs(names) do
-        if lower:find(n:lower(), 1, true) then named = true break end
+        local found
+        if n:match("^[%w_]+$") then
+          found = lower:find("%f[%w_]" .. n:lower() .. "%f[^%w_]")
+        else
+          found = lower:find(n:lower(), 1, true) -- a path given as the caller's name
+        end
+        if found then named = true break end
       end
       if not named then why = "does not name " .. table.concat(names, " or ") .. ": " .. err end
     end
@@ -207,7 +215,7 @@ describe("the bad-argument sweep", function()
     local list = {}
     local model = nn.Sequential({ nn.Dense(3, { input_shape = { 3 } }) })
     model:compile({ optimizer = "sgd", loss = "mse" })
-    list[#list + 1] = { "Sequential", model, { "Sequential", "sequential" } }
+    list[#list + 1] = { "Sequential", model, { "Sequential", model.name } }
     for _, k in ipairs(sorted_keys(nn)) do
       local cls = nn[k]
       if type(cls) == "table" and cls.class_name and cls ~= nn.Layer and k ~= "Sequential" then

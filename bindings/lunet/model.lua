@@ -86,18 +86,25 @@ end
 
 --- Forward pass (training selects dropout behaviour); with want_logits a final
 -- softmax is skipped.
-function Sequential:call(x, training, want_logits)
-  if not core.is_tensor(x) then check.arg_error(self.name, "x", "a tensor", x, 2) end
+-- x is a tensor of the model's input shape (when built), or has a batch
+-- dim; errors name fname and point `level` up, as error() counts it
+local function check_input(self, fname, x, level)
+  if not core.is_tensor(x) then check.arg_error(fname, "x", "a tensor", x, level + 1) end
   local s = self.input_shape
   if s then
     local ok = x:dim() == #s + 1
     for i = 1, #s do ok = ok and x:size(i + 1) == s[i] end
     if not ok then
-      error(fmt("%s: expected input of shape %s, got %s", self.name, shape_str(s, true), shape_str(x:shape())), 2)
+      error(fmt("%s: %s expects input of shape %s, got %s", fname, self.name, shape_str(s, true),
+        shape_str(x:shape())), level + 1)
     end
   elseif x:dim() < 1 then
-    error(fmt("%s: x needs a batch dim (got %s)", self.name, check.describe(x)), 2)
+    error(fmt("%s: x needs a batch dim (got %s)", fname, check.describe(x)), level + 1)
   end
+end
+
+function Sequential:call(x, training, want_logits)
+  check_input(self, self.name, x, 2)
   ensure_built(self, x)
   local n = #self.layers
   for i, l in ipairs(self.layers) do
@@ -284,6 +291,7 @@ end
 function Sequential:train_on_batch(x, y)
   if not self.optimizer then error("train_on_batch: compile the model first", 2) end
   check_xy("train_on_batch", x, y)
+  check_input(self, "train_on_batch", x, 2)
   local lv, pred = train_step(self, self:parameters(), x, y, "train_on_batch")
   local logs = { loss = lv }
   batch_metrics(self, y, pred, logs, 1)
@@ -300,6 +308,7 @@ end
 function Sequential:evaluate(x, y, opts)
   if not self.loss_fn then error("evaluate: compile the model first", 2) end
   check_xy("evaluate", x, y)
+  check_input(self, "evaluate", x, 2)
   local bs = batch_size("evaluate", utils.check_options("evaluate", opts, { batch_size = true, verbose = true }))
   local n = x:size(1)
   local logs = { loss = 0 }
@@ -319,6 +328,7 @@ end
 --- predict(x [, {batch_size=32}]) --> outputs in inference mode
 function Sequential:predict(x, opts)
   check_xy("predict", x, nil, true)
+  check_input(self, "predict", x, 2)
   local bs = batch_size("predict", utils.check_options("predict", opts, { batch_size = true, verbose = true }))
   local n = x:size(1)
   local outs = {}
@@ -394,6 +404,7 @@ function Sequential:fit(x, y, opts)
     validation_split = true, validation_data = true, callbacks = true, initial_epoch = true })
   if not self.optimizer then error("fit: compile the model first", 2) end
   check_xy("fit", x, y)
+  check_input(self, "fit", x, 2)
   local bs = batch_size("fit", opts)
   local epochs = opts.epochs or 1
   local verbose = opts.verbose == nil and 1 or opts.verbose
