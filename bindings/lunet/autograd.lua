@@ -44,10 +44,7 @@ for _, k in ipairs({ "maximum", "minimum", "where", "cat", "stack", "matmul" }) 
 end
 raw.__unm = mt.__unm
 
-local function shape_str(s)
-  if #s == 1 then return "(" .. s[1] .. ",)" end
-  return "(" .. table.concat(s, ", ") .. ")"
-end
+local shape_str = check.shape_str
 
 -- ---- scoped state: grad mode (and anything saved, set and restored) ----------
 
@@ -179,6 +176,12 @@ function M.is_enabled() return enabled end
 -- @param inputs array of inputs
 -- @param backward function(g) -> gradients
 -- @return out
+-- (the library's own ops record through this, unchecked: it is on every op)
+local function record(name, out, inputs, backward, n)
+  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
+  return out
+end
+
 function M.record(name, out, inputs, backward, n)
   if type(name) ~= "string" then check.arg_error("record", "name", "a string", name, 2) end
   if not is_tensor(out) then check.arg_error("record", "out", "a tensor", out, 2) end
@@ -187,10 +190,8 @@ function M.record(name, out, inputs, backward, n)
   if n ~= nil and (math.type(n) ~= "integer" or n < 0) then
     check.arg_error("record", "n", "a non-negative integer", n, 2)
   end
-  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
-  return out
+  return record(name, out, inputs, backward, n)
 end
-local record = M.record
 
 local function tracking2(a, b)
   return enabled and tape(a, b) ~= nil
@@ -722,13 +723,8 @@ end
 -- @return true, or false and a report naming the first mismatches
 function M.gradcheck(f, inputs, opts)
   local list = check_inputs("gradcheck", f, inputs)
-  opts = opts or {}
-  if type(opts) ~= "table" then check.arg_error("gradcheck", "options", "a table", opts, 2) end
-  for k in pairs(opts) do
-    if k ~= "eps" and k ~= "atol" and k ~= "rtol" then
-      error(fmt("gradcheck: unknown option '%s' (known: eps, atol, rtol)", tostring(k)), 2)
-    end
-  end
+  opts = require("lunet.utils").check_options("gradcheck", opts, { "eps", "atol", "rtol", eps = true,
+    atol = true, rtol = true })
   local eps, atol, rtol = opts.eps or 1e-6, opts.atol or 1e-5, opts.rtol or 1e-3
   check.number("gradcheck", "eps", eps, 2, { finite = true })
   if not (eps > 0) then check.arg_error("gradcheck", "eps", "> 0", eps, 2) end

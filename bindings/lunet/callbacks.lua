@@ -114,9 +114,7 @@ end
 --- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
 -- "{epoch}" in path is replaced by the 1-based epoch number.
 function CB.ModelCheckpoint(path, opts)
-  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
-    check.arg_error("ModelCheckpoint", "path", "a file name", path, 2)
-  end
+  check.path("ModelCheckpoint", "path", path, 2)
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
   local monitor = opts.monitor or "val_loss"
   local mode = mode_for("ModelCheckpoint", monitor, opts.mode)
@@ -139,9 +137,7 @@ end
 -- disk, say) the file is closed and fit stops with an error naming the path
 -- and the OS reason, instead of training on with a log that silently ends.
 function CB.CSVLogger(path, opts)
-  if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
-    check.arg_error("CSVLogger", "path", "a file name", path, 2)
-  end
+  check.path("CSVLogger", "path", path, 2)
   opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
   local sep = opts.separator or ","
   if type(sep) ~= "string" then check.arg_error("CSVLogger", "separator", "a string", sep, 2) end

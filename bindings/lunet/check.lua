@@ -8,10 +8,16 @@ local K = {}
 local fmt = string.format
 local luatype = type
 
-local function shape_text(s)
-  if #s == 1 then return "(" .. s[1] .. ",)" end
-  return "(" .. table.concat(s, ", ") .. ")"
+--- shape_str(s [, batch]): "(2, 3)", "(4,)", "()"; with batch a leading
+-- "None" (Keras' summary form).
+function K.shape_str(s, batch)
+  local parts = {}
+  if batch then parts[1] = "None" end
+  for i = 1, #s do parts[#parts + 1] = tostring(s[i]) end
+  if #parts == 1 then return "(" .. parts[1] .. ",)" end
+  return "(" .. table.concat(parts, ", ") .. ")"
 end
+local shape_text = K.shape_str
 
 --- A value as error messages show it: nil, true, 1.5, nan, "text", a
 -- float32 tensor of shape (2, 3), a table, a function.
@@ -102,6 +108,14 @@ function K.within(fname, level, fn, ...)
     error(fname .. ": " .. K.bare(r), level == 0 and 0 or level + 1)
   end
   return r
+end
+
+--- path(fname, what, v [, level]): a file name (a non-empty string with no NUL byte).
+function K.path(fname, what, v, level)
+  if luatype(v) ~= "string" or v == "" or v:find("\0", 1, true) then
+    arg_error(fname, what, "a file name", v, (level or 2) + 1)
+  end
+  return v
 end
 
 --- methods(cls, label [, is_instance]): wrap every method of cls so that a

@@ -11,10 +11,7 @@ local L = {}
 local fmt = string.format
 local EPS = 1e-7
 
-local function shape_str(s)
-  if #s == 1 then return "(" .. s[1] .. ",)" end
-  return "(" .. table.concat(s, ", ") .. ")"
-end
+local shape_str = check.shape_str
 
 -- y_true any tensor, y_pred a float tensor, both with the batch as dim 1 and
 -- the same number of rows; from_logits nil or a boolean

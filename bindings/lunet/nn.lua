@@ -17,11 +17,7 @@ local record = autograd.record
 
 local function shape_str(s, batch)
   if type(s) ~= "table" then check.arg_error("shape_str", "s", "a shape table", s, 2) end
-  local parts = {}
-  if batch then parts[1] = "None" end
-  for i = 1, #s do parts[#parts + 1] = tostring(s[i]) end
-  if #parts == 1 then return "(" .. parts[1] .. ",)" end
-  return "(" .. table.concat(parts, ", ") .. ")"
+  return check.shape_str(s, batch)
 end
 nn.shape_str = shape_str
 

@@ -78,7 +78,7 @@ function U.write_file_atomic(path, data, fname, level)
   fname = fname or "write_file_atomic"
   if type(fname) ~= "string" or fname == "" then check.arg_error("write_file_atomic", "fname", "a function name", fname, 2) end
   if type(path) ~= "string" or path == "" or path:find("\0", 1, true) then
-    error(fmt("%s: path must be a file name (got %s)", fname, describe(path)), level)
+    error(fmt("%s: path must be a file name (got %s)", fname, describe(path)), level) -- level may be 0
   end
   local chunks = type(data) == "table" and data or { data }
   for i = 1, #chunks do
