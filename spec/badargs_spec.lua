@@ -183,6 +183,10 @@ describe("the bad-argument sweep", function()
     -- modules loaded by name rather than through require("lunet")
     -- (lunet.check, the library's own argument checks, is internal and not walked)
     walk("lunet.safetensors.", require("lunet.safetensors"), 0)
+    walk("lunet.gradcheck.", require("lunet.gradcheck"), 0)
+    walk("lunet.progress.", require("lunet.progress"), 0)
+    -- lunet.layer's public functions are nn's (walked above); its `internal`
+    -- table is the built-in layers' own helpers, not public API
     report(failures)
   end)
 

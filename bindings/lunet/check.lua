@@ -11,6 +11,9 @@ local luatype = type
 --- shape_str(s [, batch]): "(2, 3)", "(4,)", "()"; with batch a leading
 -- "None" (Keras' summary form).
 function K.shape_str(s, batch)
+  if luatype(s) ~= "table" then
+    error(fmt("shape_str: s must be a shape table (got %s)", K.describe(s)), 2)
+  end
   local parts = {}
   if batch then parts[1] = "None" end
   for i = 1, #s do parts[#parts + 1] = tostring(s[i]) end
@@ -77,6 +80,13 @@ function K.number(fname, what, v, level, opts)
   if opts.min and v < opts.min then arg_error(fname, what, ">= " .. describe(opts.min), v, level) end
   if opts.max and v > opts.max then arg_error(fname, what, "<= " .. describe(opts.max), v, level) end
   return v
+end
+
+--- callable(v): v is a function, or a table or userdata with __call.
+function K.callable(v)
+  if luatype(v) == "function" then return true end
+  local mt = getmetatable(v)
+  return luatype(mt) == "table" and mt.__call ~= nil
 end
 
 --- type(fname, what, v, lua_type [, level]): type(v) == lua_type.

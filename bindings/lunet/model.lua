@@ -12,6 +12,7 @@ local C = require("lunet.constraints")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
 local ST = require("lunet.safetensors")
+local progress = require("lunet.progress")
 
 local M = {}
 local fmt = string.format
@@ -341,53 +342,8 @@ function Sequential:predict(x, opts)
   return core.cat(outs, 1)
 end
 
--- ---- the progress bar --------------------------------------------------------------
-
-local function fmt_value(v)
-  if v ~= 0 and math.abs(v) < 1e-3 then return fmt("%.4e", v) end
-  return fmt("%.4f", v)
-end
-
-local function fmt_logs(logs, keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
-    if logs[k] ~= nil then parts[#parts + 1] = fmt(" - %s: %s", k, fmt_value(logs[k])) end
-  end
-  return table.concat(parts)
-end
-
-local function fmt_eta(s)
-  if s >= 3600 then return fmt("%d:%02d:%02d", s // 3600, (s % 3600) // 60, s % 60) end
-  if s >= 60 then return fmt("%d:%02d", s // 60, s % 60) end
-  return fmt("%ds", s)
-end
-
-local function bar_line(cur, total, elapsed, logs, keys, final)
-  local w = #tostring(total)
-  local filled = math.floor(30 * cur / total)
-  local bar
-  if cur >= total then
-    bar = string.rep("=", 30)
-  else
-    bar = string.rep("=", math.max(filled - 1, 0)) .. (filled > 0 and ">" or "") .. string.rep(".", 30 - filled)
-  end
-  local s = fmt("%" .. w .. "d/%d [%s]", cur, total, bar)
-  if final then
-    local per = elapsed / total
-    local unit = per >= 1 and fmt("%ds/step", math.floor(per + 0.5)) or
-        (per >= 1e-3 and fmt("%dms/step", math.floor(per * 1e3 + 0.5)) or fmt("%dus/step", math.floor(per * 1e6 + 0.5)))
-    s = s .. fmt(" - %ds %s", math.floor(elapsed + 0.5), unit)
-  else
-    s = s .. " - ETA: " .. fmt_eta(math.floor(elapsed / cur * (total - cur) + 0.5))
-  end
-  return s .. fmt_logs(logs, keys)
-end
-M.bar_line = bar_line
-
-local function stdout_is_tty()
-  local ok = os.execute("[ -t 1 ]")
-  return ok == true or ok == 0
-end
+-- the progress bar lives in lunet/progress.lua
+M.bar_line = progress.bar_line
 
 -- ---- fit -----------------------------------------------------------------------------
 
@@ -453,7 +409,7 @@ function Sequential:fit(x, y, opts)
   end
   ensure_built(self, as_float(x:narrow(1, 1, 1)))
   local n = x:size(1)
-  local steps = (n + bs - 1) // bs
+  local steps = (n - 1) // bs + 1 -- n >= 1; no overflow at a huge batch_size
   local keys = { "loss" }
   for _, m in ipairs(self.metric_list) do keys[#keys + 1] = m.name end
   local all_keys = { table.unpack(keys) }
@@ -463,7 +419,7 @@ function Sequential:fit(x, y, opts)
       metrics = all_keys } }
   for _, cb in ipairs(cbs) do cb.model = self end
   self.stop_training = false
-  local tty = verbose == 1 and stdout_is_tty()
+  local tty = verbose == 1 and progress.stdout_is_tty()
   local params = self:parameters()
   call_cbs(cbs, "on_train_begin", {})
   for epoch = initial_epoch, epochs - 1 do
@@ -472,8 +428,7 @@ function Sequential:fit(x, y, opts)
     if verbose > 0 then print(fmt("Epoch %d/%d", epoch + 1, epochs)) end
     local perm = shuffle and core.randperm(n) or nil
     local sums, seen = {}, 0
-    local t0 = core.clock()
-    local last_draw = -1
+    local bar = progress.Bar(steps, { verbose = verbose, tty = tty, keys = keys })
     for b = 1, steps do
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
@@ -483,18 +438,7 @@ function Sequential:fit(x, y, opts)
       batch_metrics(self, yb, pred, sums, m)
       seen = seen + m
       call_cbs(cbs, "on_batch_end", b - 1, { loss = lv, size = m })
-      if tty then
-        local now = core.clock()
-        if now - last_draw > 0.1 or b == steps then
-          last_draw = now
-          local cur = {}
-          for k, v in pairs(sums) do cur[k] = v / seen end
-          if b < steps then
-            io.write("\r", bar_line(b, steps, now - t0, cur, keys, false))
-            io.flush()
-          end
-        end
-      end
+      bar:update(b, sums, seen)
       if self.stop_training then break end
     end
     for k, v in pairs(sums) do logs[k] = v / seen end
@@ -502,15 +446,9 @@ function Sequential:fit(x, y, opts)
       local vl = self:evaluate(xv, yv, { batch_size = bs })
       for k, v in pairs(vl) do logs["val_" .. k] = v end
     end
-    local elapsed = core.clock() - t0
+    local elapsed = core.clock() - bar.t0
     call_cbs(cbs, "on_epoch_end", epoch, logs)
-    if verbose == 1 then
-      local line = bar_line(steps, steps, elapsed, logs, all_keys, true)
-      io.write(tty and ("\r" .. line .. "\27[K\n") or (line .. "\n"))
-    elseif verbose == 2 then
-      print(fmt(" - %ds%s", math.floor(elapsed + 0.5), fmt_logs(logs, all_keys)))
-    end
-    io.flush()
+    bar:finish(logs, all_keys, elapsed)
     history.epoch[#history.epoch + 1] = epoch
     for k, v in pairs(logs) do
       history.history[k] = history.history[k] or {}
