@@ -258,19 +258,24 @@ local function forward_loss(self, x, y, training, fname)
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
     error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
   end
-  local pred
-  if fused then
-    pred = autograd.with_grad_mode(false, core.softmax, out:detach(), -1)
-  else
-    pred = out:detach()
-  end
-  return loss, pred
+  -- with the fused loss the output is logits: metrics get them as they are
+  -- when they only compare argmaxes, else softmax(logits), computed once
+  return loss, out:detach(), fused
 end
 
-local function batch_metrics(self, y, pred, logs, w)
+-- the metrics whose value is the same on logits as on their softmax
+local argmax_only = { [metrics.categorical_accuracy] = true, [metrics.sparse_categorical_accuracy] = true }
+
+local function batch_metrics(self, y, out, logits, logs, w)
+  local probs
   for _, m in ipairs(self.metric_list) do
     local fn = m.fn
-    if fn == "auto" then fn = metrics.accuracy_for(self.loss_name, y, pred) end
+    if fn == "auto" then fn = metrics.accuracy_for(self.loss_name, y, out) end
+    local pred = out
+    if logits and not argmax_only[fn] then
+      probs = probs or autograd.with_grad_mode(false, core.softmax, out, -1)
+      pred = probs
+    end
     local v = fn(y, pred)
     if type(v) ~= "number" then v = v:item() end
     logs[m.name] = (logs[m.name] or 0) + v * w
@@ -281,11 +286,11 @@ end
 -- value and the predictions.
 local function train_step(self, params, x, y, fname)
   for _, p in ipairs(params) do p:zero_grad() end
-  local loss, pred = forward_loss(self, x, y, true, fname)
+  local loss, out, logits = forward_loss(self, x, y, true, fname)
   loss:backward()
   self.optimizer:step(params)
   for _, l in ipairs(self.layers) do l:apply_constraints() end
-  return loss:item(), pred
+  return loss:item(), out, logits
 end
 
 --- One optimizer step on a batch; returns {loss=, <metric>=}.
@@ -293,9 +298,9 @@ function Sequential:train_on_batch(x, y)
   if not self.optimizer then error("train_on_batch: compile the model first", 2) end
   check_xy("train_on_batch", x, y)
   check_input(self, "train_on_batch", x, 2)
-  local lv, pred = train_step(self, self:parameters(), x, y, "train_on_batch")
+  local lv, out, logits = train_step(self, self:parameters(), x, y, "train_on_batch")
   local logs = { loss = lv }
-  batch_metrics(self, y, pred, logs, 1)
+  batch_metrics(self, y, out, logits, logs, 1)
   return logs
 end
 
@@ -317,9 +322,9 @@ function Sequential:evaluate(x, y, opts)
     for i = 1, n, bs do
       local m = math.min(bs, n - i + 1)
       local yb = rows(y, nil, i, m)
-      local loss, pred = forward_loss(self, rows(x, nil, i, m), yb, false, "evaluate")
+      local loss, out, logits = forward_loss(self, rows(x, nil, i, m), yb, false, "evaluate")
       logs.loss = logs.loss + loss:item() * m
-      batch_metrics(self, yb, pred, logs, m)
+      batch_metrics(self, yb, out, logits, logs, m)
     end
   end)
   for k, v in pairs(logs) do logs[k] = v / n end
@@ -433,9 +438,9 @@ function Sequential:fit(x, y, opts)
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
       local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
-      local lv, pred = train_step(self, params, xb, yb, "fit")
+      local lv, out, logits = train_step(self, params, xb, yb, "fit")
       sums.loss = (sums.loss or 0) + lv * m
-      batch_metrics(self, yb, pred, sums, m)
+      batch_metrics(self, yb, out, logits, sums, m)
       seen = seen + m
       call_cbs(cbs, "on_batch_end", b - 1, { loss = lv, size = m })
       bar:update(b, sums, seen)

@@ -95,9 +95,12 @@ local fusable = { linear = true, relu = true, elu = true, selu = true, sigmoid =
   hard_swish = "hard_silu", thresholded_relu = true }
 
 -- y = x @ W + b then the activation, as one autograd node (forward in one C call)
+-- whether each kernel's backward reads y (read from the C table once)
+local saves_y_of = {}
+for _, name in ipairs(core.activation_names()) do saves_y_of[name] = core.activation_info(name).saves_y end
+
 local function dense_node(x, W, b, act)
-  local info = core.activation_info(act)
-  local saves_y = info.saves_y
+  local saves_y = saves_y_of[act]
   local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
   local need_z = track and not saves_y and act ~= "linear"
   local y, z = core.dense(x, W, b, act, need_z)
