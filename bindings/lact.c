@@ -46,7 +46,7 @@ void lt_read_act_params(lua_State *L, int first, const ln_act_def *d, ln_act_par
 {
     double v[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++) {
-        if (i < d->nparams) v[i] = d->defaults[i];
+        v[i] = d->defaults[i];
         if (lua_isnoneornil(L, first + i)) continue;
         if (i >= d->nparams) lt_error(L, fname, "takes %d parameter(s)", d->nparams);
         if (lua_type(L, first + i) == LUA_TBOOLEAN)
@@ -106,9 +106,11 @@ static int l_activation_info(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushboolean(L, d->saves_y);
     lua_setfield(L, -2, "saves_y");
+    lua_pushstring(L, d->name);
+    lua_setfield(L, -2, "name");
     lua_createtable(L, d->nparams, 0);
     lua_createtable(L, d->nparams, 0);
     for (int i = 0; i < d->nparams; i++) {

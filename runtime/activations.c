@@ -204,7 +204,15 @@ static void gelu_any_bwd64(int64_t n, const double *s, const double *g, double *
     (p->a != 0 ? gelu_tanh_bwd64 : gelu_bwd64)(n, s, g, dx, p);
 }
 
-/* ---- the table ------------------------------------------------------------ */
+/* ---- the table ------------------------------------------------------------
+ * One row per activation: its name, whether its backward reads y, its public
+ * parameters (names and defaults; the defaults of the slots after them are
+ * fixed values, as relu6's max_value), and its kernels.  Everything on the
+ * Lua side derives from this table: the functions lunet.activations.<name>,
+ * what Dense fuses, the layer-string lookup, parameter names and defaults,
+ * and the specs (spec/activation_table_spec.lua).  Adding an activation is
+ * three edits: its kernel pair above, its row here, and its test vector in
+ * spec/activation_vectors.lua. */
 
 #define ROW(NAME, KERN, SAVES_Y, NP, N1, D1, N2, D2, N3, D3)                                       \
     {NAME, SAVES_Y, NP, {N1, N2, N3}, {D1, D2, D3},                                                \
@@ -228,6 +236,10 @@ static const ln_act_def table[] = {
     ROW("gelu", gelu_any, 0, 1, "approximate", 0, NULL, 0, NULL, 0),
     ROW("exponential", exponential, 1, 0, NULL, 0, NULL, 0, NULL, 0),
     ROW("thresholded_relu", thresholded_relu, 0, 1, "theta", 1, NULL, 0, NULL, 0),
+    /* aliases and fixed-parameter variants: another row's kernels */
+    ROW("relu6", relu, 0, 0, NULL, 0, NULL, 6, NULL, 0),
+    ROW("swish", silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
+    ROW("hard_swish", hard_silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
 };
 
 const ln_act_def *ln_act_table(int *n)

@@ -29,9 +29,9 @@ typedef void (*ln_act_bwd64)(int64_t n, const double *s, const double *g, double
 typedef struct ln_act_def {
     const char *name;
     int saves_y; /* backward reads y (1) or x (0) */
-    int nparams;
+    int nparams; /* public parameters: the first nparams slots */
     const char *param_names[3];
-    double defaults[3];
+    double defaults[3]; /* all three slots; those after nparams are fixed */
     ln_act_fwd32 fwd32;
     ln_act_fwd64 fwd64;
     ln_act_bwd32 bwd32;

@@ -18,89 +18,47 @@ local fmt = string.format
 -- x is a float tensor (errors name the activation as the user called it)
 local function check_x(name, x) check.float_tensor(name, "x", x, 3) end
 
-local function check_number(name, what, v) return check.number(name, what, v, 3) end
-
--- An elementwise activation with scalar parameters a, b, c (positional, as
--- the C table orders them).
-local function elementwise(name, kernel)
-  kernel = kernel or name
-  local saves_y = core.activation_info(kernel).saves_y
-  return function(x, a, b, c)
-    local y = core.activation(kernel, x, a, b, c)
+-- One function per row of the C table (runtime/activations.c), read once
+-- here: A[name](x [, p1, p2, p3]) with the row's parameters positional, or
+-- A[name](x [, {param = value, ...}]) by name; a parameter not given takes
+-- the table's default.  Parameters are numbers (a boolean is 1 or 0, as
+-- gelu's `approximate`).
+local function table_activation(name)
+  local info = core.activation_info(name)
+  local params, saves_y = info.params, info.saves_y
+  local np = #params
+  local known = {}
+  for i, p in ipairs(params) do known[i], known[p] = p, true end
+  local function value(p, v)
+    if v == nil or type(v) == "boolean" then return v end
+    return check.number(name, p, v, 3)
+  end
+  return function(x, ...)
+    check_x(name, x)
+    local a, b, c
+    if np > 0 then
+      local first = ...
+      if type(first) == "table" and not is_tensor(first) then
+        utils.check_options(name, first, known, 2)
+        a, b, c = value(params[1], first[params[1]]), value(params[2], first[params[2]]),
+            value(params[3], first[params[3]])
+      else
+        local v1, v2, v3 = ...
+        a, b, c = value(params[1], v1), np > 1 and value(params[2], v2) or nil,
+            np > 2 and value(params[3], v3) or nil
+      end
+    end
+    local y = core.activation(name, x, a, b, c)
     if is_tracked(x) then
       record(name, y, { x }, function(g)
-        return core.activation_backward(kernel, saves_y and y or x, g, a, b, c)
+        return core.activation_backward(name, saves_y and y or x, g, a, b, c)
       end, 1)
     end
     return y
   end
 end
 
-local relu_k = elementwise("relu")
-local relu_opts = { "negative_slope", "max_value", "threshold",
-  negative_slope = true, max_value = true, threshold = true }
-
---- relu(x [, {negative_slope=0, max_value=nil, threshold=0}]) in Keras' semantics.
-function A.relu(x, opts)
-  check_x("relu", x)
-  local ns, mv, th = 0, math.huge, 0
-  if opts ~= nil then
-    utils.check_options("relu", opts, relu_opts)
-    if opts.negative_slope ~= nil then ns = check_number("relu", "negative_slope", opts.negative_slope) end
-    if opts.max_value ~= nil then mv = check_number("relu", "max_value", opts.max_value) end
-    if opts.threshold ~= nil then th = check_number("relu", "threshold", opts.threshold) end
-  end
-  return relu_k(x, ns, mv, th)
-end
-
---- relu6(x) = relu(x, {max_value=6})
-function A.relu6(x)
-  check_x("relu6", x)
-  return relu_k(x, 0, 6, 0)
-end
-
--- activations with one optional scalar parameter
-local function one_param(name, pname, default)
-  local k = elementwise(name)
-  return function(x, p)
-    check_x(name, x)
-    if p == nil then p = default else check_number(name, pname, p) end
-    return k(x, p)
-  end
-end
-
---- leaky_relu(x [, alpha=0.3])
-A.leaky_relu = one_param("leaky_relu", "alpha", 0.3)
---- elu(x [, alpha=1])
-A.elu = one_param("elu", "alpha", 1)
---- celu(x [, alpha=1])
-A.celu = one_param("celu", "alpha", 1)
---- thresholded_relu(x [, theta=1])
-A.thresholded_relu = one_param("thresholded_relu", "theta", 1)
-
--- swish is silu and hard_swish is hard_silu (their own names in messages)
-for name, kernel in pairs({ linear = "linear", selu = "selu", sigmoid = "sigmoid",
-  hard_sigmoid = "hard_sigmoid", hard_silu = "hard_silu", silu = "silu", tanh = "tanh",
-  softplus = "softplus", softsign = "softsign", mish = "mish", exponential = "exponential",
-  swish = "silu", hard_swish = "hard_silu" }) do
-  local k = elementwise(kernel)
-  A[name] = function(x)
-    check_x(name, x)
-    return k(x)
-  end
-end
-
-local gelu_k = elementwise("gelu")
---- gelu(x [, {approximate=false}])
-function A.gelu(x, opts)
-  check_x("gelu", x)
-  local approx = false
-  if opts ~= nil then
-    utils.check_options("gelu", opts, { approximate = true })
-    approx = opts.approximate and true or false
-  end
-  return gelu_k(x, approx)
-end
+for _, name in ipairs(core.activation_names()) do A[name] = table_activation(name) end
 
 -- a tensor parameter (or a number, made a 0-d tensor of x's dtype)
 local function param(name, what, x, p)

@@ -88,19 +88,13 @@ function Dense:compute_output_shape(input_shape)
   return s
 end
 
--- kernel names the C Dense can fuse, with their parameters
-local fusable = { linear = true, relu = true, elu = true, selu = true, sigmoid = true, tanh = true,
-  softplus = true, softsign = true, hard_sigmoid = true, exponential = true, silu = true,
-  swish = "silu", gelu = true, mish = true, celu = true, leaky_relu = true, hard_silu = true,
-  hard_swish = "hard_silu", thresholded_relu = true }
-
--- y = x @ W + b then the activation, as one autograd node (forward in one C call)
--- whether each kernel's backward reads y (read from the C table once)
-local saves_y_of = {}
-for _, name in ipairs(core.activation_names()) do saves_y_of[name] = core.activation_info(name).saves_y end
+-- the activations Dense fuses into its C call: every row of the C table,
+-- with its parameters (read from the table once; saves_y: backward reads y)
+local table_act = {}
+for _, name in ipairs(core.activation_names()) do table_act[name] = core.activation_info(name) end
 
 local function dense_node(x, W, b, act)
-  local saves_y = saves_y_of[act]
+  local saves_y = table_act[act].saves_y
   local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
   local need_z = track and not saves_y and act ~= "linear"
   local y, z = core.dense(x, W, b, act, need_z)
@@ -131,9 +125,8 @@ function Dense:call(x, _, want_logits)
   end
   local act = self.activation
   local y
-  if type(act) == "string" and fusable[act] then
-    local k = fusable[act] == true and act or fusable[act]
-    y = dense_node(x, self.kernel, self.bias, k)
+  if type(act) == "string" and table_act[act] then
+    y = dense_node(x, self.kernel, self.bias, act)
   else
     y = dense_node(x, self.kernel, self.bias, "linear")
     if not (want_logits and act == "softmax") then y = A.get(act)(y) end
@@ -179,7 +172,8 @@ function Activation:call(x, _, want_logits)
 end
 function Activation:ends_in_softmax() return self.activation == "softmax" end
 
--- check(opts, level) refuses bad option values (level: what its caller would pass to error())
+-- A layer with the options of one activation function (`known`; each
+-- checked by `check(opts, level)`) that applies `make(opts)`.
 local function simple_activation(name, known, check, make)
   local cls = Layer:extend(name)
   nn[name] = cls
@@ -196,33 +190,30 @@ local function simple_activation(name, known, check, make)
   return cls
 end
 
---- ReLU({max_value=, negative_slope=0, threshold=0})
-simple_activation("ReLU", { max_value = true, negative_slope = true, threshold = true }, function(o, level)
-  check_number("ReLU", "max_value", o.max_value, 0, false, true, level + 1)
-  check_number("ReLU", "negative_slope", o.negative_slope, 0, false, true, level + 1)
-  check_number("ReLU", "threshold", o.threshold, nil, false, true, level + 1)
-end, function(o)
-  local opts = { max_value = o.max_value, negative_slope = o.negative_slope, threshold = o.threshold }
-  return function(x) return A.relu(x, opts) end
-end)
---- LeakyReLU({alpha=0.3})
-simple_activation("LeakyReLU", { alpha = true }, function(o, level)
-  check_number("LeakyReLU", "alpha", o.alpha, 0, false, true, level + 1)
-end, function(o)
-  return function(x) return A.leaky_relu(x, o.alpha or 0.3) end
-end)
---- ELU({alpha=1})
-simple_activation("ELU", { alpha = true }, function(o, level)
-  check_number("ELU", "alpha", o.alpha, nil, false, true, level + 1)
-end, function(o)
-  return function(x) return A.elu(x, o.alpha or 1) end
-end)
---- ThresholdedReLU({theta=1})
-simple_activation("ThresholdedReLU", { theta = true }, function(o, level)
-  check_number("ThresholdedReLU", "theta", o.theta, 0, false, true, level + 1)
-end, function(o)
-  return function(x) return A.thresholded_relu(x, o.theta or 1) end
-end)
+-- The layers of Keras' advanced activations whose options are a C table
+-- row's parameters (names and defaults from the table): the layer, its
+-- activation, and the lower bound of each option that has one (Keras'
+-- checks); options are finite numbers, max_value may be left out.
+--- ReLU({max_value=, negative_slope=0, threshold=0}), LeakyReLU({alpha=0.3}),
+-- ELU({alpha=1}), ThresholdedReLU({theta=1})
+for _, row in ipairs({
+  { "ReLU", "relu", { max_value = 0, negative_slope = 0 } },
+  { "LeakyReLU", "leaky_relu", { alpha = 0 } },
+  { "ELU", "elu", {} },
+  { "ThresholdedReLU", "thresholded_relu", { theta = 0 } },
+}) do
+  local cls_name, act, mins = row[1], row[2], row[3]
+  local known = {}
+  for _, p in ipairs(table_act[act].params) do known[p] = true end
+  local fn = A[act]
+  simple_activation(cls_name, known, function(o, level)
+    for p in pairs(known) do check_number(cls_name, p, o[p], mins[p], false, true, level + 1) end
+  end, function(o)
+    local opts = {}
+    for p in pairs(known) do opts[p] = o[p] end
+    return function(x) return fn(x, opts) end
+  end)
+end
 --- Softmax({axis=-1})
 local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
   if o.axis ~= nil and (math.type(o.axis) ~= "integer" or o.axis == 0) then
