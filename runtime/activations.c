@@ -38,11 +38,14 @@
 #define INV_SQRT_2PI 0.39894228040143267793994605993438
 #define GELU_C 0.044715
 
-/* Instantiate NAME_fwd32/64 (y = FWD of x) and NAME_bwd32/64 (dx = BWD of
- * s and g).  pa, pb, pc are the parameters in the kernel's type. */
-#define DEF_ACT_T(NAME, TT, BITS, FPRE, FWD, BPRE, BWD)                                            \
-    static void NAME##_fwd##BITS(int64_t n, const TT *restrict xs, TT *restrict ys,                \
-                                 const ln_act_params *p)                                           \
+/* Define one activation's four kernels, named in full at each use:
+ * ln_act_<name>_forward_f32/_f64 (y = FWD of x) and
+ * ln_act_<name>_backward_f32/_f64 (dx = BWD of s and g).  The expressions
+ * are written once for both dtypes; T is the element type and pa, pb, pc
+ * the parameters in it. */
+#define DEF_ACT_T(FWD_NAME, BWD_NAME, TT, FPRE, FWD, BPRE, BWD)                                    \
+    static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
+                         const ln_act_params *p)                                                   \
     {                                                                                              \
         typedef TT T;                                                                              \
         const T pa = (T)p->a, pb = (T)p->b, pc = (T)p->c;                                          \
@@ -53,8 +56,8 @@
             ys[i] = (FWD);                                                                         \
         }                                                                                          \
     }                                                                                              \
-    static void NAME##_bwd##BITS(int64_t n, const TT *restrict ss, const TT *restrict gs,          \
-                                 TT *restrict dxs, const ln_act_params *p)                         \
+    static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
+                         TT *restrict dxs, const ln_act_params *p)                                 \
     {                                                                                              \
         typedef TT T;                                                                              \
         const T pa = (T)p->a, pb = (T)p->b, pc = (T)p->c;                                          \
@@ -67,16 +70,17 @@
         }                                                                                          \
     }
 
-#define DEF_ACT(NAME, FWD, BWD)                                                                    \
-    DEF_ACT_T(NAME, float, 32, (void)0, FWD, (void)0, BWD)                                         \
-    DEF_ACT_T(NAME, double, 64, (void)0, FWD, (void)0, BWD)
+/* DEF_ACT(forward_f32, forward_f64, backward_f32, backward_f64, FWD, BWD) */
+#define DEF_ACT(F32, F64, B32, B64, FWD, BWD)                                                      \
+    DEF_ACT_T(F32, B32, float, (void)0, FWD, (void)0, BWD)                                         \
+    DEF_ACT_T(F64, B64, double, (void)0, FWD, (void)0, BWD)
 
 /* The same with a statement before each expression, for a transcendental
  * that one branch needs: computed unconditionally into a local, gcc
  * vectorises it without the masking it otherwise adds (2x faster). */
-#define DEF_ACT_PRE(NAME, FPRE, FWD, BPRE, BWD)                                                    \
-    DEF_ACT_T(NAME, float, 32, FPRE, FWD, BPRE, BWD)                                               \
-    DEF_ACT_T(NAME, double, 64, FPRE, FWD, BPRE, BWD)
+#define DEF_ACT_PRE(F32, F64, B32, B64, FPRE, FWD, BPRE, BWD)                                      \
+    DEF_ACT_T(F32, B32, float, FPRE, FWD, BPRE, BWD)                                               \
+    DEF_ACT_T(F64, B64, double, FPRE, FWD, BPRE, BWD)
 
 /* ---- scalar helpers shared by several kernels ---------------------------- */
 
@@ -101,74 +105,90 @@ DEF_SIGMOID(double, d)
 /* ---- the kernels (s is x unless the table row says saves_y) --------------- */
 
 /* clang-format off */
-DEF_ACT(linear, x, g)
+DEF_ACT(ln_act_linear_forward_f32, ln_act_linear_forward_f64,
+        ln_act_linear_backward_f32, ln_act_linear_backward_f64, x, g)
 
 /* relu(a = negative_slope, b = max_value (+inf: none), c = threshold).
  * Zeros carry Keras' signs: +0 below a zero threshold (tf.nn.relu),
  * x*0 below a non-zero one (x * (x > threshold)). */
-DEF_ACT(relu,
+DEF_ACT(ln_act_relu_forward_f32, ln_act_relu_forward_f64,
+        ln_act_relu_backward_f32, ln_act_relu_backward_f64,
         x > pc ? (x < pb ? x : pb)
                : (pa != 0 ? pa * (x - pc) : (x != x ? x : (pc != 0 ? x * K(0) : K(0)))),
         s > pc ? (s < pb ? g : K(0)) : (s <= pc ? pa * g : s))
 
-DEF_ACT(leaky_relu,
+DEF_ACT(ln_act_leaky_relu_forward_f32, ln_act_leaky_relu_forward_f64,
+        ln_act_leaky_relu_backward_f32, ln_act_leaky_relu_backward_f64,
         x > 0 ? x : pa * x,
         s > 0 ? g : (s <= 0 ? pa * g : s))
 
-DEF_ACT_PRE(elu,
+DEF_ACT_PRE(ln_act_elu_forward_f32, ln_act_elu_forward_f64,
+        ln_act_elu_backward_f32, ln_act_elu_backward_f64,
             const T e = EXPM1(x > 0 ? K(0) : x), x > 0 ? x : pa * e,
             const T e = EXP(s > 0 ? K(0) : s), s > 0 ? g : g * pa * e)
 
-DEF_ACT_PRE(selu,
+DEF_ACT_PRE(ln_act_selu_forward_f32, ln_act_selu_forward_f64,
+        ln_act_selu_backward_f32, ln_act_selu_backward_f64,
             const T e = EXPM1(x > 0 ? K(0) : x),
             x > 0 ? K(SELU_SCALE) * x : K(SELU_SCALE) * (K(SELU_ALPHA) * e),
             const T e = EXP(s > 0 ? K(0) : s),
             s > 0 ? K(SELU_SCALE) * g : g * K(SELU_SCALE * SELU_ALPHA) * e)
 
-DEF_ACT_PRE(celu,
+DEF_ACT_PRE(ln_act_celu_forward_f32, ln_act_celu_forward_f64,
+        ln_act_celu_backward_f32, ln_act_celu_backward_f64,
             const T e = EXPM1(x > 0 ? K(0) : x / pa), x > 0 ? x : pa * e,
             const T e = EXP(s > 0 ? K(0) : s / pa), s > 0 ? g : g * e)
 
 /* backward from y: y*(1-y) */
-DEF_ACT(sigmoid, SIGMOID(x), g * (s * (K(1) - s)))
+DEF_ACT(ln_act_sigmoid_forward_f32, ln_act_sigmoid_forward_f64,
+        ln_act_sigmoid_backward_f32, ln_act_sigmoid_backward_f64, SIGMOID(x), g * (s * (K(1) - s)))
 
 /* clip(0.2x + 0.5, 0, 1) */
-DEF_ACT(hard_sigmoid,
+DEF_ACT(ln_act_hard_sigmoid_forward_f32, ln_act_hard_sigmoid_forward_f64,
+        ln_act_hard_sigmoid_backward_f32, ln_act_hard_sigmoid_backward_f64,
         (K(0.2) * x + K(0.5)) < 0 ? K(0)
             : ((K(0.2) * x + K(0.5)) > 1 ? K(1) : K(0.2) * x + K(0.5)),
         (s > K(-2.5) && s < K(2.5)) ? K(0.2) * g : (s == s ? K(0) : s))
 
 /* x * relu6(x + 3) / 6 */
-DEF_ACT(hard_silu,
+DEF_ACT(ln_act_hard_silu_forward_f32, ln_act_hard_silu_forward_f64,
+        ln_act_hard_silu_backward_f32, ln_act_hard_silu_backward_f64,
         x * ((x + 3) < 0 ? K(0) : ((x + 3) > 6 ? K(6) : x + 3)) / K(6),
         s < -3 ? K(0) : (s > 3 ? g : g * (2 * s + 3) / K(6)))
 
-DEF_ACT(silu,
+DEF_ACT(ln_act_silu_forward_f32, ln_act_silu_forward_f64,
+        ln_act_silu_backward_f32, ln_act_silu_backward_f64,
         x * SIGMOID(x),
         g * (SIGMOID(s) + s * SIGMOID(s) * (K(1) - SIGMOID(s))))
 
 /* backward from y: 1 - y^2 */
-DEF_ACT(tanh, TANH(x), g * (K(1) - s * s))
+DEF_ACT(ln_act_tanh_forward_f32, ln_act_tanh_forward_f64,
+        ln_act_tanh_backward_f32, ln_act_tanh_backward_f64, TANH(x), g * (K(1) - s * s))
 
-DEF_ACT(softplus, SOFTPLUS(x), g * SIGMOID(s))
+DEF_ACT(ln_act_softplus_forward_f32, ln_act_softplus_forward_f64,
+        ln_act_softplus_backward_f32, ln_act_softplus_backward_f64, SOFTPLUS(x), g * SIGMOID(s))
 
-DEF_ACT(softsign,
+DEF_ACT(ln_act_softsign_forward_f32, ln_act_softsign_forward_f64,
+        ln_act_softsign_backward_f32, ln_act_softsign_backward_f64,
         x / (K(1) + FABS(x)),
         g / ((K(1) + FABS(s)) * (K(1) + FABS(s))))
 
 /* x tanh(softplus(x)); d/dx = t + x (1 - t^2) sigmoid(x) */
-DEF_ACT(mish,
+DEF_ACT(ln_act_mish_forward_f32, ln_act_mish_forward_f64,
+        ln_act_mish_backward_f32, ln_act_mish_backward_f64,
         x * TANH(SOFTPLUS(x)),
         g * (TANH(SOFTPLUS(s)) + s * (K(1) - TANH(SOFTPLUS(s)) * TANH(SOFTPLUS(s))) * SIGMOID(s)))
 
 /* exact: x Phi(x); d/dx = Phi(x) + x phi(x) */
-DEF_ACT_PRE(gelu,
+DEF_ACT_PRE(ln_act_gelu_forward_f32, ln_act_gelu_forward_f64,
+        ln_act_gelu_backward_f32, ln_act_gelu_backward_f64,
             const T ph = PHI(x), x * ph,
             const T ph = PHI(s); const T e = EXP(K(-0.5) * s * s),
             g * (ph + s * K(INV_SQRT_2PI) * e))
 
 /* tanh approximation: u = sqrt(2/pi)(x + 0.044715 x^3), y = x (1 + tanh u) / 2 */
-DEF_ACT(gelu_tanh,
+DEF_ACT(ln_act_gelu_tanh_forward_f32, ln_act_gelu_tanh_forward_f64,
+        ln_act_gelu_tanh_backward_f32, ln_act_gelu_tanh_backward_f64,
         K(0.5) * x * (K(1) + TANH(K(SQRT_2_OVER_PI) * (x + K(GELU_C) * x * x * x))),
         g * (K(0.5) * (K(1) + TANH(K(SQRT_2_OVER_PI) * (s + K(GELU_C) * s * s * s)))
              + K(0.5) * s
@@ -177,31 +197,33 @@ DEF_ACT(gelu_tanh,
                    * K(SQRT_2_OVER_PI) * (K(1) + K(3 * GELU_C) * s * s)))
 
 /* backward from y */
-DEF_ACT(exponential, EXP(x), g * s)
+DEF_ACT(ln_act_exponential_forward_f32, ln_act_exponential_forward_f64,
+        ln_act_exponential_backward_f32, ln_act_exponential_backward_f64, EXP(x), g * s)
 
-DEF_ACT(thresholded_relu,
+DEF_ACT(ln_act_thresholded_relu_forward_f32, ln_act_thresholded_relu_forward_f64,
+        ln_act_thresholded_relu_backward_f32, ln_act_thresholded_relu_backward_f64,
         x > pa ? x : (x == x ? K(0) : x),
         s > pa ? g : (s == s ? K(0) : s))
 /* clang-format on */
 
 /* gelu's `approximate` parameter selects the tanh form */
-static void gelu_any_fwd32(int64_t n, const float *x, float *y, const ln_act_params *p)
+static void ln_act_gelu_any_forward_f32(int64_t n, const float *x, float *y, const ln_act_params *p)
 {
-    (p->a != 0 ? gelu_tanh_fwd32 : gelu_fwd32)(n, x, y, p);
+    (p->a != 0 ? ln_act_gelu_tanh_forward_f32 : ln_act_gelu_forward_f32)(n, x, y, p);
 }
-static void gelu_any_fwd64(int64_t n, const double *x, double *y, const ln_act_params *p)
+static void ln_act_gelu_any_forward_f64(int64_t n, const double *x, double *y, const ln_act_params *p)
 {
-    (p->a != 0 ? gelu_tanh_fwd64 : gelu_fwd64)(n, x, y, p);
+    (p->a != 0 ? ln_act_gelu_tanh_forward_f64 : ln_act_gelu_forward_f64)(n, x, y, p);
 }
-static void gelu_any_bwd32(int64_t n, const float *s, const float *g, float *dx,
+static void ln_act_gelu_any_backward_f32(int64_t n, const float *s, const float *g, float *dx,
                            const ln_act_params *p)
 {
-    (p->a != 0 ? gelu_tanh_bwd32 : gelu_bwd32)(n, s, g, dx, p);
+    (p->a != 0 ? ln_act_gelu_tanh_backward_f32 : ln_act_gelu_backward_f32)(n, s, g, dx, p);
 }
-static void gelu_any_bwd64(int64_t n, const double *s, const double *g, double *dx,
+static void ln_act_gelu_any_backward_f64(int64_t n, const double *s, const double *g, double *dx,
                            const ln_act_params *p)
 {
-    (p->a != 0 ? gelu_tanh_bwd64 : gelu_bwd64)(n, s, g, dx, p);
+    (p->a != 0 ? ln_act_gelu_tanh_backward_f64 : ln_act_gelu_backward_f64)(n, s, g, dx, p);
 }
 
 /* ---- the table ------------------------------------------------------------
@@ -216,7 +238,8 @@ static void gelu_any_bwd64(int64_t n, const double *s, const double *g, double *
 
 #define ROW(NAME, KERN, SAVES_Y, NP, N1, D1, N2, D2, N3, D3)                                       \
     {NAME, SAVES_Y, NP, {N1, N2, N3}, {D1, D2, D3},                                                \
-     KERN##_fwd32, KERN##_fwd64, KERN##_bwd32, KERN##_bwd64}
+     ln_act_##KERN##_forward_f32, ln_act_##KERN##_forward_f64,                                     \
+     ln_act_##KERN##_backward_f32, ln_act_##KERN##_backward_f64}
 
 static const ln_act_def table[] = {
     ROW("linear", linear, 0, 0, NULL, 0, NULL, 0, NULL, 0),
@@ -312,15 +335,11 @@ static void act_range(int64_t lo, int64_t hi, void *vrun)
             }
         }
         if (!c->backward) {
-            if (c->dt == LN_F32)
-                c->d->fwd32(m, (const float *)src[0], (float *)out, c->p);
-            else
-                c->d->fwd64(m, (const double *)src[0], (double *)out, c->p);
+            LN_BY_DTYPE(c->dt, c->d->fwd32(m, (const float *)src[0], (float *)out, c->p),
+                c->d->fwd64(m, (const double *)src[0], (double *)out, c->p));
         } else {
-            if (c->dt == LN_F32)
-                c->d->bwd32(m, (const float *)src[0], (const float *)src[1], (float *)out, c->p);
-            else
-                c->d->bwd64(m, (const double *)src[0], (const double *)src[1], (double *)out, c->p);
+            LN_BY_DTYPE(c->dt, c->d->bwd32(m, (const float *)src[0], (const float *)src[1], (float *)out, c->p),
+                c->d->bwd64(m, (const double *)src[0], (const double *)src[1], (double *)out, c->p));
         }
         char *dst = p[0] + i * s[0];
         if (s[0] != (int64_t)es)
@@ -384,13 +403,13 @@ void ln_act_backward(const ln_act_def *d, const ln_tensor *s, const ln_tensor *g
         }                                                                                          \
     } while (0)
 
-#define DEF_PRELU(TT, SUF)                                                                         \
-    static void prelu_fwd_##SUF(const ln_param_layout *l, const TT *restrict x,                    \
+#define DEF_PRELU(FWD_NAME, BWD_NAME, TT)                                                           \
+    static void FWD_NAME(const ln_param_layout *l, const TT *restrict x,                    \
                                 const TT *restrict al, TT *restrict y)                             \
     {                                                                                              \
         PARAM_LOOP(l, y[i] = x[i] > 0 ? x[i] : al[j] * x[i]);                                      \
     }                                                                                              \
-    static void prelu_bwd_##SUF(const ln_param_layout *l, const TT *restrict x,                    \
+    static void BWD_NAME(const ln_param_layout *l, const TT *restrict x,                    \
                                 const TT *restrict al, const TT *restrict g, TT *restrict dx,      \
                                 double *restrict dal)                                              \
     {                                                                                              \
@@ -400,32 +419,28 @@ void ln_act_backward(const ln_act_def *d, const ln_tensor *s, const ln_tensor *g
             dal[j] += v > 0 ? 0.0 : (double)g[i] * (double)v;                                      \
         });                                                                                        \
     }
-DEF_PRELU(float, f32)
-DEF_PRELU(double, f64)
+DEF_PRELU(ln_act_prelu_forward_f32, ln_act_prelu_backward_f32, float)
+DEF_PRELU(ln_act_prelu_forward_f64, ln_act_prelu_backward_f64, double)
 
 void ln_act_prelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x,
                           const void *alpha, void *y)
 {
-    if (dt == LN_F32)
-        prelu_fwd_f32(l, x, alpha, y);
-    else
-        prelu_fwd_f64(l, x, alpha, y);
+    LN_BY_DTYPE(dt, ln_act_prelu_forward_f32(l, x, alpha, y),
+        ln_act_prelu_forward_f64(l, x, alpha, y));
 }
 
 void ln_act_prelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x,
                            const void *alpha, const void *g, void *dx, double *dalpha)
 {
-    if (dt == LN_F32)
-        prelu_bwd_f32(l, x, alpha, g, dx, dalpha);
-    else
-        prelu_bwd_f64(l, x, alpha, g, dx, dalpha);
+    LN_BY_DTYPE(dt, ln_act_prelu_backward_f32(l, x, alpha, g, dx, dalpha),
+        ln_act_prelu_backward_f64(l, x, alpha, g, dx, dalpha));
 }
 
 /* pelu: x >= 0: (a/b) x, d/dx a/b, d/da x/b, d/db -a x/b^2;
  *       x <  0: a (e - 1) with e = exp(x/b), d/dx (a/b) e, d/da e - 1,
  *               d/db -a x e / b^2 */
-#define DEF_PELU(TT, SUF)                                                                          \
-    static void pelu_fwd_##SUF(const ln_param_layout *l, const TT *restrict x,                     \
+#define DEF_PELU(FWD_NAME, BWD_NAME, TT)                                                            \
+    static void FWD_NAME(const ln_param_layout *l, const TT *restrict x,                     \
                                const TT *restrict a, const TT *restrict b, TT *restrict y)         \
     {                                                                                              \
         PARAM_LOOP(l, {                                                                            \
@@ -433,7 +448,7 @@ void ln_act_prelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x,
             y[i] = v >= 0 ? (a[j] / b[j]) * v : a[j] * EXPM1(v / b[j]);                            \
         });                                                                                        \
     }                                                                                              \
-    static void pelu_bwd_##SUF(const ln_param_layout *l, const TT *restrict x,                     \
+    static void BWD_NAME(const ln_param_layout *l, const TT *restrict x,                     \
                                const TT *restrict a, const TT *restrict b, const TT *restrict g,   \
                                TT *restrict dx, double *restrict da, double *restrict db)          \
     {                                                                                              \
@@ -447,25 +462,21 @@ void ln_act_prelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x,
             db[j] += (double)(-gi * aj * v / (bj * bj) * (pos ? (TT)1 : e));                       \
         });                                                                                        \
     }
-DEF_PELU(float, f32)
-DEF_PELU(double, f64)
+DEF_PELU(ln_act_pelu_forward_f32, ln_act_pelu_backward_f32, float)
+DEF_PELU(ln_act_pelu_forward_f64, ln_act_pelu_backward_f64, double)
 
 void ln_act_pelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x, const void *a,
                          const void *b, void *y)
 {
-    if (dt == LN_F32)
-        pelu_fwd_f32(l, x, a, b, y);
-    else
-        pelu_fwd_f64(l, x, a, b, y);
+    LN_BY_DTYPE(dt, ln_act_pelu_forward_f32(l, x, a, b, y),
+        ln_act_pelu_forward_f64(l, x, a, b, y));
 }
 
 void ln_act_pelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x, const void *a,
                           const void *b, const void *g, void *dx, double *da, double *db)
 {
-    if (dt == LN_F32)
-        pelu_bwd_f32(l, x, a, b, g, dx, da, db);
-    else
-        pelu_bwd_f64(l, x, a, b, g, dx, da, db);
+    LN_BY_DTYPE(dt, ln_act_pelu_backward_f32(l, x, a, b, g, dx, da, db),
+        ln_act_pelu_backward_f64(l, x, a, b, g, dx, da, db));
 }
 
 /* ---- softmax and log_softmax along an axis -------------------------------- */
@@ -478,9 +489,9 @@ typedef struct softmax_ctx {
     ln_dtype dt;
 } softmax_ctx;
 
-#define DEF_SOFTMAX(TT, SUF)                                                                       \
+#define DEF_SOFTMAX(FWD_NAME, BWD_NAME, TT)                                                         \
     /* one row: x and y with byte steps sx, sy */                                                  \
-    static void softmax_row_##SUF(int64_t len, const char *x, int64_t sx, char *y, int64_t sy,     \
+    static void FWD_NAME(int64_t len, const char *x, int64_t sx, char *y, int64_t sy,     \
                                   int is_log)                                                         \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -508,7 +519,7 @@ typedef struct softmax_ctx {
         }                                                                                          \
     }                                                                                              \
     /* softmax: dx = y (g - sum(g y)); log_softmax: dx = g - exp(y) sum(g) */                      \
-    static void softmax_row_bwd_##SUF(int64_t len, const char *y, int64_t sy, const char *g,       \
+    static void BWD_NAME(int64_t len, const char *y, int64_t sy, const char *g,       \
                                       int64_t sg, char *dx, int64_t sd, int is_log)                   \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -523,21 +534,27 @@ typedef struct softmax_ctx {
             *(T *)(dx + k * sd) = is_log ? gk - EXP(yk) * a : yk * (gk - a);                          \
         }                                                                                          \
     }
-DEF_SOFTMAX(float, f32)
-DEF_SOFTMAX(double, f64)
+DEF_SOFTMAX(ln_act_softmax_forward_f32, ln_act_softmax_backward_f32, float)
+DEF_SOFTMAX(ln_act_softmax_forward_f64, ln_act_softmax_backward_f64, double)
 
 /* ops are views with the axis cut to length 1; each element starts a row */
 static void softmax_loop(int64_t n, char **p, const int64_t *s, void *vctx)
 {
     const softmax_ctx *c = vctx;
     for (int64_t i = 0; i < n; i++) {
+        const char *x = p[1] + i * s[1];
+        char *y = p[0] + i * s[0];
         if (!c->backward) {
-            (c->dt == LN_F32 ? softmax_row_f32 : softmax_row_f64)(
-                c->len, p[1] + i * s[1], c->step[1], p[0] + i * s[0], c->step[0], c->is_log);
+            LN_BY_DTYPE(c->dt,
+                        ln_act_softmax_forward_f32(c->len, x, c->step[1], y, c->step[0], c->is_log),
+                        ln_act_softmax_forward_f64(c->len, x, c->step[1], y, c->step[0], c->is_log));
         } else {
-            (c->dt == LN_F32 ? softmax_row_bwd_f32 : softmax_row_bwd_f64)(
-                c->len, p[1] + i * s[1], c->step[1], p[2] + i * s[2], c->step[2],
-                p[0] + i * s[0], c->step[0], c->is_log);
+            const char *g = p[2] + i * s[2];
+            LN_BY_DTYPE(c->dt,
+                        ln_act_softmax_backward_f32(c->len, x, c->step[1], g, c->step[2], y,
+                                                    c->step[0], c->is_log),
+                        ln_act_softmax_backward_f64(c->len, x, c->step[1], g, c->step[2], y,
+                                                    c->step[0], c->is_log));
         }
     }
 }

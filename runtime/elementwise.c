@@ -97,7 +97,7 @@ void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor 
     static const ln_loop_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64,
                                      pow_f64, max_f64, min_f64};
     const ln_tensor *ops[3] = {out, a, b};
-    ln_foreach(3, ops, out->dtype == LN_F32 ? f32[op] : f64[op], NULL);
+    LN_BY_DTYPE(out->dtype, ln_foreach(3, ops, f32[op], NULL), ln_foreach(3, ops, f64[op], NULL));
 }
 
 /* ---- unary ------------------------------------------------------------- */
@@ -159,7 +159,8 @@ void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double 
                                      neg_f64,  sign_f64,  clamp_f64, square_f64};
     unary_ctx c = {lo, hi};
     const ln_tensor *ops[2] = {out, a};
-    ln_foreach(2, ops, out->dtype == LN_F32 ? f32[op] : f64[op], &c);
+    LN_BY_DTYPE(out->dtype, ln_foreach(2, ops, f32[op], &c),
+                ln_foreach(2, ops, f64[op], &c));
 }
 
 /* ---- loads and stores -------------------------------------------------- */

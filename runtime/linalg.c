@@ -52,14 +52,12 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     int64_t ldc = m == 1 ? n : c->stride[0];
     enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
-    if (c->dtype == LN_F32)
-        cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
+    LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
                     (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
-                    (float)beta, (float *)c->data, (int)ldc);
-    else
+                    (float)beta, (float *)c->data, (int)ldc),
         cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
                     (const double *)a->data, (int)lda, (const double *)b->data, (int)ldb, beta,
-                    (double *)c->data, (int)ldc);
+                    (double *)c->data, (int)ldc));
 }
 
 static ln_tensor slice(const ln_tensor *t, int64_t i)

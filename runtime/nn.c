@@ -9,9 +9,9 @@
 
 #define ROW_CHUNK 1024
 
-#define DEF_BIAS_ACT(TT, SUF, FWD)                                                                 \
+#define DEF_BIAS_ACT(NAME, TT, FWD)                                                                 \
     /* one row of M: t += b; y = act(t) (t and y may be the same row) */                          \
-    static void bias_act_##SUF(int64_t m, TT *t, const TT *b, TT *y, const ln_act_def *act,        \
+    static void NAME(int64_t m,      TT *t, const TT *b, TT *y, const ln_act_def *act,        \
                                const ln_act_params *p)                                             \
     {                                                                                              \
         if (b)                                                                                     \
@@ -27,8 +27,8 @@
             memcpy(y + j, buf, (size_t)c * sizeof(TT));                                            \
         }                                                                                          \
     }
-DEF_BIAS_ACT(float, f32, fwd32)
-DEF_BIAS_ACT(double, f64, fwd64)
+DEF_BIAS_ACT(ln_bias_act_forward_f32, float, fwd32)
+DEF_BIAS_ACT(ln_bias_act_forward_f64, double, fwd64)
 
 void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
@@ -39,17 +39,15 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     const int64_t n = y->shape[0], m = y->shape[1];
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
     for (int64_t i = 0; i < n; i++) {
-        if (y->dtype == LN_F32)
-            bias_act_f32(m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
-                         (float *)y->data + i * m, act, p);
-        else
-            bias_act_f64(m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
-                         (double *)y->data + i * m, act, p);
+        LN_BY_DTYPE(y->dtype, ln_bias_act_forward_f32(m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
+                         (float *)y->data + i * m, act, p),
+            ln_bias_act_forward_f64(m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
+                         (double *)y->data + i * m, act, p));
     }
 }
 
-#define DEF_DROPOUT(TT, SUF)                                                                       \
-    static void dropout_##SUF(ln_rng *r, int64_t n, const TT *x, TT *y, uint8_t *keep, int given,  \
+#define DEF_DROPOUT(FWD_NAME, BWD_NAME, TT)                                                                       \
+    static void FWD_NAME(ln_rng *r,    int64_t n, const TT *x, TT *y, uint8_t *keep, int given,  \
                               double rate, double a, double b, double alpha)                       \
     {                                                                                              \
         const TT ta = (TT)a, tb = (TT)b, dropped = (TT)(a * alpha + b);                            \
@@ -57,28 +55,24 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
             for (int64_t i = 0; i < n; i++) keep[i] = ln_rng_double(r) >= rate;                    \
         for (int64_t i = 0; i < n; i++) y[i] = keep[i] ? ta * x[i] + tb : dropped;                 \
     }                                                                                              \
-    static void dropout_bwd_##SUF(int64_t n, const TT *g, const uint8_t *keep, double a, TT *dx)   \
+    static void BWD_NAME(int64_t n,        const TT *g, const uint8_t *keep, double a, TT *dx)   \
     {                                                                                              \
         const TT ta = (TT)a;                                                                       \
         for (int64_t i = 0; i < n; i++) dx[i] = keep[i] ? ta * g[i] : (TT)0;                       \
     }
-DEF_DROPOUT(float, f32)
-DEF_DROPOUT(double, f64)
+DEF_DROPOUT(ln_dropout_forward_f32, ln_dropout_backward_f32, float)
+DEF_DROPOUT(ln_dropout_forward_f64, ln_dropout_backward_f64, double)
 
 void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *y, uint8_t *keep,
                         int mask_given, double rate, double a, double b, double alpha)
 {
-    if (dt == LN_F32)
-        dropout_f32(r, n, x, y, keep, mask_given, rate, a, b, alpha);
-    else
-        dropout_f64(r, n, x, y, keep, mask_given, rate, a, b, alpha);
+    LN_BY_DTYPE(dt, ln_dropout_forward_f32(r, n, x, y, keep, mask_given, rate, a, b, alpha),
+        ln_dropout_forward_f64(r, n, x, y, keep, mask_given, rate, a, b, alpha));
 }
 
 void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
                          void *dx)
 {
-    if (dt == LN_F32)
-        dropout_bwd_f32(n, g, keep, a, dx);
-    else
-        dropout_bwd_f64(n, g, keep, a, dx);
+    LN_BY_DTYPE(dt, ln_dropout_backward_f32(n, g, keep, a, dx),
+        ln_dropout_backward_f64(n, g, keep, a, dx));
 }

@@ -10,23 +10,22 @@
 #define SQRT(v) _Generic((v), float: sqrtf, double: sqrt)(v)
 #define FABS(v) _Generic((v), float: fabsf, double: fabs)(v)
 
-/* Instantiate NAME_f32 / NAME_f64 from a body using type T. */
-#define BOTH(NAME, PARAMS, ...)                                                              \
-    static void NAME##_f32 PARAMS                                                                  \
+/* Define the kernels F32 and F64 from one body using type T. */
+#define BOTH(F32, F64, PARAMS, ...)                                                                \
+    static void F32 PARAMS                                                                         \
     {                                                                                              \
         typedef float T;                                                                           \
         __VA_ARGS__                                                                                \
     }                                                                                              \
-    static void NAME##_f64 PARAMS                                                                  \
+    static void F64 PARAMS                                                                         \
     {                                                                                              \
         typedef double T;                                                                          \
         __VA_ARGS__                                                                                \
     }
 
-#define DISPATCH(NAME, dt, ARGS) ((dt) == LN_F32 ? NAME##_f32 ARGS : NAME##_f64 ARGS)
 
 /* clang-format off */
-BOTH(sgd, (int64_t n, void *wv, const void *gv, void *mv, double lr, double momentum, int nesterov), {
+BOTH(ln_sgd_step_f32, ln_sgd_step_f64, (int64_t n, void *wv, const void *gv, void *mv, double lr, double momentum, int nesterov), {
     T *w = wv, *m = mv;
     const T *g = gv;
     const T tl = (T)lr, tm = (T)momentum;
@@ -45,7 +44,7 @@ BOTH(sgd, (int64_t n, void *wv, const void *gv, void *mv, double lr, double mome
     }
 })
 
-BOTH(rmsprop, (int64_t n, void *wv, const void *gv, void *vv, void *mgv, void *momv, double lr,
+BOTH(ln_rmsprop_step_f32, ln_rmsprop_step_f64, (int64_t n, void *wv, const void *gv, void *vv, void *mgv, void *momv, double lr,
                double rho, double momentum, double eps, int centered), {
     T *w = wv, *v = vv, *mg = mgv, *mom = momv;
     const T *g = gv;
@@ -68,7 +67,7 @@ BOTH(rmsprop, (int64_t n, void *wv, const void *gv, void *vv, void *mgv, void *m
     }
 })
 
-BOTH(adam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, void *vhv, double lr_t,
+BOTH(ln_adam_step_f32, ln_adam_step_f64, (int64_t n, void *wv, const void *gv, void *mv, void *vv, void *vhv, double lr_t,
             double b1, double b2, double eps), {
     T *w = wv, *m = mv, *v = vv, *vh = vhv;
     const T *g = gv;
@@ -86,7 +85,7 @@ BOTH(adam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, void *vhv, 
     }
 })
 
-BOTH(adagrad, (int64_t n, void *wv, const void *gv, void *accv, double lr, double eps), {
+BOTH(ln_adagrad_step_f32, ln_adagrad_step_f64, (int64_t n, void *wv, const void *gv, void *accv, double lr, double eps), {
     T *w = wv, *acc = accv;
     const T *g = gv;
     const T tl = (T)lr, te = (T)eps;
@@ -96,7 +95,7 @@ BOTH(adagrad, (int64_t n, void *wv, const void *gv, void *accv, double lr, doubl
     }
 })
 
-BOTH(adadelta, (int64_t n, void *wv, const void *gv, void *egv, void *edv, double lr, double rho,
+BOTH(ln_adadelta_step_f32, ln_adadelta_step_f64, (int64_t n, void *wv, const void *gv, void *egv, void *edv, double lr, double rho,
                 double eps), {
     T *w = wv, *eg = egv, *ed = edv;
     const T *g = gv;
@@ -109,7 +108,7 @@ BOTH(adadelta, (int64_t n, void *wv, const void *gv, void *egv, void *edv, doubl
     }
 })
 
-BOTH(adamax, (int64_t n, void *wv, const void *gv, void *mv, void *uv, double lr_t, double b1,
+BOTH(ln_adamax_step_f32, ln_adamax_step_f64, (int64_t n, void *wv, const void *gv, void *mv, void *uv, double lr_t, double b1,
               double b2, double eps), {
     T *w = wv, *m = mv, *u = uv;
     const T *g = gv;
@@ -122,7 +121,7 @@ BOTH(adamax, (int64_t n, void *wv, const void *gv, void *mv, void *uv, double lr
     }
 })
 
-BOTH(nadam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, double lr, double b1,
+BOTH(ln_nadam_step_f32, ln_nadam_step_f64, (int64_t n, void *wv, const void *gv, void *mv, void *vv, double lr, double b1,
              double b2, double eps, double mu_t, double mu_t1, double ms_new, double ms_next,
              double b2_pow_t), {
     T *w = wv, *m = mv, *v = vv;
@@ -145,42 +144,42 @@ BOTH(nadam, (int64_t n, void *wv, const void *gv, void *mv, void *vv, double lr,
 void ln_sgd_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, double lr,
                  double momentum, int nesterov)
 {
-    DISPATCH(sgd, dt, (n, w, g, m, lr, momentum, nesterov));
+    LN_BY_DTYPE(dt, ln_sgd_step_f32(n, w, g, m, lr, momentum, nesterov), ln_sgd_step_f64(n, w, g, m, lr, momentum, nesterov));
 }
 
 void ln_rmsprop_step(ln_dtype dt, int64_t n, void *w, const void *g, void *v, void *mg, void *mom,
                      double lr, double rho, double momentum, double eps, int centered)
 {
-    DISPATCH(rmsprop, dt, (n, w, g, v, mg, mom, lr, rho, momentum, eps, centered));
+    LN_BY_DTYPE(dt, ln_rmsprop_step_f32(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered), ln_rmsprop_step_f64(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered));
 }
 
 void ln_adam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *v, void *vhat,
                   double lr_t, double b1, double b2, double eps)
 {
-    DISPATCH(adam, dt, (n, w, g, m, v, vhat, lr_t, b1, b2, eps));
+    LN_BY_DTYPE(dt, ln_adam_step_f32(n, w, g, m, v, vhat, lr_t, b1, b2, eps), ln_adam_step_f64(n, w, g, m, v, vhat, lr_t, b1, b2, eps));
 }
 
 void ln_adagrad_step(ln_dtype dt, int64_t n, void *w, const void *g, void *acc, double lr,
                      double eps)
 {
-    DISPATCH(adagrad, dt, (n, w, g, acc, lr, eps));
+    LN_BY_DTYPE(dt, ln_adagrad_step_f32(n, w, g, acc, lr, eps), ln_adagrad_step_f64(n, w, g, acc, lr, eps));
 }
 
 void ln_adadelta_step(ln_dtype dt, int64_t n, void *w, const void *g, void *eg, void *ed,
                       double lr, double rho, double eps)
 {
-    DISPATCH(adadelta, dt, (n, w, g, eg, ed, lr, rho, eps));
+    LN_BY_DTYPE(dt, ln_adadelta_step_f32(n, w, g, eg, ed, lr, rho, eps), ln_adadelta_step_f64(n, w, g, eg, ed, lr, rho, eps));
 }
 
 void ln_adamax_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *u,
                     double lr_t, double b1, double b2, double eps)
 {
-    DISPATCH(adamax, dt, (n, w, g, m, u, lr_t, b1, b2, eps));
+    LN_BY_DTYPE(dt, ln_adamax_step_f32(n, w, g, m, u, lr_t, b1, b2, eps), ln_adamax_step_f64(n, w, g, m, u, lr_t, b1, b2, eps));
 }
 
 void ln_nadam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *v, double lr,
                    double b1, double b2, double eps, double mu_t, double mu_t1, double ms_new,
                    double ms_next, double b2_pow_t)
 {
-    DISPATCH(nadam, dt, (n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t));
+    LN_BY_DTYPE(dt, ln_nadam_step_f32(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t), ln_nadam_step_f64(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t));
 }

@@ -97,4 +97,10 @@ typedef void (*ln_loop_fn)(int64_t n, char **ptrs, const int64_t *steps, void *c
 #define LN_MAX_OPS 4
 void ln_foreach(int nops, const ln_tensor *const *ops, ln_loop_fn fn, void *ctx);
 
+/* The one way the runtime picks a float32 or float64 kernel: the call for
+ * LN_F32, else the call for LN_F64 (the float dtypes; callers have checked
+ * the dtype).  Once per call or per chunk, never per element.  (_Generic in
+ * a kernel body picks a scalar math function by type: not a dispatch.) */
+#define LN_BY_DTYPE(dt, F32_CALL, F64_CALL) ((dt) == LN_F32 ? (void)(F32_CALL) : (void)(F64_CALL))
+
 #endif
