@@ -591,38 +591,35 @@ local function any_tracked(list)
   return false
 end
 
-core.cat = function(list, dim)
-  local out = raw.core_cat(list, dim)
-  if any_tracked(list) then
-    local inputs = { table.unpack(list) }
-    local d = dim or 1
-    record("cat", out, inputs, function(g)
-      local gs, start = {}, 1
-      for i = 1, #inputs do
-        local len = inputs[i]:size(d)
-        gs[i] = g:narrow(d, start, len)
-        start = start + len
-      end
-      return unpack(gs, 1, #inputs)
-    end, #inputs)
+-- cat and stack of a list of tensors: split(g, inputs, d) gives each input's gradient
+local function list_op(name, f, split)
+  return function(list, dim)
+    local out = f(list, dim)
+    if any_tracked(list) then
+      local inputs = { table.unpack(list) }
+      local d = dim or 1
+      if name == "stack" and d < 0 then d = d + out:dim() + 1 end
+      record(name, out, inputs, function(g)
+        return unpack(split(g, inputs, d), 1, #inputs)
+      end, #inputs)
+    end
+    return out
   end
-  return out
 end
-
-core.stack = function(list, dim)
-  local out = raw.core_stack(list, dim)
-  if any_tracked(list) then
-    local inputs = { table.unpack(list) }
-    local d = dim or 1
-    if d < 0 then d = d + out:dim() + 1 end
-    record("stack", out, inputs, function(g)
-      local gs = {}
-      for i = 1, #inputs do gs[i] = g:select(d, i) end
-      return unpack(gs, 1, #inputs)
-    end, #inputs)
+core.cat = list_op("cat", raw.core_cat, function(g, inputs, d)
+  local gs, start = {}, 1
+  for i = 1, #inputs do
+    local len = inputs[i]:size(d)
+    gs[i] = g:narrow(d, start, len)
+    start = start + len
   end
-  return out
-end
+  return gs
+end)
+core.stack = list_op("stack", raw.core_stack, function(g, inputs, d)
+  local gs = {}
+  for i = 1, #inputs do gs[i] = g:select(d, i) end
+  return gs
+end)
 
 -- ---- the checking tools: grad, jacobian, gradcheck (lunet/gradcheck.lua) ----
 

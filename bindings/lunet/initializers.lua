@@ -150,24 +150,21 @@ function I.RandomUniform(opts)
     return with_seed(opts.seed, function() return core.uniform(shape, lo, hi, dtype) end)
   end, { minval = lo, maxval = hi, seed = opts.seed })
 end
+-- RandomNormal and TruncatedNormal: a (mean, stddev) option pair and a draw
+local function normal_family(name, draw)
+  return function(opts)
+    opts = options(name, opts, { mean = true, stddev = true, seed = true })
+    local m = finite(name, "mean", opts.mean or 0)
+    local s = finite(name, "stddev", opts.stddev or 0.05, 0)
+    return make(name, function(shape, dtype)
+      return with_seed(opts.seed, function() return draw(shape, m, s, dtype) end)
+    end, { mean = m, stddev = s, seed = opts.seed })
+  end
+end
 --- RandomNormal({mean=0, stddev=0.05, seed=})
-function I.RandomNormal(opts)
-  opts = options("RandomNormal", opts, { mean = true, stddev = true, seed = true })
-  local m = finite("RandomNormal", "mean", opts.mean or 0)
-  local s = finite("RandomNormal", "stddev", opts.stddev or 0.05, 0)
-  return make("RandomNormal", function(shape, dtype)
-    return with_seed(opts.seed, function() return core.normal(shape, m, s, dtype) end)
-  end, { mean = m, stddev = s, seed = opts.seed })
-end
+I.RandomNormal = normal_family("RandomNormal", core.normal)
 --- TruncatedNormal({mean=0, stddev=0.05, seed=})
-function I.TruncatedNormal(opts)
-  opts = options("TruncatedNormal", opts, { mean = true, stddev = true, seed = true })
-  local m = finite("TruncatedNormal", "mean", opts.mean or 0)
-  local s = finite("TruncatedNormal", "stddev", opts.stddev or 0.05, 0)
-  return make("TruncatedNormal", function(shape, dtype)
-    return with_seed(opts.seed, function() return truncated_normal(shape, m, s, dtype) end)
-  end, { mean = m, stddev = s, seed = opts.seed })
-end
+I.TruncatedNormal = normal_family("TruncatedNormal", truncated_normal)
 --- Orthogonal({gain=1, seed=}): a (scaled) orthogonal matrix from the QR of a normal one.
 function I.Orthogonal(opts)
   opts = options("Orthogonal", opts, { gain = true, seed = true })
