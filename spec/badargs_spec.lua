@@ -56,7 +56,7 @@ local BUDGET = 2e7
 -- helpers whose first argument is the name of the function calling them
 -- (their messages name that caller)
 -- (their messages name that caller): the position of that argument
-local TAKES_FNAME = { ["lunet.utils.check_options"] = 1, ["lunet.utils.one_hot"] = 1,
+local TAKES_FNAME = { ["lunet.utils.check_options"] = 1, ["lunet.utils.one_hot"] = 1, ["lunet.utils.check_labels"] = 1,
   ["lunet.losses.one_hot"] = 1, ["lunet.nn.check_shape"] = 1, ["lunet.utils.write_file_atomic"] = 3,
   ["lunet.safetensors.parse"] = 2, ["lunet.safetensors.read"] = 2 }
 

@@ -262,6 +262,15 @@ describe("lunet.nn Sequential", function()
       ok, err = pcall(m.fit, m, x, lunet.full({ 10 }, 3), { verbose = 0 })
       assert.is_false(ok)
       assert.matches("sparse_categorical_crossentropy: labels must be in %[0, 3%), got 3", err)
+      -- all labels are checked before the first step: a bad one in the last
+      -- batch leaves the weights as they were
+      local before = m:get_weights()
+      local y = lunet.zeros(10)
+      y[10] = 7
+      ok, err = pcall(m.fit, m, x, y, { verbose = 0, batch_size = 2 })
+      assert.is_false(ok)
+      assert.matches("fit: sparse_categorical_crossentropy: labels must be in %[0, 3%), got 7", err)
+      for i, w in ipairs(m:get_weights()) do assert.is_true(lunet.equal(w, before[i])) end
       assert.has_error(function() m:compile({ optimizer = "adamw", loss = "mse" }) end)
       ok, err = pcall(m.compile, m, { optimizer = "adam", loss = "hinge" })
       assert.matches("unknown loss 'hinge' %(known: binary_crossentropy", err)

@@ -66,6 +66,16 @@ function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
   return L.categorical_crossentropy(y, y_pred, from_logits)
 end
 
+-- for fit, which checks all the labels once (utils.check_labels) before
+-- its first step: the same loss without the per-step label checks
+local one_hot_of = utils._internal.one_hot_of
+L._internal = setmetatable({
+  sparse_categorical_crossentropy = function(y_true, y_pred, from_logits)
+    check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
+    return L.categorical_crossentropy(one_hot_of(y_true, y_pred:size(-1), y_pred:dtype()), y_pred, from_logits)
+  end,
+}, { __metatable = "internal" })
+
 --- binary_crossentropy(y_true, y_pred [, from_logits])
 function L.binary_crossentropy(y_true, y_pred, from_logits)
   check_pair("binary_crossentropy", y_true, y_pred, from_logits)

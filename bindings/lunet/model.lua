@@ -251,10 +251,10 @@ end
 
 -- loss tensor and predictions for one batch
 -- (fname: the method, named in errors from the loss)
-local function forward_loss(self, x, y, training, fname)
+local function forward_loss(self, x, y, training, fname, loss_fn)
   local fused = self.fused and last_softmax(self)
   local out = self:call(as_float(x), training, fused)
-  local loss = check.within(fname, 0, self.loss_fn, y, out, fused or nil)
+  local loss = check.within(fname, 0, loss_fn or self.loss_fn, y, out, fused or nil)
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
     error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
   end
@@ -284,9 +284,9 @@ end
 
 -- One optimizer step (then the constraints) on a batch; returns the loss
 -- value and the predictions.
-local function train_step(self, params, x, y, fname)
+local function train_step(self, params, x, y, fname, loss_fn)
   for _, p in ipairs(params) do p:zero_grad() end
-  local loss, out, logits = forward_loss(self, x, y, true, fname)
+  local loss, out, logits = forward_loss(self, x, y, true, fname, loss_fn)
   loss:backward()
   self.optimizer:step(params)
   for _, l in ipairs(self.layers) do l:apply_constraints() end
@@ -413,6 +413,14 @@ function Sequential:fit(x, y, opts)
     x, y = x:narrow(1, 1, split_at), y:narrow(1, 1, split_at)
   end
   ensure_built(self, as_float(x:narrow(1, 1, 1)))
+  -- sparse labels are checked once here, not again at every step
+  local loss_fn
+  local out_shape = self.output_shapes[#self.layers]
+  if self.loss_fn == losses.sparse_categorical_crossentropy and out_shape and #out_shape >= 1
+      and y:numel() == y:size(1) then
+    check.within("fit", 2, utils.check_labels, "sparse_categorical_crossentropy", y, out_shape[#out_shape])
+    loss_fn = losses._internal.sparse_categorical_crossentropy
+  end
   local n = x:size(1)
   local steps = (n - 1) // bs + 1 -- n >= 1; no overflow at a huge batch_size
   local keys = { "loss" }
@@ -438,7 +446,7 @@ function Sequential:fit(x, y, opts)
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
       local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
-      local lv, out, logits = train_step(self, params, xb, yb, "fit")
+      local lv, out, logits = train_step(self, params, xb, yb, "fit", loss_fn)
       sums.loss = (sums.loss or 0) + lv * m
       batch_metrics(self, yb, out, logits, sums, m)
       seen = seen + m

@@ -183,37 +183,61 @@ end
 U.MAX_CLASSES = 1 << 24
 U.MAX_ONE_HOT = 1 << 31
 
+--- check_labels(fname, labels, classes [, level]): labels is a tensor of
+-- 0-based integer class ids in [0, classes), and a one-hot of them fits the
+-- limits above; errors name `fname` and the bad label at `level` (as
+-- error() counts it from the caller; default 2).
+function U.check_labels(fname, labels, classes, level)
+  level = (level or 2) + 1
+  if type(fname) ~= "string" or fname == "" then check.arg_error("check_labels", "fname", "a function name", fname, 2) end
+  check.tensor(fname, "labels", labels, level)
+  if math.type(classes) ~= "integer" or classes < 1 then
+    error(fmt("%s: the number of classes must be a positive integer, got %s", fname, tostring(classes)), level)
+  end
+  if classes > U.MAX_CLASSES then
+    error(fmt("%s: %d classes exceed the limit of %d", fname, classes, U.MAX_CLASSES), level)
+  end
+  local n = labels:numel()
+  if n * classes > U.MAX_ONE_HOT then
+    error(fmt("%s: a one-hot of %d labels x %d classes exceeds the limit of %d elements", fname, n,
+      classes, U.MAX_ONE_HOT), level)
+  end
+  if n > 0 then
+    local flat = labels:reshape(n):double()
+    local lo, hi = flat:min():item(), flat:max():item()
+    if not (lo >= 0 and hi < classes) then
+      local bad = lo < 0 and lo or hi
+      error(fmt("%s: labels must be in [0, %d), got %s", fname, classes,
+        math.tointeger(bad) and tostring(math.tointeger(bad)) or tostring(bad)), level)
+    end
+    if flat:ne(flat:int():double()):sum():item() > 0 then
+      error(fmt("%s: labels must be integers", fname), level)
+    end
+  end
+end
+
+-- the row (1, classes) of class ids 0 .. classes-1, made once per size
+local class_rows = setmetatable({}, { __mode = "v" })
+-- one-hot rows of labels already checked (U.check_labels)
+local function one_hot_of(labels, classes, dtype)
+  local cls = class_rows[classes]
+  if not cls then
+    cls = core.arange(0, classes, 1, "float64"):reshape(1, classes)
+    class_rows[classes] = cls
+  end
+  local n = labels:numel()
+  return labels:reshape(n, 1):double():eq(cls):astype(dtype or "float32")
+end
+U._internal = setmetatable({ one_hot_of = one_hot_of }, { __metatable = "internal" })
+
 --- one_hot(fname, labels, classes [, dtype]) --> (N, classes) one-hot rows of
 -- 0-based integer labels (any shape, flattened); errors name `fname` and the
 -- bad label.
 function U.one_hot(fname, labels, classes, dtype)
   if type(fname) ~= "string" or fname == "" then check.arg_error("one_hot", "fname", "a function name", fname, 2) end
   check_tensor(fname, "labels", labels)
-  if math.type(classes) ~= "integer" or classes < 1 then
-    error(fmt("%s: the number of classes must be a positive integer, got %s", fname, tostring(classes)), 3)
-  end
-  if classes > U.MAX_CLASSES then
-    error(fmt("%s: %d classes exceed the limit of %d", fname, classes, U.MAX_CLASSES), 3)
-  end
-  local n = labels:numel()
-  if n * classes > U.MAX_ONE_HOT then
-    error(fmt("%s: a one-hot of %d labels x %d classes exceeds the limit of %d elements", fname, n,
-      classes, U.MAX_ONE_HOT), 3)
-  end
-  local flat = labels:reshape(n):double()
-  if n > 0 then
-    local lo, hi = flat:min():item(), flat:max():item()
-    if not (lo >= 0 and hi < classes) then
-      local bad = lo < 0 and lo or hi
-      error(fmt("%s: labels must be in [0, %d), got %s", fname, classes,
-        math.tointeger(bad) and tostring(math.tointeger(bad)) or tostring(bad)), 3)
-    end
-    if flat:ne(flat:int():double()):sum():item() > 0 then
-      error(fmt("%s: labels must be integers", fname), 3)
-    end
-  end
-  local cls = core.arange(0, classes, 1, "float64"):reshape(1, classes)
-  return flat:reshape(n, 1):eq(cls):astype(dtype or "float32")
+  U.check_labels(fname, labels, classes, 2)
+  return one_hot_of(labels, classes, dtype)
 end
 
 --- to_categorical(y [, num_classes]) --> float32 one-hot, shape y's .. {num_classes}
