@@ -2,6 +2,7 @@
 -- row needs no edit here, only its vector in spec/activation_vectors.lua.
 local lunet = require("lunet")
 local core = require("lunet.core")
+local S = require("support")
 local V = require("activation_vectors")
 
 local A = lunet.activations
@@ -11,19 +12,7 @@ local function rel_close(a, b, tol)
   return math.abs(a - b) <= tol * math.max(math.abs(b), 1)
 end
 
--- n points in [-4, 4] at least 0.05 from every kink
-local function points(kinks, n)
-  local xs = {}
-  while #xs < n do
-    local v = (math.random() * 2 - 1) * 4
-    local ok = true
-    for _, k in ipairs(kinks) do
-      if math.abs(v - k) < 0.05 then ok = false end
-    end
-    if ok then xs[#xs + 1] = v end
-  end
-  return xs
-end
+local points = S.points_away_from
 
 describe("the activation table", function()
   local names = core.activation_names()

@@ -103,18 +103,7 @@ local kinks = {
 }
 
 -- n random points in [-4, 4], each at least 0.05 from every kink of name
-local function points(name, n)
-  local xs = {}
-  while #xs < n do
-    local v = (math.random() * 2 - 1) * 4
-    local ok = true
-    for _, k in ipairs(kinks[name] or {}) do
-      if math.abs(v - k) < 0.05 then ok = false end
-    end
-    if ok then xs[#xs + 1] = v end
-  end
-  return xs
-end
+local function points(name, n) return S.points_away_from(kinks[name] or {}, n) end
 
 local function rel_close(a, b, tol)
   if a ~= a or b ~= b then return a ~= a and b ~= b end

@@ -212,4 +212,19 @@ function S.xml_well_formed(text)
   return ok, err
 end
 
+-- n random points in [-4, 4], each at least 0.05 from every point of kinks
+-- (for finite differences of a function with kinks there)
+function S.points_away_from(kinks, n)
+  local xs = {}
+  while #xs < n do
+    local v = (math.random() * 2 - 1) * 4
+    local ok = true
+    for _, k in ipairs(kinks) do
+      if math.abs(v - k) < 0.05 then ok = false end
+    end
+    if ok then xs[#xs + 1] = v end
+  end
+  return xs
+end
+
 return S
