@@ -8,9 +8,13 @@
 #   make data       real datasets into data/ (Fashion-MNIST, MNIST digits, UCI)
 #   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch)
 #   make install    PREFIX=/usr/local: module for plain lua5.4 + the launcher
+#                   (LUA_LDIR, LUA_CDIR, BINDIR override the three directories)
 #   make clean
 
 PREFIX ?= /usr/local
+LUA_LDIR ?= $(PREFIX)/share/lua/5.4
+LUA_CDIR ?= $(PREFIX)/lib/lua/5.4
+BINDIR ?= $(PREFIX)/bin
 CC ?= gcc
 LUA ?= lua5.4
 LUA_INC ?= /usr/include/lua5.4
@@ -27,7 +31,7 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(CFLAGS) $(ARCH) $(WARN) -fno-math-errn
              -I$(LUA_INC) -MMD -MP
 LDLIBS = -lopenblas -lz -lm
 
-DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cjson
+DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cjson luarocks
 
 B = build
 RUNTIME_OBJ = $(patsubst runtime/%.c,$(B)/obj/runtime/%.o,$(wildcard runtime/*.c))
@@ -142,12 +146,14 @@ bench: setup all
 bench-deps:
 	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES="python3-torch"
 
+# The launcher finds the modules at ../share/lua/5.4 and ../lib/lua/5.4 from
+# its own directory: keep that layout when overriding the directories
+# (lunet-scm-1.rockspec does, for a LuaRocks tree).
 install: all $(B)/lunet-installed
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet \
-	    $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet
-	install -m 755 $(B)/lunet-installed $(DESTDIR)$(PREFIX)/bin/lunet
-	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet/core.so
-	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CDIR)/lunet $(DESTDIR)$(LUA_LDIR)/lunet
+	install -m 755 $(B)/lunet-installed $(DESTDIR)$(BINDIR)/lunet
+	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(LUA_CDIR)/lunet/core.so
+	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(LUA_LDIR)/lunet/
 
 clean:
 	rm -rf $(B)
