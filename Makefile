@@ -8,9 +8,15 @@
 #   make data       real datasets into data/ (Fashion-MNIST, MNIST digits, UCI)
 #   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch)
 #   make install    PREFIX=/usr/local: module for plain lua5.4 + the launcher
+#                   (LUA_LDIR, LUA_CDIR, BINDIR override the three directories)
+#   make doc        reference docs (LDoc) into build/doc/index.html, and the
+#                   check that every public function has its doc comment
 #   make clean
 
 PREFIX ?= /usr/local
+LUA_LDIR ?= $(PREFIX)/share/lua/5.4
+LUA_CDIR ?= $(PREFIX)/lib/lua/5.4
+BINDIR ?= $(PREFIX)/bin
 CC ?= gcc
 LUA ?= lua5.4
 LUA_INC ?= /usr/include/lua5.4
@@ -27,7 +33,7 @@ ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(CFLAGS) $(ARCH) $(WARN) -fno-math-errn
              -I$(LUA_INC) -MMD -MP
 LDLIBS = -lopenblas -lz -lm
 
-DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cjson
+DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cjson luarocks lua-ldoc lua-markdown
 
 B = build
 RUNTIME_OBJ = $(patsubst runtime/%.c,$(B)/obj/runtime/%.o,$(wildcard runtime/*.c))
@@ -38,7 +44,7 @@ BUSTED = $(LUA) /usr/bin/busted
 SPEC_ENV = LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
            LUA_CPATH="$(CURDIR)/$(B)/lib/?.so;;"
 
-.PHONY: all setup test check demo bench bench-deps install clean data fuzz
+.PHONY: all setup test check demo bench bench-deps install clean data fuzz doc
 
 all: $(B)/liblunet.a $(B)/lib/lunet/core.so $(B)/lunet
 
@@ -136,18 +142,31 @@ demo: setup all
 	@[ -f $(DATA)/mnist/.complete ] || $(MAKE) --no-print-directory data
 	LUNET_DATA=$(DATA) $(B)/lunet examples/mnist_selu.lua
 
+# HTML reference from the doc comments (LDoc, config.ld; a warning fails the
+# build) into build/doc/index.html, then the check that every public function,
+# method and class has its doc comment, parameters and results
+DOC_ENV = LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;;" \
+          LUA_CPATH="$(CURDIR)/$(B)/lib/?.so;;"
+# (DOC_CHECK_FLAGS=--strict: the modules still PENDING in the check fail too)
+doc: setup all
+	@rm -rf $(B)/doc
+	ldoc -q --fatalwarnings -c config.ld .
+	$(DOC_ENV) $(LUA) scripts/doc_check.lua $(DOC_CHECK_FLAGS)
+
 bench: setup all
 	@for f in scripts/bench/*.lua; do echo "== $$f"; $(B)/lunet $$f || exit 1; done
 
 bench-deps:
 	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES="python3-torch"
 
+# The launcher finds the modules at ../share/lua/5.4 and ../lib/lua/5.4 from
+# its own directory: keep that layout when overriding the directories
+# (lunet-scm-1.rockspec does, for a LuaRocks tree).
 install: all $(B)/lunet-installed
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet \
-	    $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet
-	install -m 755 $(B)/lunet-installed $(DESTDIR)$(PREFIX)/bin/lunet
-	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/lunet/core.so
-	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(PREFIX)/share/lua/5.4/lunet/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CDIR)/lunet $(DESTDIR)$(LUA_LDIR)/lunet
+	install -m 755 $(B)/lunet-installed $(DESTDIR)$(BINDIR)/lunet
+	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(LUA_CDIR)/lunet/core.so
+	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(LUA_LDIR)/lunet/
 
 clean:
 	rm -rf $(B)

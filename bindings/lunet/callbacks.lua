@@ -1,8 +1,11 @@
 --- Training callbacks (Keras 2 semantics; epochs are 0-based).
--- A callback is a table with any of on_train_begin(logs), on_epoch_begin(epoch, logs),
--- on_epoch_end(epoch, logs), on_batch_end(batch, logs), on_train_end(logs);
--- `self.model` is set by fit.
+-- A callback is a table with any of `on_train_begin(logs)`, `on_epoch_begin(epoch, logs)`,
+-- `on_epoch_end(epoch, logs)`, `on_batch_end(batch, logs)`, `on_train_end(logs)`;
+-- `self.model` is set by fit.  The callbacks made here check their
+-- arguments when called (epoch and batch non-negative integers, logs nil or
+-- a table, and a model set by fit for those that need one).
 -- @module lunet.callbacks
+-- @alias CB
 local utils = require("lunet.utils")
 local check = require("lunet.check")
 
@@ -40,8 +43,13 @@ local function callback(name, cb, needs_model)
   return cb
 end
 
---- LearningRateScheduler(schedule): lr = schedule(epoch, lr) before each epoch;
--- the lr is recorded in the logs (history.history.lr).
+--- Set the optimizer's learning rate before each epoch to
+-- `schedule(epoch, lr)` (epoch 0-based, lr the current rate); the rate is
+-- recorded in the epoch's logs (`history.history.lr`).  A schedule returning
+-- anything but a finite number >= 0 stops fit with an error.
+-- @param schedule a function(epoch, lr) returning the new rate
+-- @param[opt] verbose an integer; > 0 prints the rate set at each epoch
+-- @return the callback
 function CB.LearningRateScheduler(schedule, verbose)
   if type(schedule) ~= "function" then
     check.arg_error("LearningRateScheduler", "schedule", "a function(epoch, lr)", schedule, 2)
@@ -79,8 +87,21 @@ local function mode_for(fname, monitor, mode)
   return "min"
 end
 
---- EarlyStopping({monitor="val_loss", patience=0, min_delta=0, mode="auto",
--- restore_best_weights=false})
+--- Stop training when the monitored quantity stops improving: after
+-- `patience` epochs in a row without an improvement of more than
+-- `min_delta`, fit stops (`stopped_epoch` is the 0-based epoch).  Epochs
+-- whose logs lack the quantity are skipped.
+-- @param[opt] opts a table of options:
+--
+-- - `monitor` (`"val_loss"`): a key of the epoch logs
+-- - `patience` (0): epochs without improvement before stopping
+-- - `min_delta` (0): the smallest change counted as an improvement (its
+--   absolute value)
+-- - `mode` ("auto"): "min", "max", or "auto" (max when the name contains
+--   "acc", else min)
+-- - `restore_best_weights` (false): on stopping, set the model's weights
+--   back to the best epoch's
+-- @return the callback
 function CB.EarlyStopping(opts)
   opts = utils.check_options("EarlyStopping", opts,
     { monitor = true, patience = true, min_delta = true, mode = true, restore_best_weights = true })
@@ -111,8 +132,14 @@ function CB.EarlyStopping(opts)
   return callback("EarlyStopping", cb, true)
 end
 
---- ModelCheckpoint(path, {monitor="val_loss", save_best_only=false, mode="auto"});
--- "{epoch}" in path is replaced by the 1-based epoch number.
+--- Save the model (`model:save`) at the end of each epoch.  A save that
+-- fails stops fit with an error naming the path.
+-- @param path the file name; "{epoch}" in it is replaced by the 1-based
+-- epoch number, two digits at least ("01")
+-- @param[opt] opts `monitor` (`"val_loss"`), `save_best_only` (false: true
+-- saves only when the monitored value improves on the best so far), `mode`
+-- ("auto", "min" or "max", as for EarlyStopping)
+-- @return the callback
 function CB.ModelCheckpoint(path, opts)
   check.path("ModelCheckpoint", "path", path, 2)
   opts = utils.check_options("ModelCheckpoint", opts, { monitor = true, save_best_only = true, mode = true })
@@ -132,10 +159,15 @@ function CB.ModelCheckpoint(path, opts)
   }, true)
 end
 
---- CSVLogger(path [, {separator=",", append=false}]): one row per epoch,
--- flushed at once.  Every write and flush is checked: on a failure (a full
--- disk, say) the file is closed and fit stops with an error naming the path
--- and the OS reason, instead of training on with a log that silently ends.
+--- Write the epoch logs to a CSV file: a header `epoch,<keys in sorted
+-- order>` then one row per epoch (numbers as %.17g), flushed at once.  The
+-- file is opened when training begins and closed when it ends.  Every write
+-- and flush is checked: on a failure (a full disk, say) the file is closed
+-- and fit stops with an error naming the path and the OS reason, instead of
+-- training on with a log that silently ends.
+-- @param path the file name
+-- @param[opt] opts `separator` (","), `append` (false: the file is truncated)
+-- @return the callback
 function CB.CSVLogger(path, opts)
   check.path("CSVLogger", "path", path, 2)
   opts = utils.check_options("CSVLogger", opts, { separator = true, append = true })
@@ -182,7 +214,8 @@ function CB.CSVLogger(path, opts)
   return callback("CSVLogger", cb)
 end
 
---- TerminateOnNaN(): stop when a batch loss is NaN or infinite.
+--- Stop training when a batch loss is NaN or infinite (and print which batch).
+-- @return the callback
 function CB.TerminateOnNaN()
   return callback("TerminateOnNaN", {
     on_batch_end = function(self, batch, logs)
@@ -195,8 +228,11 @@ function CB.TerminateOnNaN()
   }, true)
 end
 
---- Lambda({on_epoch_begin=, on_epoch_end=, on_batch_end=, on_train_begin=, on_train_end=})
--- with Keras' argument order (no self): on_epoch_end(epoch, logs).
+--- A callback from plain functions, called with Keras' arguments and no
+-- self: `on_epoch_end(epoch, logs)`, `on_train_begin(logs)`, ...
+-- @param[opt] fns a table with any of `on_train_begin`, `on_train_end`,
+-- `on_epoch_begin`, `on_epoch_end`, `on_batch_end` (functions)
+-- @return the callback
 function CB.Lambda(fns)
   fns = utils.check_options("Lambda", fns, HOOKS)
   local cb = {}

@@ -1,6 +1,11 @@
 --- Weight constraints, applied to a weight after every optimizer step
--- (SEMANTICS.md): `c(w)` returns the projected tensor.
+-- (SEMANTICS.md): `c(w)` returns the projected tensor (w a float tensor).
+-- A constraint is a callable table with `name` and `config` (what
+-- `serialize` saves).  Norms are taken over dim `axis` (1, the default:
+-- the norm of each column of a Dense kernel (in, out), as Keras' axis=0);
+-- a 1-d weight (a bias) has only its one dim.
 -- @module lunet.constraints
+-- @alias C
 local core = require("lunet.core")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
@@ -23,10 +28,14 @@ local function axis_of(name, axis)
   return check.number(name, "axis", axis, 2, { integer = true }) -- a tail call: 2 is the constructor's caller
 end
 
---- NonNeg(): max(w, 0)
+--- Clip negative weights to 0: max(w, 0).
+-- @return the constraint
 function C.NonNeg() return make("NonNeg", function(w) return core.maximum(w, 0) end) end
 
---- MinValue(v): max(w, v) (PELU's default is MinValue(0.1))
+--- Clip weights below a value: max(w, v) (PELU's default is MinValue(0.1)).
+-- @param v the smallest value, a finite number, or a table `{min_value =}`
+-- (or `{value =}`)
+-- @return the constraint
 function C.MinValue(v)
   if type(v) == "table" then v = v.min_value or v.value end
   check.number("MinValue", "min_value", v, 2, { finite = true })
@@ -38,7 +47,11 @@ local function norms(w, axis)
   return (w * w):sum(w:dim() == 1 and 1 or axis, true):sqrt()
 end
 
---- MaxNorm(max_value=2 [, axis=1]): rescale slices along `axis` whose norm exceeds max_value
+--- Rescale the slices along `axis` whose L2 norm exceeds `max_value`:
+-- w * clamp(n, 0, `max_value`) / (n + 1e-7).
+-- @param[opt=2] max_value the largest norm (>= 0), or a table `{max_value =, axis =}`
+-- @param[opt=1] axis the dim the norms are taken over
+-- @return the constraint
 function C.MaxNorm(max_value, axis)
   if type(max_value) == "table" then max_value, axis = max_value.max_value, max_value.axis end
   max_value = check.number("MaxNorm", "max_value", max_value or 2, 2, { min = 0 })
@@ -49,7 +62,11 @@ function C.MaxNorm(max_value, axis)
   end, { max_value = max_value, axis = axis })
 end
 
---- MinMaxNorm({min_value=0, max_value=1, rate=1, axis=1})
+--- Rescale the slices along `axis` towards a norm in [`min_value`, `max_value`]:
+-- the norm becomes rate * clamp(n, `min_value`, `max_value`) + (1 - rate) * n.
+-- @param[opt] opts `min_value` (0), `max_value` (1), `rate` (1), `axis` (1);
+-- numbers >= 0, `min_value` <= `max_value`
+-- @return the constraint
 function C.MinMaxNorm(opts)
   opts = utils.check_options("MinMaxNorm", opts, { min_value = true, max_value = true, rate = true, axis = true })
   local lo, hi, rate = opts.min_value or 0, opts.max_value or 1, opts.rate or 1
@@ -63,7 +80,9 @@ function C.MinMaxNorm(opts)
   end, { min_value = lo, max_value = hi, rate = rate, axis = axis })
 end
 
---- UnitNorm([axis=1])
+--- Rescale the slices along `axis` to unit L2 norm: w / (n + 1e-7).
+-- @param[opt=1] axis the dim the norms are taken over, or a table `{axis =}`
+-- @return the constraint
 function C.UnitNorm(axis)
   if type(axis) == "table" then axis = axis.axis end
   axis = axis_of("UnitNorm", axis)
@@ -76,7 +95,13 @@ local by_name = { NonNeg = C.NonNeg, MinValue = C.MinValue, MaxNorm = C.MaxNorm,
   MinMaxNorm = C.MinMaxNorm, UnitNorm = C.UnitNorm, non_neg = C.NonNeg, max_norm = C.MaxNorm,
   unit_norm = C.UnitNorm, min_max_norm = C.MinMaxNorm }
 
---- A constraint from a name, a constraint, or {class_name=, config=}; nil stays nil.
+--- A constraint from a name, a config or a function.
+-- @param spec nil (gives nil); a constraint (returned as it is); a function
+-- of w (wrapped); a name (MaxNorm, MinMaxNorm, MinValue, NonNeg, UnitNorm,
+-- or `max_norm`, `min_max_norm`, `non_neg`, `unit_norm`: made with its defaults;
+-- MinValue has none, so it needs a config);
+-- or a config `{class_name =, config =}` as `serialize` gives
+-- @return the constraint, or nil; an unknown name is an error listing the known ones
 function C.get(spec)
   if spec == nil then return nil end
   if type(spec) == "table" and getmetatable(spec) then return spec end
@@ -91,6 +116,10 @@ function C.get(spec)
   return f(config)
 end
 
+--- The config of a constraint, `{class_name =, config =}`, which `get`
+-- turns back into the constraint; a config gives a new table of its two fields.
+-- @param c a constraint, or a config
+-- @return a table `{class_name =, config =}`
 function C.serialize(c)
   if type(c) == "table" and getmetatable(c) == nil and type(c.class_name) == "string" then
     return { class_name = c.class_name, config = c.config } -- a config already

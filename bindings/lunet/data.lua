@@ -2,8 +2,10 @@
 -- Loaders treat files as hostile: every problem is a Lua error naming the
 -- function, the file and what is wrong; nothing half-loaded is returned.
 -- IDX dtypes: uint8 stays uint8; int8, int16 and int32 load as int32
--- (exact); float32 and float64 as themselves.
+-- (exact); float32 and float64 as themselves.  Only regular files are
+-- opened (a FIFO, a device or a directory is refused before any read).
 -- @module lunet.data
+-- @alias D
 local core = require("lunet.core")
 local utils = require("lunet.utils")
 
@@ -21,22 +23,35 @@ local function check_path(fname, path)
   if type(path) ~= "string" then error(fmt("%s: path must be a string, got %s", fname, type(path)), 3) end
 end
 
---- read_idx(path [, {max_bytes=}]) --> tensor with the file's dims
+--- Read an IDX file, raw or gzip-compressed (recognised by its magic bytes;
+-- a name ending in .gz must be gzip).  The header is validated and the
+-- declared size compared with the file's before anything is allocated.
+-- @param path the file name
+-- @param[opt] opts `{max_bytes =}`: the largest data size accepted
+-- (default `max_bytes`, 4 GiB)
+-- @return a tensor with the file's dims and dtype
 function D.read_idx(path, opts)
   check_path("read_idx", path)
   opts = check_opts("read_idx", opts, { max_bytes = true })
   return core.read_idx(path, opts.max_bytes or D.max_bytes)
 end
 
---- idx_header(path) --> {type=, dtype=, shape=} without reading the data
+--- The header of an IDX file, without reading the data.
+-- @param path the file name
+-- @return a table `{type =, dtype =, shape =}`: the file's element type
+-- (e.g. "uint8", "int16"), the dtype it loads as, and its dims
 function D.idx_header(path)
   check_path("idx_header", path)
   return core.idx_header(path, D.max_bytes)
 end
 
---- write_idx(path, t [, {type=, level=}]): gzip-compressed when path ends in
--- .gz (level 6 unless given).  type: uint8, int8, int16, int32, float32 or
--- float64 (default from t's dtype); values that do not fit are an error.
+--- Write a tensor as an IDX file (to a temporary name, then renamed);
+-- gzip-compressed when path ends in .gz.
+-- @param path the file name
+-- @param t the tensor
+-- @param[opt] opts `type`: the element type written, uint8, int8, int16,
+-- int32, float32 or float64 (default: t's dtype; values that do not fit are
+-- an error); `level`: the gzip level (6 for a .gz name, else 0: raw)
 function D.write_idx(path, t, opts)
   check_path("write_idx", path)
   opts = check_opts("write_idx", opts, { type = true, level = true })
@@ -48,10 +63,22 @@ end
 
 local seps = { comma = ",", tab = "\t", space = " " }
 
---- read_csv(path [, {sep=",", header=false, skip=0, dtype="float32",
--- allow_nonfinite=false, max_bytes=}]) --> tensor (rows x cols) [, header names]
--- sep: one character (",", "\t", " ", ";") or "whitespace" (any run of
--- spaces and tabs).  Files ending in .gz are decompressed.
+--- Read a numeric CSV (or whitespace-separated) file into a (rows, cols)
+-- tensor.  Blanks around cells, `\r\n` endings, blank lines and
+-- double-quoted cells are accepted; numbers are read in the C locale; a
+-- ragged row or a bad cell is an error naming its line and column.  Files
+-- ending in .gz are decompressed.
+-- @param path the file name
+-- @param[opt] opts a table of options:
+--
+-- - `sep` (","): one character (",", "\t", " ", ";"), "whitespace" (any
+--   run of spaces and tabs), or the names "comma", "tab", "space"
+-- - `header` (false): true reads the first line (after `skip`) as column names
+-- - `skip` (0): lines to skip first
+-- - `dtype` ("float32"): the result's dtype, "float32" or "float64"
+-- - `allow_nonfinite` (false): accept nan and inf (hex is always refused)
+-- - `max_bytes` (`max_bytes`): the largest file size accepted
+-- @return the tensor, and with `header` the column names (an array of strings)
 function D.read_csv(path, opts)
   check_path("read_csv", path)
   opts = check_opts("read_csv", opts,

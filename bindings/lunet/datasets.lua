@@ -1,8 +1,11 @@
 --- Datasets on disk: MNIST and Fashion-MNIST (IDX files) and UCI tables.
 -- Files come from `make data` (see the README for sources and licences) or
 -- from the user: every loader takes the directory holding the files.
--- Default directory: $LUNET_DATA, else data/ in the project.
+-- Default directory: `$LUNET_DATA`, else data/ in the project.
+-- A missing file is an error saying where it was looked for and how to get
+-- it; a FIFO, device or directory in its place is refused.
 -- @module lunet.datasets
+-- @alias DS
 local core = require("lunet.core")
 local data = require("lunet.data")
 local utils = require("lunet.utils")
@@ -17,7 +20,10 @@ local function project_data_dir()
   return "data"
 end
 
---- The default data directory.
+--- The default data directory: `$LUNET_DATA` when set and not empty, else
+-- data/ in the project that holds this file (or "data" when lunet is
+-- installed elsewhere: relative to the current directory).
+-- @return the directory name
 function DS.data_dir()
   local env = os.getenv("LUNET_DATA")
   if env and env ~= "" then return env end
@@ -85,14 +91,36 @@ local function idx_dataset(fname, default_sub, hint)
   end
 end
 
---- mnist.load([dir] [, {flatten=, normalize=}]) --> x_train, y_train, x_test, y_test
--- (uint8 N x 28 x 28, uint8 N; flatten: N x 784; normalize: float32 in [0, 1])
+--- MNIST digits in the four standard IDX files (train-images-idx3-ubyte,
+-- train-labels-idx1-ubyte, t10k-...; `.idx3-ubyte` names and `.gz` too).
+-- @table mnist
+-- @field load `mnist.load([dir] [, opts])`
+
+--- Load MNIST from `dir`, by default the mnist directory of `data_dir()`
+-- (`make data` puts 10,000 real digits there).  Images must be uint8 N x rows x cols,
+-- labels uint8 in 0..9, as many as the images.
+-- @function mnist.load
+-- @param[opt] dir the directory of the files (may be left out: then opts
+-- can be the first argument)
+-- @param[opt] opts `flatten` (N x (rows * cols) rows: 784), `normalize` (float32 pixels / 255)
+-- @return `x_train` (uint8 N x 28 x 28), `y_train` (uint8 N), `x_test`, `y_test`
 DS.mnist = {
   load = idx_dataset("mnist.load", "mnist",
     "run `make data` for 10,000 real digits, or pass the directory of the full MNIST files"),
 }
 
---- fashion_mnist.load([dir]) --> x_train, y_train, x_test, y_test
+--- Fashion-MNIST, in the same four IDX files as MNIST.
+-- @table fashion_mnist
+-- @field load `fashion_mnist.load([dir] [, opts])`
+-- @field class_names the ten class names, label 0 first ("T-shirt/top", ...)
+
+--- Load Fashion-MNIST as `mnist.load` does, by default from the fashion-mnist
+-- directory of `data_dir()` (`make data` puts the full 70,000 images there).
+-- @function fashion_mnist.load
+-- @param[opt] dir the directory of the files (may be left out: then opts
+-- can be the first argument)
+-- @param[opt] opts `flatten` (N x (rows * cols) rows: 784), `normalize` (float32 pixels / 255)
+-- @return `x_train` (uint8 N x 28 x 28), `y_train` (uint8 N), `x_test`, `y_test`
 DS.fashion_mnist = {
   load = idx_dataset("fashion_mnist.load", "fashion-mnist", "run `make data`"),
   class_names = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
@@ -151,10 +179,21 @@ local table_names = {}
 for k in pairs(tables) do table_names[#table_names + 1] = k end
 table.sort(table_names)
 
+--- UCI tables: `wine`, `breast_cancer`, `iris`, `digits` (8 x 8), `boston` and `sensorless`.
+-- @table uci
+-- @field load `uci.load(name [, dir])`
 DS.uci = {}
 
---- uci.load(name [, dir]) --> x (float32 N x F), y (int32 0-based classes;
--- float32 targets for boston), info {feature_names=, class_names=, source=, file=}
+--- Load a UCI table, the last column being the target.  The files are those
+-- inside scikit-learn (`make data`), and the Sensorless Drive Diagnosis file
+-- as UCI publishes it (48 whitespace-separated features and a class 1-11,
+-- loaded as 0-10), which `make data` does not ship.
+-- @param name `"wine"`, `"breast_cancer"`, `"iris"`, `"digits"`, `"boston"` or `"sensorless"`
+-- @param[opt] dir the directory of the file (default `data_dir() .. "/uci"`)
+-- @return x (float32 N x F), y (int32 0-based classes; float32 prices for
+-- boston), info `{feature_names =, class_names =, source =, file =}`
+-- (`class_names` is nil for boston)
+-- @function uci.load
 function DS.uci.load(name, dir)
   local spec = tables[name]
   if spec == nil then

@@ -1,7 +1,11 @@
 --- lunet: tensors, activations and Keras-style neural networks for Lua 5.4.
 -- `local lunet = require("lunet")`.  The tensor functions come from the C
--- module `lunet.core`; submodules (`lunet.nn`, `lunet.optim`, ...) load on
--- first use.
+-- module `lunet.core` (every function of lunet.core is also a field of
+-- lunet); `lunet.autograd` and `lunet.activations` are loaded with lunet,
+-- and the other submodules on first use: `lunet.nn`, `lunet.optim`,
+-- `lunet.losses`, `lunet.metrics` (= `lunet.losses.metrics`),
+-- `lunet.initializers`, `lunet.constraints`, `lunet.callbacks`,
+-- `lunet.data`, `lunet.datasets`, `lunet.utils`, `lunet.plot`.
 -- @module lunet
 local core = require("lunet.core")
 -- autograd wraps core's differentiable functions in place: load it first
@@ -15,20 +19,50 @@ for name, value in pairs(core) do
   if type(value) == "function" then lunet[name] = value end
 end
 
---- The version string, e.g. "0.1.0".
+--- The version string, like "0.1.0" (also in `config()`).
 lunet.version = core.version
---- The table of tensor methods (add a method here and every tensor has it).
+--- The table of tensor methods: add a method here and every tensor has it.
+-- Methods are called as `t:sum()`; positions and dims are 1-based, negative
+-- dims count from the end, and a method ending in `_` works in place.
+--
+-- - shape: `shape`, `size(dim)`, `dim`, `numel`, `#t`, `dtype`
+-- - conversion: `astype(dtype)`, `float`, `double`, `int`, `byte` (float to
+--   integer truncates toward zero; NaN and values out of range are errors)
+-- - copies and views: `clone`, `contiguous`, `is_contiguous`,
+--   `reshape`, `view`, `flatten`, `transpose(d1, d2)`, `t`, `permute`,
+--   `narrow(dim, start, length)`, `select(dim, index)`, `squeeze`,
+--   `unsqueeze`, `index_select(dim, idx)`, `t[i]` (a view of row i)
+-- - elements: `get(i, j, ...)`, `set(i, j, ..., value)`, `fill`, `copy`,
+--   `totable`, `item`, `tostring(t)`
+-- - arithmetic with broadcasting: `+ - * / ^` and unary `-`, `add sub mul div
+--   pow` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp log sqrt abs neg sign
+--   square clamp(lo, hi)`
+-- - comparisons (uint8 masks): `eq ne lt le gt ge`
+-- - reductions, over everything (a 0-d tensor) or a dim (`keepdim`):
+--   `sum mean var std min max` (var and std: population), `argmin argmax`
+--   (1-based positions)
+-- - autograd: `requires_grad`, `backward`, `grad`, `zero_grad`, `grad_fn`,
+--   `detach`, `is_grad_tracked`
+-- - every activation of `lunet.activations`: `t:selu()`, `t:relu(opts)`, ...
 lunet.Tensor = core.Tensor
 lunet.core = core
 lunet.autograd = autograd
 lunet.activations = activations
---- Run fn(...) without recording operations for autograd.
+--- Run `fn(...)` without recording operations for autograd
+-- (`lunet.autograd.no_grad`).  Grad mode is restored on every way out of fn:
+-- return, error and `coroutine.yield`.
+-- @function no_grad
+-- @param fn a function (or callable table)
+-- @param ... its arguments
+-- @return what fn returns
 lunet.no_grad = autograd.no_grad
 
---- Compare two tensors: same shape and equal elements.
--- @param a tensor
--- @param b tensor
--- @return boolean
+--- Whether two tensors have the same shape and equal elements (compared
+-- after numpy's type promotion, so a float32 and a float64 tensor can be
+-- equal; NaN is never equal).
+-- @param a a tensor
+-- @param b a tensor
+-- @return a boolean
 function lunet.equal(a, b)
   if not (core.is_tensor(a) and core.is_tensor(b)) then
     error("equal: expected two tensors", 2)
@@ -42,12 +76,13 @@ function lunet.equal(a, b)
   return a:ne(b):sum():item() == 0
 end
 
---- Elementwise |a - b| <= atol + rtol * |b| (numpy.allclose).
--- @param a tensor
--- @param b tensor or number
--- @param rtol relative tolerance (1e-5)
--- @param atol absolute tolerance (1e-8)
--- @return boolean
+--- Whether |a - b| <= atol + rtol * |b| elementwise (numpy.allclose), in
+-- float64, with b broadcast against a; NaN is never close.
+-- @param a a tensor
+-- @param b a tensor or a number
+-- @param[opt=1e-5] rtol the relative tolerance (>= 0)
+-- @param[opt=1e-8] atol the absolute tolerance (>= 0)
+-- @return a boolean
 function lunet.allclose(a, b, rtol, atol)
   local check = require("lunet.check")
   check.tensor("allclose", "a", a, 2)

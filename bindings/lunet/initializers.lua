@@ -1,7 +1,15 @@
 --- Weight initializers (SEMANTICS.md, "Initializers"; Keras 2.2+ VarianceScaling).
 -- An initializer is called as `init(shape [, dtype])` and returns a new tensor.
 -- `I.get(name_or_init)`; classes: `I.LecunNormal()`, `I.RandomUniform({minval=, maxval=, seed=})`, ...
+-- An initializer is a callable table with `name` and `config` (what
+-- `serialize` saves); `shape` is an array of non-negative integers and
+-- `dtype` "float32" (the default) or "float64".  A `seed` makes an
+-- initializer give the same values at every call without touching the
+-- global generator; without one it draws from the global generator.
+-- Options are checked as a script's are: known keys, finite numbers,
+-- integer seeds.
 -- @module lunet.initializers
+-- @alias I
 local core = require("lunet.core")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
@@ -38,7 +46,11 @@ local function finite(name, key, v, min)
   return v
 end
 
---- fan_in, fan_out of a weight shape as Keras computes them.
+--- The fans of a weight shape as Keras computes them: () gives 1, 1; (n)
+-- gives n, n; (in, out) gives in, out; a kernel (k1, ..., in, out) gives
+-- in * k1 * ..., out * k1 * ...
+-- @param shape an array of non-negative integers
+-- @return `fan_in`, `fan_out`
 function I.compute_fans(shape)
   check.type("compute_fans", "shape", shape, "table", 2)
   for i = 1, #shape do check.number("compute_fans", fmt("shape[%d]", i), shape[i], 2, { integer = true, min = 0 }) end
@@ -51,7 +63,7 @@ function I.compute_fans(shape)
   return shape[n - 1] * receptive, shape[n] * receptive
 end
 
---- N(mean, std) redrawn outside mean +- 2 std.
+-- N(mean, std) redrawn outside mean +- 2 std.
 local function truncated_normal(shape, mean, std, dtype)
   local z = core.randn(shape, "float64")
   while true do
@@ -77,7 +89,15 @@ local function make(name, fn, config)
   return init
 end
 
---- VarianceScaling({scale=1, mode="fan_in", distribution="truncated_normal", seed=})
+--- Keras' VarianceScaling: values of variance scale / n, n the `fan_in`, the
+-- `fan_out` or their mean (at least 1).  `"truncated_normal"` draws N(0, s)
+-- redrawn outside 2 std with s = sqrt(scale / n) / 0.87962566103423978 (so
+-- the variance is scale / n); `"untruncated_normal"` draws N(0, sqrt(scale /
+-- n)); "uniform" draws U(-l, l) with l = sqrt(3 scale / n).
+-- @param[opt] opts `scale` (1, > 0), `mode` (`"fan_in"`, `"fan_out"` or
+-- `"fan_avg"`), `distribution` (`"truncated_normal"`; "normal" is the same),
+-- `seed`
+-- @return the initializer
 function I.VarianceScaling(opts)
   opts = options("VarianceScaling", opts, { scale = true, mode = true, distribution = true, seed = true })
   local scale, mode = opts.scale or 1, opts.mode or "fan_in"
@@ -118,6 +138,35 @@ local function vs(name, scale, mode, dist)
     return init
   end
 end
+--- LeCun normal: VarianceScaling(scale 1, `fan_in`, truncated normal), SELU's initializer.
+-- @function LecunNormal
+-- @param[opt] opts `seed`
+-- @return the initializer
+
+--- LeCun uniform: VarianceScaling(scale 1, `fan_in`, uniform).
+-- @function LecunUniform
+-- @param[opt] opts `seed`
+-- @return the initializer
+
+--- Glorot (Xavier) normal: VarianceScaling(scale 1, `fan_avg`, truncated normal).
+-- @function GlorotNormal
+-- @param[opt] opts `seed`
+-- @return the initializer
+
+--- Glorot (Xavier) uniform: VarianceScaling(scale 1, `fan_avg`, uniform), Dense's default.
+-- @function GlorotUniform
+-- @param[opt] opts `seed`
+-- @return the initializer
+
+--- He normal: VarianceScaling(scale 2, `fan_in`, truncated normal).
+-- @function HeNormal
+-- @param[opt] opts `seed`
+-- @return the initializer
+
+--- He uniform: VarianceScaling(scale 2, `fan_in`, uniform).
+-- @function HeUniform
+-- @param[opt] opts `seed`
+-- @return the initializer
 I.LecunNormal = vs("LecunNormal", 1, "fan_in", "truncated_normal")
 I.LecunUniform = vs("LecunUniform", 1, "fan_in", "uniform")
 I.GlorotNormal = vs("GlorotNormal", 1, "fan_avg", "truncated_normal")
@@ -125,22 +174,32 @@ I.GlorotUniform = vs("GlorotUniform", 1, "fan_avg", "uniform")
 I.HeNormal = vs("HeNormal", 2, "fan_in", "truncated_normal")
 I.HeUniform = vs("HeUniform", 2, "fan_in", "uniform")
 
+--- All zeros.
+-- @param[opt] opts no options (an empty table is accepted)
+-- @return the initializer
 function I.Zeros(opts)
   options("Zeros", opts, {})
   return make("Zeros", function(shape, dtype) return core.zeros(shape, dtype) end)
 end
+--- All ones.
+-- @param[opt] opts no options (an empty table is accepted)
+-- @return the initializer
 function I.Ones(opts)
   options("Ones", opts, {})
   return make("Ones", function(shape, dtype) return core.ones(shape, dtype) end)
 end
---- Constant({value=0}) or Constant(v)
+--- Every value the same.
+-- @param[opt] opts `{value = 0}`, or the value itself (a finite number)
+-- @return the initializer
 function I.Constant(opts)
   local v = opts
   if type(opts) ~= "number" then v = options("Constant", opts, { value = true }).value or 0 end
   finite("Constant", "value", v)
   return make("Constant", function(shape, dtype) return core.full(shape, v, dtype) end, { value = v })
 end
---- RandomUniform({minval=-0.05, maxval=0.05, seed=})
+--- U(minval, maxval).
+-- @param[opt] opts `minval` (-0.05), `maxval` (0.05; not below minval), `seed`
+-- @return the initializer
 function I.RandomUniform(opts)
   opts = options("RandomUniform", opts, { minval = true, maxval = true, seed = true })
   local lo = finite("RandomUniform", "minval", opts.minval or -0.05)
@@ -161,11 +220,20 @@ local function normal_family(name, draw)
     end, { mean = m, stddev = s, seed = opts.seed })
   end
 end
---- RandomNormal({mean=0, stddev=0.05, seed=})
+--- N(mean, stddev).
+-- @param[opt] opts `mean` (0), `stddev` (0.05, >= 0), `seed`
+-- @return the initializer
 I.RandomNormal = normal_family("RandomNormal", core.normal)
---- TruncatedNormal({mean=0, stddev=0.05, seed=})
+--- N(mean, stddev) with values beyond 2 stddev from the mean redrawn.
+-- @param[opt] opts `mean` (0), `stddev` (0.05, >= 0), `seed`
+-- @return the initializer
 I.TruncatedNormal = normal_family("TruncatedNormal", truncated_normal)
---- Orthogonal({gain=1, seed=}): a (scaled) orthogonal matrix from the QR of a normal one.
+--- A (scaled) orthogonal matrix: the shape is seen as (product of all dims
+-- but the last, last dim); the columns (or rows, when the matrix is wide)
+-- of a normal matrix are orthonormalized as a QR decomposition would, times
+-- gain.
+-- @param[opt] opts `gain` (1), `seed`
+-- @return the initializer
 function I.Orthogonal(opts)
   opts = options("Orthogonal", opts, { gain = true, seed = true })
   local gain = finite("Orthogonal", "gain", opts.gain or 1)
@@ -207,8 +275,12 @@ for _, k in ipairs({ "Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal
   by_name[k] = I[k]
 end
 
---- The initializer for a name (e.g. "lecun_normal"), an initializer, or a
--- config {class_name=, config=}; unknown names are an error listing the known ones.
+--- An initializer from a name, a config or a function.
+-- @param spec an initializer (returned as it is); a function(shape, dtype)
+-- (wrapped); a name, in snake case (`"lecun_normal"`, "zeros", ...) or as
+-- the class ("LecunNormal"), made with its defaults; or a config
+-- `{class_name =, config =}` as `serialize` gives
+-- @return the initializer; an unknown name is an error listing the known ones
 function I.get(spec)
   if type(spec) == "table" and getmetatable(spec) and getmetatable(spec).__call then return spec end
   if type(spec) == "function" then return make("function", function(shape, dtype) return spec(shape, dtype) end) end
@@ -228,7 +300,10 @@ function I.get(spec)
   return f()
 end
 
---- A serializable description {class_name=, config=} of an initializer.
+--- The config of an initializer, `{class_name =, config =}`, which `get`
+-- turns back into the initializer; a config gives a new table of its two fields.
+-- @param init an initializer, or a config
+-- @return a table `{class_name =, config =}`
 function I.serialize(init)
   if type(init) == "table" and getmetatable(init) == nil and type(init.class_name) == "string" then
     return { class_name = init.class_name, config = init.config } -- a config already

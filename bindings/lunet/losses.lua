@@ -1,7 +1,10 @@
 --- Losses and metrics (SEMANTICS.md, "Losses and metrics").  A loss is
 -- `loss(y_true, y_pred)` returning a 0-d tensor (mean over the batch) that
--- autograd differentiates; a metric returns a Lua number.
+-- autograd differentiates; a metric returns a Lua number.  `y_true` and
+-- `y_pred` have the batch as dim 1 and the same number of rows; `y_pred` is
+-- a float32 or float64 tensor.  `lunet.metrics` is `losses.metrics`.
 -- @module lunet.losses
+-- @alias L
 local core = require("lunet.core")
 local A = require("lunet.activations")
 local utils = require("lunet.utils")
@@ -31,15 +34,28 @@ local function check_pair(fname, y_true, y_pred, from_logits)
   end
 end
 
---- One-hot float rows from 0-based labels (N) or (N, 1); errors name bad
--- labels (lunet.utils.one_hot, with its limits).
+--- One-hot rows of 0-based integer labels (`lunet.utils.one_hot`, with its
+-- limits); errors name `fname` and the bad label.
+-- @function one_hot
+-- @param fname the function named in errors
+-- @param labels a tensor of 0-based labels, any shape (flattened to N)
+-- @param classes the number of classes
+-- @param[opt="float32"] dtype the result's dtype
+-- @return an (N, classes) tensor of 0 and 1
 L.one_hot = utils.one_hot
 
 local function mean_rows(t) -- mean over the batch of per-row values
   return t:mean()
 end
 
---- categorical_crossentropy(y_true, y_pred [, from_logits])
+--- Categorical cross-entropy: the mean over the rows of -sum(`y_true` * log p).
+-- Without `from_logits`, p is `y_pred` divided by its row sums and clipped to
+-- [1e-7, 1 - 1e-7], as Keras does; with it, p = softmax(`y_pred`) (through a
+-- log-softmax).
+-- @param y_true one-hot (or soft) targets, as many elements as `y_pred`
+-- @param y_pred (N, C) probabilities, or logits with `from_logits`
+-- @param[opt=false] from_logits whether `y_pred` holds logits
+-- @return a 0-d tensor (differentiable)
 function L.categorical_crossentropy(y_true, y_pred, from_logits)
   check_pair("categorical_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_pred:numel() then
@@ -55,7 +71,12 @@ function L.categorical_crossentropy(y_true, y_pred, from_logits)
   return mean_rows(-(y * p:log()):sum(-1))
 end
 
---- sparse_categorical_crossentropy(labels, y_pred [, from_logits]): 0-based integer labels
+--- Categorical cross-entropy with integer labels: `y_true` one-hot encoded
+-- to `y_pred`'s last dim, then `categorical_crossentropy`.
+-- @param y_true 0-based integer labels, (N) or (N, 1)
+-- @param y_pred (N, C) probabilities, or logits with `from_logits`
+-- @param[opt=false] from_logits whether `y_pred` holds logits
+-- @return a 0-d tensor (differentiable)
 function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
   check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_true:size(1) then
@@ -76,7 +97,13 @@ L._internal = setmetatable({
   end,
 }, { __metatable = "internal" })
 
---- binary_crossentropy(y_true, y_pred [, from_logits])
+--- Binary cross-entropy: -(y log p + (1 - y) log(1 - p)) with p clipped to
+-- [1e-7, 1 - 1e-7], or its stable form from logits; averaged over the last
+-- dim (of a tensor of 2 dims or more), then over the batch.
+-- @param y_true targets in [0, 1], as many elements as `y_pred`
+-- @param y_pred probabilities, or logits with `from_logits`
+-- @param[opt=false] from_logits whether `y_pred` holds logits
+-- @return a 0-d tensor (differentiable)
 function L.binary_crossentropy(y_true, y_pred, from_logits)
   check_pair("binary_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_pred:numel() then
@@ -109,11 +136,36 @@ local function difference(fname, y_true, y_pred)
   return y_pred - y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
 end
 
+--- Mean squared error: the mean of (`y_pred` - `y_true`)^2 over the last dim,
+-- then over the batch.
+-- @function mean_squared_error
+-- @param y_true targets, as many elements as `y_pred`
+-- @param y_pred predictions
+-- @return a 0-d tensor (differentiable)
+
+--- `mean_squared_error` under its short name.
+-- @function mse
+-- @param y_true targets, as many elements as `y_pred`
+-- @param y_pred predictions
+-- @return a 0-d tensor (differentiable)
+
+--- Mean absolute error: the mean of |`y_pred` - `y_true`| over the last dim,
+-- then over the batch.
+-- @function mean_absolute_error
+-- @param y_true targets, as many elements as `y_pred`
+-- @param y_pred predictions
+-- @return a 0-d tensor (differentiable)
+
+--- `mean_absolute_error` under its short name.
+-- @function mae
+-- @param y_true targets, as many elements as `y_pred`
+-- @param y_pred predictions
+-- @return a 0-d tensor (differentiable)
+
 -- each under its long and short name, errors naming the one called
 for _, names in ipairs({ { "mean_squared_error", "mse" }, { "mean_absolute_error", "mae" } }) do
   local square = names[2] == "mse"
   for _, fname in ipairs(names) do
-    --- mean_squared_error (mse), mean_absolute_error (mae)
     L[fname] = function(y_true, y_pred)
       check_pair(fname, y_true, y_pred)
       local d = difference(fname, y_true, y_pred)
@@ -125,7 +177,11 @@ end
 local names = { "binary_crossentropy", "categorical_crossentropy", "mae", "mean_absolute_error",
   "mean_squared_error", "mse", "sparse_categorical_crossentropy" }
 
---- The loss function for a name (or a function as is); unknown names list the known ones.
+--- The loss function for a name; a function is returned as it is.
+-- @param spec a loss name (`binary_crossentropy`, `categorical_crossentropy`,
+-- `mae`, `mean_absolute_error`, `mean_squared_error`, `mse`,
+-- `sparse_categorical_crossentropy`) or a function
+-- @return the loss function; an unknown name is an error listing the known ones
 function L.get(spec)
   if type(spec) == "function" then return spec end
   local f = type(spec) == "string" and L[spec]
@@ -138,6 +194,7 @@ end
 -- ---- metrics ---------------------------------------------------------------
 
 local M = {}
+--- Metrics: `metric(y_true, y_pred)` returns a Lua number (not differentiated).
 L.metrics = M
 
 local function rows_equal(a, b) return a:eq(b):astype("float64"):mean():item() end
@@ -151,7 +208,11 @@ local function metric(fname, fn)
   end
 end
 
---- categorical_accuracy: argmax(pred) == argmax(true)
+--- The fraction of rows whose argmax matches `y_true`'s argmax.
+-- @function metrics.categorical_accuracy
+-- @param y_true one-hot targets, `y_pred`'s shape
+-- @param y_pred (N, C) scores
+-- @return a number in [0, 1]
 metric("categorical_accuracy", function(fname, y_true, y_pred)
   if y_true:dim() ~= y_pred:dim() or y_true:size(-1) ~= y_pred:size(-1) then
     error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
@@ -159,7 +220,11 @@ metric("categorical_accuracy", function(fname, y_true, y_pred)
   end
   return rows_equal(y_true:argmax(-1), y_pred:argmax(-1))
 end)
---- sparse_categorical_accuracy: argmax(pred) == label (0-based)
+--- The fraction of rows whose argmax is the 0-based label.
+-- @function metrics.sparse_categorical_accuracy
+-- @param y_true 0-based integer labels, (N) or (N, 1)
+-- @param y_pred (N, C) scores
+-- @return a number in [0, 1]
 metric("sparse_categorical_accuracy", function(fname, y_true, y_pred)
   if y_true:numel() ~= y_true:size(1) then
     error(fmt("%s: y_true must hold one label per row, got shape %s", fname, shape_str(y_true:shape())), 3)
@@ -167,7 +232,11 @@ metric("sparse_categorical_accuracy", function(fname, y_true, y_pred)
   local lab = y_true:reshape(y_true:numel()):double() + 1
   return rows_equal(lab, y_pred:argmax(-1):double():reshape(y_true:numel()))
 end)
---- binary_accuracy: (pred > 0.5) == true
+--- The fraction of elements where (`y_pred` > 0.5) equals `y_true`.
+-- @function metrics.binary_accuracy
+-- @param y_true 0/1 targets, as many elements as `y_pred`
+-- @param y_pred probabilities
+-- @return a number in [0, 1]
 metric("binary_accuracy", function(fname, y_true, y_pred)
   if y_true:numel() ~= y_pred:numel() then
     error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
@@ -176,11 +245,42 @@ metric("binary_accuracy", function(fname, y_true, y_pred)
   local t = y_true:astype("float64"):reshape(y_pred:shape())
   return rows_equal(y_pred:gt(0.5):astype("float64"), t)
 end)
+--- The loss `mean_squared_error` as a number.
+-- @function metrics.mean_squared_error
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number
+
+--- The loss `mse` as a number.
+-- @function metrics.mse
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number
+
+--- The loss `mean_absolute_error` as a number.
+-- @function metrics.mean_absolute_error
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number
+
+--- The loss `mae` as a number.
+-- @function metrics.mae
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number
 for _, fname in ipairs({ "mean_squared_error", "mse", "mean_absolute_error", "mae" }) do
   metric(fname, function(_, y_true, y_pred) return L[fname](y_true, y_pred):item() end)
 end
 
---- accuracy as Keras picks it from the loss and the shapes
+--- The accuracy metric Keras picks for a loss and the shapes: binary for
+-- `binary_crossentropy` or a `y_pred` with one column (or one dim), sparse
+-- categorical for `sparse_categorical_crossentropy` or labels of one column,
+-- categorical otherwise.
+-- @function metrics.accuracy_for
+-- @param loss_name the loss's name, or nil to decide from the shapes only
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return the metric function
 function M.accuracy_for(loss_name, y_true, y_pred)
   if loss_name ~= nil and type(loss_name) ~= "string" then
     check.arg_error("accuracy_for", "loss_name", "nil or a string", loss_name, 2)
@@ -194,11 +294,28 @@ function M.accuracy_for(loss_name, y_true, y_pred)
   end
   return M.categorical_accuracy
 end
+--- Accuracy of the kind `accuracy_for` picks from the shapes (a model
+-- picks it from its loss as well).
+-- @function metrics.accuracy
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number in [0, 1]
+
+--- `accuracy` under its short name.
+-- @function metrics.acc
+-- @param y_true targets
+-- @param y_pred predictions
+-- @return a number in [0, 1]
 for _, fname in ipairs({ "accuracy", "acc" }) do
   metric(fname, function(_, y_true, y_pred) return M.accuracy_for(nil, y_true, y_pred)(y_true, y_pred) end)
 end
 
---- The metric for a name; "accuracy"/"acc" return nil here (resolved per loss by the model).
+--- The metric function for a name; a function is returned as it is.
+-- @function metrics.get
+-- @param spec a metric name (`accuracy`, `acc`, `binary_accuracy`,
+-- `categorical_accuracy`, `mae`, `mse`, `mean_absolute_error`, `mean_squared_error`,
+-- `sparse_categorical_accuracy`) or a function
+-- @return the metric function; an unknown name is an error listing the known ones
 function M.get(spec)
   if type(spec) == "function" then return spec end
   local f = type(spec) == "string" and M[spec]

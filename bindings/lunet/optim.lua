@@ -1,13 +1,21 @@
 --- Optimizers with C update kernels (SEMANTICS.md, "Optimizers").
 -- `opt:step(params)` updates each tensor of `params` that has a gradient,
 -- in place, with one fused C loop per tensor; `opt.learning_rate` is mutable.
+-- Each class is called with an options table (Keras' names and defaults;
+-- `lr` is accepted for `learning_rate`); numbers must be finite and >= 0.
 -- @module lunet.optim
+-- @alias O
 local core = require("lunet.core")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
 
 local O = {}
 local fmt = string.format
+
+--- What every optimizer class makes.  Fields: the options (e.g.
+-- `opt.learning_rate`, which a scheduler may change between steps),
+-- `opt.iterations` (steps taken) and `opt.state` (per-tensor slots, weak keys).
+-- @type Optimizer
 
 local function class(name, defaults, step_one)
   local cls = { name = name, defaults = defaults }
@@ -30,7 +38,11 @@ local function class(name, defaults, step_one)
       return self
     end,
   })
-  --- Update params (a list of tensors) from their gradients.
+  --- One update of each tensor of params that has a gradient, in place
+  -- (tensors without one are skipped; a gradient of another float dtype is
+  -- converted).  Counts one iteration even when no tensor has a gradient.
+  -- @function Optimizer:step
+  -- @param params an array of float32 or float64 tensors
   function cls:step(params)
     check.type(name .. ".step", "params", params, "table", 2)
     for i = 1, #params do
@@ -62,6 +74,9 @@ local function class(name, defaults, step_one)
       end
     end
   end
+  --- The optimizer's options, such as `{learning_rate = 0.01, momentum = 0, nesterov = false}`.
+  -- @function Optimizer:get_config
+  -- @return a new table of the current option values
   function cls:get_config()
     local c = {}
     for k in pairs(defaults) do c[k] = self[k] end
@@ -71,6 +86,10 @@ local function class(name, defaults, step_one)
   O[name] = cls
   return cls
 end
+
+--- Optimizer classes.
+-- `optim.SGD({...})` and the others make an Optimizer.
+-- @section optimizers
 
 local function zeros_like(w) return core.zeros(w:shape(), w:dtype()) end
 local function state(st, key, w, fill)
@@ -82,11 +101,22 @@ local function state(st, key, w, fill)
   return s
 end
 
+--- Stochastic gradient descent: w -= lr * g; with momentum, m = momentum *
+-- m - lr * g and w += m; with nesterov, w += momentum * m - lr * g.
+-- @function SGD
+-- @param[opt] opts `learning_rate` (0.01), `momentum` (0), `nesterov` (false)
+-- @return an Optimizer
 class("SGD", { learning_rate = 0.01, momentum = 0, nesterov = false }, function(self, w, g, st)
   local m = self.momentum ~= 0 and state(st, "m", w) or nil
   core.sgd_step(w, g, m, self.learning_rate, self.momentum, self.nesterov)
 end)
 
+--- RMSprop: divides the gradient by a running root mean square of it.
+-- @function RMSprop
+-- @param[opt] opts `learning_rate` (0.001), `rho` (0.9), `momentum` (0),
+-- `epsilon` (1e-7), `centered` (false; true subtracts the square of the
+-- running mean gradient from the running mean square)
+-- @return an Optimizer
 class("RMSprop", { learning_rate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-7, centered = false },
   function(self, w, g, st)
     core.rmsprop_step(w, g, state(st, "v", w), self.centered and state(st, "mg", w) or nil,
@@ -94,6 +124,11 @@ class("RMSprop", { learning_rate = 0.001, rho = 0.9, momentum = 0, epsilon = 1e-
       self.epsilon, self.centered)
   end)
 
+--- Adam, with the bias-corrected step size lr * sqrt(1 - `beta_2`^t) / (1 - `beta_1`^t).
+-- @function Adam
+-- @param[opt] opts `learning_rate` (0.001), `beta_1` (0.9), `beta_2` (0.999),
+-- `epsilon` (1e-7), `amsgrad` (false)
+-- @return an Optimizer
 class("Adam", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7, amsgrad = false },
   function(self, w, g, st, t)
     local lr_t = self.learning_rate * math.sqrt(1 - self.beta_2 ^ t) / (1 - self.beta_1 ^ t)
@@ -101,24 +136,45 @@ class("Adam", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1
       self.amsgrad and state(st, "vhat", w) or nil, lr_t, self.beta_1, self.beta_2, self.epsilon)
   end)
 
+--- Adagrad: divides by the root of the accumulated squared gradients.
+-- @function Adagrad
+-- @param[opt] opts `learning_rate` (0.001), `initial_accumulator_value` (0.1),
+-- `epsilon` (1e-7)
+-- @return an Optimizer
 class("Adagrad", { learning_rate = 0.001, initial_accumulator_value = 0.1, epsilon = 1e-7 },
   function(self, w, g, st)
     core.adagrad_step(w, g, state(st, "acc", w, self.initial_accumulator_value), self.learning_rate,
       self.epsilon)
   end)
 
+--- Adadelta: steps scaled by running averages of squared gradients and
+-- squared updates.
+-- @function Adadelta
+-- @param[opt] opts `learning_rate` (0.001), `rho` (0.95), `epsilon` (1e-7)
+-- @return an Optimizer
 class("Adadelta", { learning_rate = 0.001, rho = 0.95, epsilon = 1e-7 }, function(self, w, g, st)
   core.adadelta_step(w, g, state(st, "eg", w), state(st, "ed", w), self.learning_rate, self.rho,
     self.epsilon)
 end)
 
+--- Adamax: Adam with the infinity norm of the gradients.
+-- @function Adamax
+-- @param[opt] opts `learning_rate` (0.001), `beta_1` (0.9), `beta_2` (0.999),
+-- `epsilon` (1e-7)
+-- @return an Optimizer
 class("Adamax", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7 },
   function(self, w, g, st, t)
     core.adamax_step(w, g, state(st, "m", w), state(st, "u", w),
       self.learning_rate / (1 - self.beta_1 ^ t), self.beta_1, self.beta_2, self.epsilon)
   end)
 
--- Keras' Nadam: momentum schedule mu_t = b1 (1 - 0.5 * 0.96^(t * schedule_decay))
+--- Nadam: Adam with Nesterov momentum and Keras' momentum schedule
+-- `mu_t` = `beta_1` (1 - 0.5 * 0.96^(t * `schedule_decay`)) (`schedule_decay` = 1
+-- gives the plain 0.96^t form).
+-- @function Nadam
+-- @param[opt] opts `learning_rate` (0.001), `beta_1` (0.9), `beta_2` (0.999),
+-- `epsilon` (1e-7), `schedule_decay` (0.004)
+-- @return an Optimizer
 class("Nadam", { learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7,
   schedule_decay = 0.004 }, function(self, w, g, st, t)
   local b1, d = self.beta_1, self.schedule_decay
@@ -137,7 +193,11 @@ end)
 local names = { sgd = "SGD", rmsprop = "RMSprop", adam = "Adam", adagrad = "Adagrad",
   adadelta = "Adadelta", adamax = "Adamax", nadam = "Nadam" }
 
---- An optimizer from a name ("rmsprop", "Adam", ...) with defaults, or an optimizer as is.
+--- An optimizer from a name, with its defaults; an optimizer (a table with
+-- `step`) is returned as it is.
+-- @param spec a name, in any case: sgd, rmsprop, adam, adagrad, adadelta,
+-- adamax, nadam; or an optimizer
+-- @return an Optimizer; an unknown name is an error listing the known ones
 function O.get(spec)
   if type(spec) == "table" and spec.step then return spec end
   local cls = type(spec) == "string" and (O[names[spec:lower()] or ""])

@@ -28,9 +28,9 @@ plot.palette = {
 local CHAR = 0.6    -- average glyph width of a sans-serif font, in font sizes
 local TICK_FONT, TEXT_FONT = 11, 12
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Errors
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 -- Errors found deep inside a plot are thrown as PlotError objects; the public
 -- wrapper re-raises their message with level 2, so it points at the caller.
@@ -53,9 +53,9 @@ end
 -- A short description of a bad value for an error message.
 local describe = require("lunet.check").describe
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Values and options
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 local function finite(v)
   return v == v and v < huge and v > -huge
@@ -140,9 +140,9 @@ local function opt_color(name, what, v, i)
   return v
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Text and numbers in SVG
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 local ENTITIES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&apos;" }
 
@@ -180,9 +180,9 @@ local function put(b, f, ...)
   b[#b + 1] = fmt(f, ...)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Ticks
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 -- A step m * 10^e with m in {1, 2, 5} close to span / target.
 local function nice_step(span, target)
@@ -273,9 +273,9 @@ local function make_axis(lo, hi, length, o)
   return { lo = lo, hi = hi, ticks = ticks, labels = labels, step = step }
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Document and panels
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 local function new_doc(w, h, title)
   local b = {}
@@ -418,9 +418,9 @@ local function panel(doc, cell, p)
   b[#b + 1] = "</g>\n"
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Line series
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 -- Widen the extent r = {lo, hi} with v when v is finite.
 local function extend(r, v)
@@ -584,9 +584,9 @@ local function line_impl(name, spec)
   return finish(doc)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Histograms
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 --- The most bins a histogram takes (each is a bar in the SVG).
 plot.MAX_BINS = 100000
@@ -765,9 +765,9 @@ local function hist_impl(name, spec)
   return finish(doc)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Training history
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 local function history_impl(name, h, opts)
   check_table(name, "history", h)
@@ -826,9 +826,9 @@ local function history_impl(name, h, opts)
   return finish(doc)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Files and public functions
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 
 local function check_path(name, path)
   if type(path) ~= "string" or path == "" then
@@ -908,7 +908,7 @@ plot.history = public("plot.history", function(name, history, path, opts)
 end)
 
 --- Counts of values in equal-width bins, as numpy.histogram: bins are
--- [e_i, e_i+1) and the last one is closed; NaN, inf and values outside the
+-- `[e_i, e_i+1)` and the last one is closed; NaN, inf and values outside the
 -- range are not counted.
 -- @function histogram
 -- @param values array or tensor (any shape)

@@ -1,12 +1,15 @@
 --- The safetensors file format: an 8-byte little-endian header length, a
--- JSON header (tensor name -> {dtype=, shape=, data_offsets=}, and
--- "__metadata__": string -> string), then the raw little-endian tensor bytes.
+-- JSON header (tensor name -> {dtype=, shape=, `data_offsets`=}, and
+-- `"__metadata__"`: string -> string), then the raw little-endian tensor bytes.
 -- Writing sorts the header's keys, so the same tensors give the same bytes.
 -- Reading treats the file as hostile: the whole header is checked (dtypes,
 -- shapes with overflow-checked integer products, offsets that tile the data
 -- region exactly) before any tensor is made, so a file never makes lunet
--- allocate more than its own size.
+-- allocate more than its own size.  dtypes: F32, F64, I32 and U8 (float32,
+-- float64, int32, uint8); at most 8 dims.  Models save and load through
+-- this module (`model:save`, `nn.load_model`, `nn.read_safetensors`).
 -- @module lunet.safetensors
+-- @alias ST
 local core = require("lunet.core")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
@@ -26,11 +29,20 @@ local function cjson()
   if not ok then error("safetensors: lua-cjson is needed (make setup installs it)", 3) end
   return m
 end
+--- The lua-cjson module (Debian's lua-cjson), loaded on first use; an error
+-- saying how to install it when it is missing.
+-- @function cjson
+-- @return the cjson module
 ST.cjson = cjson
 
---- encode(list [, metadata]) --> array of strings, the file's bytes in order.
--- list: array of {name=, tensor=}, stored in this order; metadata: a table of
--- string -> string (safetensors allows nothing else there).
+--- The bytes of a safetensors file.  The header's keys are sorted and padded
+-- with spaces so the data starts 8-byte aligned.
+-- @param list an array of `{name =, tensor =}`, stored in this order (names
+-- unique, not `"__metadata__"`; dtypes float32, float64, int32 or uint8)
+-- @param[opt] metadata a table of string -> string (safetensors allows
+-- nothing else there)
+-- @return an array of strings, the file's bytes in order (for
+-- `utils.write_file_atomic`)
 function ST.encode(list, metadata)
   check.type("safetensors.encode", "list", list, "table", 2)
   if metadata ~= nil then check.type("safetensors.encode", "metadata", metadata, "table", 2) end
@@ -81,10 +93,16 @@ local function int_array(v)
   return r
 end
 
---- parse(path [, fname]) --> {data=, entries = {name -> entry}, list = entries
--- sorted by offset, meta = {...}}; entry = {name=, dtype=, shape=, offset=
--- (0-based byte in data)}.  Every check passes before this returns; no
--- tensor is made.  Errors read "<fname>: <path>: <what is wrong>".
+--- Read and check a safetensors file without making any tensor: the whole
+-- header (dtypes, shapes, offsets that tile the data exactly) is validated
+-- before this returns.  Errors read `"<fname>: <path>: <what is wrong>"`.
+-- @param path the file name (a regular file)
+-- @param[opt="safetensors.parse"] fname the function named in errors
+-- @return `{data =, entries =, list =, meta =}`: the file's bytes, the
+-- entries by name, the entries sorted by offset, and the `__metadata__`
+-- table (empty when absent); an entry is `{name =, dtype =, shape =,
+-- first =, last =, offset =}` (first and last: byte range in the data
+-- region; offset: 0-based byte in data)
 function ST.parse(path, fname)
   fname = fname or "safetensors.parse"
   if type(fname) ~= "string" or fname == "" then check.arg_error("safetensors.parse", "fname", "a function name", fname, 2) end
@@ -166,7 +184,10 @@ function ST.parse(path, fname)
   return { data = data, entries = entries, list = list, meta = meta or {} }
 end
 
---- The tensor of one entry of a parsed file (a new tensor).
+--- The tensor of one entry of a parsed file.
+-- @param st what `parse` returns
+-- @param entry one of st.list (or st.entries)
+-- @return a new tensor (a copy of the bytes)
 function ST.tensor(st, entry)
   if type(st) ~= "table" or type(st.data) ~= "string" then check.arg_error("safetensors.tensor", "st", "a parsed file", st, 2) end
   if type(entry) ~= "table" or math.type(entry.offset) ~= "integer" then
@@ -175,7 +196,10 @@ function ST.tensor(st, entry)
   return core.frombytes(st.data, entry.offset, entry.dtype, entry.shape)
 end
 
---- read(path [, fname]) --> table name -> tensor, metadata table
+--- Read a whole safetensors file (checked as `parse` does).
+-- @param path the file name
+-- @param[opt="safetensors.read"] fname the function named in errors
+-- @return a table name -> tensor, and the metadata table
 function ST.read(path, fname)
   fname = fname or "safetensors.read"
   if type(fname) ~= "string" or fname == "" then check.arg_error("safetensors.read", "fname", "a function name", fname, 2) end

@@ -1,5 +1,8 @@
---- Utilities for data: one-hot labels, sklearn's train_test_split, standardization.
+--- Utilities for data: one-hot labels, sklearn's `train_test_split`, standardization;
+-- and the helpers the library shares: option checks, atomic file writes,
+-- JSON with sorted keys, seeded scopes, script arguments.
 -- @module lunet.utils
+-- @alias U
 local core = require("lunet.core")
 local check = require("lunet.check")
 local describe = check.describe
@@ -7,12 +10,20 @@ local describe = check.describe
 local U = {}
 local fmt = string.format
 
---- check_options(fname, opts, known [, level [, extra]]) --> opts (or {} for nil)
--- The one check of an options table: a table whose keys are all in the
--- set `known` (or the set `extra`; `known` may also list the names in the
--- order the message should give them, as well as map them); otherwise an error
--- "<fname>: unknown option 'k' (known: a, b, ...)".  level is what the
--- calling function would pass to error() (default 2: its caller).
+--- The one check of an options table.
+-- `opts` must be nil or a table whose keys are all in the set `known` (or
+-- in the set `extra`); otherwise the error is
+-- `"<fname>: unknown option 'k' (known: a, b, ...)"` (or
+-- `"<fname>: options must be a table (got ...)"`).
+-- @param fname the name of the checking function, for the message
+-- @param opts the options table, or nil
+-- @param known the known option names as keys (`{sep = true, ...}`); its
+-- array part, when there is one, lists the names in the order the message
+-- gives them (otherwise they are sorted)
+-- @param[opt=2] level what the checking function would pass to `error()`
+-- (2: its caller)
+-- @param[opt] extra a set of names accepted but not listed in the message
+-- @return opts, or a new empty table when opts is nil
 function U.check_options(fname, opts, known, level, extra)
   level = (level or 2) + 1
   if type(fname) ~= "string" or type(known) ~= "table" then
@@ -38,9 +49,6 @@ function U.check_options(fname, opts, known, level, extra)
   return opts
 end
 
---- with_seed(seed, fn) --> fn()'s result: fn runs with the global generator
--- seeded by `seed` (when not nil), and the global state is put back after,
--- so seeded work does not disturb the rest of the program.
 -- the global generator seeded, then put back (restored on return, error and yield)
 local function seed_enter(seed)
   local saved = core.get_rng_state()
@@ -49,6 +57,12 @@ local function seed_enter(seed)
 end
 local function seed_leave(saved) core.set_rng_state(saved) end
 
+--- Run `fn()` with the global generator seeded by `seed`, then put the
+-- generator's state back (on return, on error and across `coroutine.yield`),
+-- so seeded work does not disturb the rest of the program.
+-- @param seed an integer, or nil to run fn with the generator as it is
+-- @param fn a function (or callable table) of no arguments
+-- @return what fn returns
 function U.with_seed(seed, fn)
   local mt = getmetatable(fn)
   if type(fn) ~= "function" and not (type(mt) == "table" and mt.__call) then
@@ -65,14 +79,17 @@ local function check_tensor(fname, what, t) return check.tensor(fname, what, t, 
 
 -- ---- files -------------------------------------------------------------------
 
---- write_file_atomic(path, data, fname [, level]) --> path
--- Write `data` (a string or an array of strings) to a fresh `path .. ".tmp"`
--- (a stale or planted file or symlink there is removed, never followed),
--- check every write, fsync it, rename it over `path` and fsync the
--- directory.  On any failure the temporary file is removed, an existing
--- file at `path` is left as it was, and the error "<fname>: cannot write
--- <path>: <OS reason>" is raised at `level` (as error() counts from the
--- caller; default 2; 0: no position).
+--- Write a file atomically, through a fresh temporary file `<path>.tmp` (a
+-- stale or planted file or symlink there is removed, never followed), every write checked,
+-- fsync'd, renamed over `path`, then the directory fsync'd.  On any failure
+-- the temporary file is removed, a file already at `path` is left as it
+-- was, and the error `"<fname>: cannot write <path>: <OS reason>"` is raised.
+-- @param path the file name
+-- @param data a string, or an array of strings written in order
+-- @param[opt="write_file_atomic"] fname the function named in errors
+-- @param[opt=2] level what the calling function would pass to `error()`
+-- (2: its caller; 0: no position)
+-- @return path
 function U.write_file_atomic(path, data, fname, level)
   if level ~= 0 then level = (level or 2) + 1 end
   fname = fname or "write_file_atomic"
@@ -95,7 +112,8 @@ end
 
 -- ---- JSON with sorted keys ---------------------------------------------------------
 
---- Mark a table as a JSON array (so an empty one is written `[]`, not `{}`).
+--- Metatable marking a table as a JSON array for `json_encode` (so an empty
+-- one is written `[]`, not `{}`).
 U.json_array_mt = { __name = "json array" }
 
 local json_escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
@@ -163,12 +181,15 @@ local function json_value(v, out, depth)
   end
 end
 
---- json_encode(value) --> compact JSON text with object keys in sorted
--- (byte) order, so equal data always gives the same bytes (lua-cjson
--- follows the table's hash order, which differs between processes).
--- A table is an array when its keys are exactly 1..n (n > 0), or when it
--- is empty and has U.json_array_mt as metatable; else an object.  Numbers
--- are written so they read back exactly; NaN and inf are an error.
+--- Compact JSON text with object keys in sorted (byte) order, so equal data
+-- always gives the same bytes (lua-cjson follows the table's hash order,
+-- which differs between processes).  A table is an array when its keys are
+-- exactly 1..n (n > 0), or when it is empty and has `json_array_mt` as
+-- metatable; otherwise an object (string and integer keys).  Numbers are
+-- written so that they read back exactly; NaN, inf, functions and tables
+-- nested deeper than 64 are an error.
+-- @param value a string, number, boolean or table
+-- @return the JSON text (a string)
 function U.json_encode(value)
   local out = {}
   local ok, err = pcall(json_value, value, out, 0)
@@ -177,16 +198,19 @@ function U.json_encode(value)
 end
 
 
---- The limits of a one-hot encoding: at most 2^24 classes (the largest
--- range of integers a float32 label holds exactly) and 2^31 elements in all
--- (8 GiB of float32), checked before anything is allocated.
+--- The most classes a one-hot encoding takes: 2^24, the largest range of
+-- integers a float32 label holds exactly.  Checked before anything is allocated.
 U.MAX_CLASSES = 1 << 24
+--- The most elements a one-hot encoding makes: 2^31 (8 GiB of float32).
 U.MAX_ONE_HOT = 1 << 31
 
---- check_labels(fname, labels, classes [, level]): labels is a tensor of
--- 0-based integer class ids in [0, classes), and a one-hot of them fits the
--- limits above; errors name `fname` and the bad label at `level` (as
--- error() counts it from the caller; default 2).
+--- Check that `labels` holds 0-based integer class ids in [0, classes) and
+-- that a one-hot of them fits `MAX_CLASSES` and `MAX_ONE_HOT`; errors name
+-- `fname` and the bad label.
+-- @param fname the function named in errors
+-- @param labels a tensor of 0-based labels, any shape
+-- @param classes the number of classes, a positive integer
+-- @param[opt=2] level where the error points, as `error()` counts it from the caller
 function U.check_labels(fname, labels, classes, level)
   level = (level or 2) + 1
   if type(fname) ~= "string" or fname == "" then check.arg_error("check_labels", "fname", "a function name", fname, 2) end
@@ -230,9 +254,14 @@ local function one_hot_of(labels, classes, dtype)
 end
 U._internal = setmetatable({ one_hot_of = one_hot_of }, { __metatable = "internal" })
 
---- one_hot(fname, labels, classes [, dtype]) --> (N, classes) one-hot rows of
--- 0-based integer labels (any shape, flattened); errors name `fname` and the
--- bad label.
+--- One-hot rows of 0-based integer labels.  Labels outside [0, classes),
+-- non-integer labels and sizes past `MAX_CLASSES` or `MAX_ONE_HOT` are
+-- errors naming `fname` (and the bad label).
+-- @param fname the function named in errors
+-- @param labels a tensor of 0-based labels, any shape (flattened to N)
+-- @param classes the number of classes, a positive integer
+-- @param[opt="float32"] dtype the result's dtype
+-- @return an (N, classes) tensor of 0 and 1
 function U.one_hot(fname, labels, classes, dtype)
   if type(fname) ~= "string" or fname == "" then check.arg_error("one_hot", "fname", "a function name", fname, 2) end
   check_tensor(fname, "labels", labels)
@@ -240,8 +269,12 @@ function U.one_hot(fname, labels, classes, dtype)
   return one_hot_of(labels, classes, dtype)
 end
 
---- to_categorical(y [, num_classes]) --> float32 one-hot, shape y's .. {num_classes}
--- (a trailing dim of 1 in y is dropped, as Keras does); labels are 0-based.
+--- One-hot encoding of class labels, as Keras' `to_categorical`.
+-- @param y a tensor of 0-based integer labels, any shape
+-- @param[opt] num_classes the number of classes (default: the largest label + 1;
+-- needed when y is empty)
+-- @return a float32 tensor of shape y's shape .. {`num_classes`} (a trailing
+-- dim of 1 in y is dropped first, as Keras does)
 function U.to_categorical(y, num_classes)
   check_tensor("to_categorical", "y", y)
   if num_classes == nil then
@@ -330,12 +363,24 @@ local function approximate_mode(counts, n_draws)
   return floored
 end
 
---- train_test_split(x [, y] [, {test_size=0.25, train_size=, stratify=, shuffle=true, seed=}])
--- --> x_train, x_test [, y_train, y_test]  (sklearn's order).
--- n_test = ceil(test_size * n) for a fraction, or test_size itself for an
--- integer; stratify (labels, or true for y) keeps class proportions with
--- sklearn's StratifiedShuffleSplit allocation; seed makes the split
--- repeatable without touching the global generator.
+--- Split rows into a training and a test set, as sklearn's `train_test_split`
+-- (same counts and class allocation).  With a fraction, `n_test` =
+-- ceil(`test_size` * n) and `n_train` = floor(`train_size` * n); an integer is a
+-- count.  Without either, `test_size` is 0.25; with one, the other is the rest.
+-- @param x a tensor whose dim 1 is the samples
+-- @param[opt] y a tensor with as many rows (may be left out: then opts
+-- can be the second argument)
+-- @param[opt] opts a table of options:
+--
+-- - `test_size`: a fraction in (0, 1) or a count
+-- - `train_size`: a fraction in (0, 1) or a count
+-- - `stratify`: labels (a tensor, one-hot rows or a Lua array), or `true`
+--   for y: keeps the class proportions (sklearn's StratifiedShuffleSplit
+--   allocation; every class needs 2 members)
+-- - `shuffle` (true): false takes the first rows for training, in order
+-- - `seed`: an integer making the split repeatable without touching the
+--   global generator
+-- @return `x_train`, `x_test`, and with y also `y_train`, `y_test` (sklearn's order)
 function U.train_test_split(x, y, opts)
   if type(y) == "table" and not core.is_tensor(y) and opts == nil then y, opts = nil, y end
   opts = U.check_options("train_test_split", opts,
@@ -433,10 +478,14 @@ function U.train_test_split(x, y, opts)
   return x_train, x_test, y:index_select(1, tr), y:index_select(1, te)
 end
 
---- standardize(x [, {mean=, std=}]) --> (x - mean) / std, mean, std
--- Column statistics over the rows (population std, as sklearn's
--- StandardScaler); a column with std 0 is divided by 1.  Pass the training
--- set's mean and std to transform a test set the same way.
+--- Standardize columns: (x - mean) / std with the statistics of the rows
+-- (population std, as sklearn's StandardScaler); a column with std 0 is
+-- divided by 1.  Pass the training set's mean and std to transform a test
+-- set the same way.  Integer tensors are converted to float32 first.
+-- @param x a tensor with at least one row
+-- @param[opt] opts `{mean =, std =}`: tensors (or numbers) to use instead
+-- of computing them
+-- @return the standardized tensor, mean, std
 function U.standardize(x, opts)
   check_tensor("standardize", "x", x)
   opts = U.check_options("standardize", opts, { mean = true, std = true })
@@ -456,11 +505,17 @@ function U.standardize(x, opts)
   return (x - mean) / std, mean, std
 end
 
---- parse_args(argv, spec [, usage]) --> options table, positional list
--- For scripts: `--name value`, `--name=value`, and `--flag` (for boolean
--- defaults; `--no-flag` sets false).  spec maps option names (with "_" or
--- "-") to defaults; the default's type converts the value.  `--help` prints
--- the usage line and the options with their defaults, then exits.
+--- Command-line options for scripts: `--name value`, `--name=value`, and
+-- `--flag` for boolean defaults (`--no-flag` sets false).  The default's type
+-- converts the value (a number default wants a number).  `--help` or `-h`
+-- prints the usage line and the options with their defaults, then exits;
+-- an unknown option is an error listing the known ones.
+-- @param argv the arguments (the script's `arg`), or nil for none
+-- @param spec a table mapping option names (written with `"_"`; "-" on the
+-- command line) to their defaults
+-- @param[opt] usage the line `--help` prints first
+-- @return a table of the options (the defaults, overridden), and a list of
+-- the positional arguments
 function U.parse_args(argv, spec, usage)
   if argv ~= nil then check.type("parse_args", "argv", argv, "table", 2) end
   check.type("parse_args", "spec", spec, "table", 2)
