@@ -89,6 +89,7 @@ end
 -- (like tf.GradientTape.jacobian).
 -- @param f function(x) returning a tensor
 -- @param x a float tensor
+-- @return the Jacobian, a float tensor
 function M.jacobian(f, x)
   local list = check_inputs("jacobian", f, x)
   x = list[1]

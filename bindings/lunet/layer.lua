@@ -411,7 +411,7 @@ local function serialize_spec(v, mod)
 end
 
 -- for the built-in layers (lunet.nn): not part of the public API
-M.internal = {
+M._internal = {
   refuse = refuse, check_number = check_number, check_bool = check_bool, check_seed = check_seed,
   check_sparse_dims = check_sparse_dims, check_axes = check_axes, check_opts = check_opts,
   get_for = get_for, serialize_spec = serialize_spec, registry = registry, guarded = guarded, got = got,
