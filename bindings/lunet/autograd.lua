@@ -91,6 +91,12 @@ local function scope_in_coroutine(enter, leave, arg, fn, ...)
   end
 end
 
+-- fn is callable (a function, or a table or userdata with __call)
+local callable = check.callable
+local function check_fn(fname, what, fn)
+  if not callable(fn) then check.arg_error(fname, what, "a function", fn, 3) end
+end
+
 --- Run fn(...) inside a scope: `enter(arg)` sets some state and returns a
 -- token to restore it; `leave(token, arg)` restores it.  They run around each
 -- stretch of fn's execution, so the state is restored on return, on error and
@@ -100,13 +106,8 @@ end
 -- @param leave function(token, arg)
 -- @param arg passed to enter and leave
 -- @param fn the function to run
+-- @param ... fn's arguments
 -- @return fn's results
--- fn is callable (a function, or a table or userdata with __call)
-local callable = check.callable
-local function check_fn(fname, what, fn)
-  if not callable(fn) then check.arg_error(fname, what, "a function", fn, 3) end
-end
-
 function M.with_scope(enter, leave, arg, fn, ...)
   check_fn("with_scope", "enter", enter)
   check_fn("with_scope", "leave", leave)
@@ -135,6 +136,7 @@ local restore = {
 -- out of fn (return, error, yield; see `with_scope`).
 -- @param flag boolean
 -- @param fn the function to run
+-- @param ... fn's arguments
 -- @return fn's results
 function M.with_grad_mode(flag, fn, ...)
   if not callable(fn) then check.arg_error("with_grad_mode", "fn", "a function", fn, 2) end
@@ -147,7 +149,10 @@ function M.with_grad_mode(flag, fn, ...)
 end
 local with_grad_mode = M.with_grad_mode
 
---- Run fn(...) with recording off; returns fn's results.
+--- Run fn(...) with recording off.
+-- @param fn the function to run
+-- @param ... fn's arguments
+-- @return fn's results
 function M.no_grad(fn, ...)
   if not callable(fn) then check.arg_error("no_grad", "fn", "a function", fn, 2) end
   return with_grad_mode(false, fn, ...)
@@ -161,7 +166,14 @@ function M.is_tracked(v)
 end
 
 --- Whether grad mode is on (it is off inside `no_grad`).
+-- @return boolean
 function M.is_enabled() return enabled end
+
+-- (the library's own ops record through this, unchecked: it is on every op)
+local function record(name, out, inputs, backward, n)
+  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
+  return out
+end
 
 --- Record `out` as the result of an operation on `inputs` (an array that
 -- may hold non-tensors; `n` entries).  `backward(g)` returns one gradient
@@ -171,13 +183,8 @@ function M.is_enabled() return enabled end
 -- @param out the result tensor
 -- @param inputs array of inputs
 -- @param backward function(g) -> gradients
+-- @param[opt] n the number of inputs (default #inputs)
 -- @return out
--- (the library's own ops record through this, unchecked: it is on every op)
-local function record(name, out, inputs, backward, n)
-  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
-  return out
-end
-
 function M.record(name, out, inputs, backward, n)
   if type(name) ~= "string" then check.arg_error("record", "name", "a string", name, 2) end
   if not is_tensor(out) then check.arg_error("record", "out", "a tensor", out, 2) end
@@ -210,6 +217,11 @@ local function sum_to(g, x)
   if not tape(x) then return nil end
   return reduce_to(g, x:shape())
 end
+--- Reduce a gradient to the shape of x, undoing numpy broadcasting (for
+-- backward functions of broadcasting operations).
+-- @param g the gradient, of the broadcast shape
+-- @param x the input whose gradient is wanted
+-- @return g summed down to x's shape, or nil when x is not a tracked tensor
 M.sum_to = sum_to
 
 -- g broadcast to the full shape of x (for reductions)
@@ -220,6 +232,7 @@ end
 -- ---- leaves, gradients and the backward pass --------------------------------
 
 --- Mark a float tensor as a leaf whose gradient is wanted.
+-- @param t the tensor (`t:requires_grad()`)
 -- @param flag false to stop tracking (default true)
 -- @return the tensor itself
 function T.requires_grad(t, flag)
@@ -335,6 +348,7 @@ end
 
 --- Backpropagate from this tensor: a scalar (one element) unless `grad`,
 -- a tensor of its shape, is given.
+-- @param root the tensor (`y:backward()`)
 -- @param grad optional gradient of the same shape
 function T.backward(root, grad)
   if not tape(root) then
@@ -625,6 +639,21 @@ end)
 
 package.loaded["lunet.autograd"] = M -- lunet.gradcheck requires this module
 local G = require("lunet.gradcheck")
-M.grad, M.jacobian, M.gradcheck = G.grad, G.jacobian, G.gradcheck
+--- Gradients of a scalar function (lunet.gradcheck.grad).
+-- @param f function(...) returning a one-element tensor
+-- @param inputs a tensor or an array of tensors
+-- @return the gradient, or an array of them
+M.grad = G.grad
+--- Jacobian of f at x (lunet.gradcheck.jacobian).
+-- @param f function(x) returning a tensor
+-- @param x a float tensor
+-- @return the Jacobian, of shape f(x):shape() .. x:shape()
+M.jacobian = G.jacobian
+--- Analytic gradients against central differences (lunet.gradcheck.gradcheck).
+-- @param f function(...) returning a tensor
+-- @param inputs a tensor or an array of tensors (float64)
+-- @param[opt] opts `{eps=1e-6, atol=1e-5, rtol=1e-3}`
+-- @return true, or false and a report
+M.gradcheck = G.gradcheck
 
 return M
