@@ -334,10 +334,4 @@ static const luaL_Reg fns[] = {
     {"softmax_backward", l_softmax_backward},
     {NULL, NULL}};
 
-void lt_open_act(lua_State *L)
-{
-    /* stack: core, methods */
-    lua_pushvalue(L, -2);
-    lt_register(L, fns);
-    lua_pop(L, 1);
-}
+void lt_open_act(lua_State *L) { lt_open_part(L, fns, NULL); }

@@ -288,6 +288,17 @@ void lt_push_elem(lua_State *L, const void *p, ln_dtype dt)
     }
 }
 
+void lt_open_part(lua_State *L, const luaL_Reg *functions, const luaL_Reg *methods)
+{
+    /* stack: core, methods */
+    if (methods) lt_register(L, methods);
+    if (functions) {
+        lua_pushvalue(L, -2);
+        lt_register(L, functions);
+        lua_pop(L, 1);
+    }
+}
+
 void lt_register(lua_State *L, const luaL_Reg *fns)
 {
     for (; fns->name; fns++) {

@@ -67,6 +67,24 @@ static const char *check_path(lua_State *L, int idx, const char *fname)
     return path;
 }
 
+/* A whole file read by `reader` (ln_read_file, ln_read_text) into memory
+ * owned by a to-be-closed box pushed on the stack: freed on return and on
+ * any error.  Raises when the read fails. */
+typedef ln_status (*read_whole_fn)(const char *path, size_t cap, char **buf, size_t *len,
+                                   ln_error *err);
+
+static char *read_boxed(lua_State *L, read_whole_fn reader, const char *path, size_t cap,
+                        size_t *len, const char *fname)
+{
+    box *b = box_push(L, free);
+    lua_toclose(L, -1);
+    char *buf;
+    ln_error err;
+    if (reader(path, cap, &buf, len, &err) != LN_OK) lt_error(L, fname, "%s: %s", path, err.msg);
+    b->p = buf;
+    return buf;
+}
+
 static void release_reader(void *p) { ln_idx_close((ln_idx_reader *)p); }
 
 static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
@@ -207,14 +225,9 @@ static int l_read_csv(lua_State *L)
         lua_pop(L, 1);
     }
     lua_settop(L, 2);
-    box *b = box_push(L, free); /* 3 */
-    lua_toclose(L, 3);          /* frees the text on return and on any error */
-    char *buf;
     size_t len;
+    char *buf = read_boxed(L, ln_read_text, path, cap, &len, "read_csv"); /* 3 */
     ln_error err;
-    if (ln_read_text(path, cap, &buf, &len, &err) != LN_OK)
-        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
-    b->p = buf;
     ln_csv_layout lay;
     if (ln_csv_scan(buf, len, &o, &lay, &err) != LN_OK)
         return lt_error(L, "read_csv", "%s: %s", path, err.msg);
@@ -243,14 +256,8 @@ static int l_read_file(lua_State *L)
     const char *path = check_path(L, 1, "read_file");
     size_t cap = opt_cap(L, 2, "read_file", LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
-    box *b = box_push(L, free); /* 3 */
-    lua_toclose(L, 3);          /* frees the bytes on return and on any error */
-    char *buf;
     size_t len;
-    ln_error err;
-    if (ln_read_file(path, cap, &buf, &len, &err) != LN_OK)
-        return lt_error(L, "read_file", "%s: %s", path, err.msg);
-    b->p = buf;
+    const char *buf = read_boxed(L, ln_read_file, path, cap, &len, "read_file"); /* 3 */
     lua_pushlstring(L, buf, len);
     return 1;
 }
@@ -320,9 +327,4 @@ static const luaL_Reg fns[] = {
     {NULL, NULL},
 };
 
-void lt_open_data(lua_State *L)
-{
-    lua_pushvalue(L, -2);
-    lt_register(L, fns);
-    lua_pop(L, 1);
-}
+void lt_open_data(lua_State *L) { lt_open_part(L, fns, NULL); }

@@ -153,6 +153,29 @@ static lt_Tensor *list_item(lua_State *L, int list, lua_Integer i, const char *f
     return t;
 }
 
+/* Element i of the list at 1, which must have the dtype of `first`. */
+static lt_Tensor *list_item_like(lua_State *L, lua_Integer i, const lt_Tensor *first,
+                                 const char *fname)
+{
+    lt_Tensor *t = list_item(L, 1, i, fname);
+    if (t->v.dtype != first->v.dtype)
+        lt_error(L, fname, "dtypes %s and %s differ", ln_dtype_name(first->v.dtype),
+                 ln_dtype_name(t->v.dtype));
+    return t;
+}
+
+/* Raise: the shapes of a and b differ (outside the 1-based dim `outside`,
+ * unless 0). */
+static void shapes_differ(lua_State *L, const lt_Tensor *a, const lt_Tensor *b, int outside,
+                          const char *fname)
+{
+    char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+    lt_shape_str(sa, sizeof sa, a->v.ndim, a->v.shape);
+    lt_shape_str(sb, sizeof sb, b->v.ndim, b->v.shape);
+    if (outside) lt_error(L, fname, "shapes %s and %s differ outside dim %d", sa, sb, outside);
+    lt_error(L, fname, "shapes %s and %s differ", sa, sb);
+}
+
 static lua_Integer check_list(lua_State *L, const char *fname)
 {
     if (lua_type(L, 1) != LUA_TTABLE)
@@ -171,19 +194,12 @@ static int l_cat(lua_State *L)
     int64_t shape[LN_MAX_DIMS];
     memcpy(shape, first->v.shape, sizeof shape);
     shape[d] = 0;
-    char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
     for (lua_Integer i = 1; i <= n; i++) {
-        lt_Tensor *t = list_item(L, 1, i, "cat");
-        if (t->v.dtype != first->v.dtype)
-            lt_error(L, "cat", "dtypes %s and %s differ", ln_dtype_name(first->v.dtype),
-                     ln_dtype_name(t->v.dtype));
+        lt_Tensor *t = list_item_like(L, i, first, "cat");
         int ok = t->v.ndim == first->v.ndim;
         for (int k = 0; ok && k < t->v.ndim; k++)
             if (k != d && t->v.shape[k] != first->v.shape[k]) ok = 0;
-        if (!ok)
-            lt_error(L, "cat", "shapes %s and %s differ outside dim %d",
-                     lt_shape_str(sa, sizeof sa, first->v.ndim, first->v.shape),
-                     lt_shape_str(sb, sizeof sb, t->v.ndim, t->v.shape), d + 1);
+        if (!ok) shapes_differ(L, first, t, d + 1, "cat");
         if (__builtin_add_overflow(shape[d], t->v.shape[d], &shape[d]))
             lt_error(L, "cat", "the sizes along dim %d add up to more than %lld", d + 1,
                      (long long)INT64_MAX);
@@ -209,16 +225,9 @@ static int l_stack(lua_State *L)
     int nd = first->v.ndim;
     if (nd == LN_MAX_DIMS) lt_error(L, "stack", "at most %d dims", LN_MAX_DIMS);
     int d = lt_opt_dim(L, 2, nd + 1, "stack", 0);
-    char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
     for (lua_Integer i = 2; i <= n; i++) {
-        lt_Tensor *t = list_item(L, 1, i, "stack");
-        if (t->v.dtype != first->v.dtype)
-            lt_error(L, "stack", "dtypes %s and %s differ", ln_dtype_name(first->v.dtype),
-                     ln_dtype_name(t->v.dtype));
-        if (!ln_same_shape(&t->v, &first->v))
-            lt_error(L, "stack", "shapes %s and %s differ",
-                     lt_shape_str(sa, sizeof sa, nd, first->v.shape),
-                     lt_shape_str(sb, sizeof sb, t->v.ndim, t->v.shape));
+        lt_Tensor *t = list_item_like(L, i, first, "stack");
+        if (!ln_same_shape(&t->v, &first->v)) shapes_differ(L, first, t, 0, "stack");
     }
     int64_t shape[LN_MAX_DIMS];
     for (int k = 0, j = 0; k <= nd; k++) shape[k] = k == d ? (int64_t)n : first->v.shape[j++];
@@ -298,10 +307,4 @@ static const luaL_Reg functions[] = {{"matmul", l_matmul}, {"cat", l_cat}, {"sta
 static const luaL_Reg methods[] = {{"matmul", l_matmul}, {"index_select", l_index_select},
                                    {NULL, NULL}};
 
-void lt_open_linalg(lua_State *L)
-{
-    lt_register(L, methods);
-    lua_pushvalue(L, -2);
-    lt_register(L, functions);
-    lua_pop(L, 1);
-}
+void lt_open_linalg(lua_State *L) { lt_open_part(L, functions, methods); }

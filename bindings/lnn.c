@@ -105,8 +105,8 @@ static int l_dropout_backward(lua_State *L)
 
 /* ---- optimizer steps ----------------------------------------------------------- */
 
-/* The parameter at 1 and the tensors at 2 .. 1+k (nil allowed where
- * `optional` has a bit set): contiguous, float, one dtype and numel. */
+/* A state tensor at idx (nil allowed, as NULL, when `optional`): a
+ * contiguous float tensor of w's dtype and numel. */
 static void *opt_arg(lua_State *L, int idx, const lt_Tensor *w, int optional, const char *fname)
 {
     if (optional && lua_isnoneornil(L, idx)) return NULL;
@@ -117,90 +117,89 @@ static void *opt_arg(lua_State *L, int idx, const lt_Tensor *w, int optional, co
     return t->v.data;
 }
 
-static lt_Tensor *opt_param(lua_State *L, const char *fname)
+/* An optimizer step's arguments: the parameter w at 1 (a contiguous float
+ * tensor), then `nt` tensors t[k] (t[0] the gradient, the others state;
+ * bit k of `optional` allows nil) and `nx` numbers x[k]; flags follow. */
+typedef struct step_args {
+    ln_dtype dt;
+    int64_t n;
+    void *w;
+    void *t[4];
+    double x[9];
+} step_args;
+
+static step_args read_step(lua_State *L, const char *fname, int nt, unsigned optional, int nx)
 {
+    step_args a;
     lt_Tensor *w = lt_check_float(L, 1, fname);
     if (!ln_is_contiguous(&w->v)) lt_error(L, fname, "the parameter must be contiguous");
-    return w;
+    a.dt = w->v.dtype;
+    a.n = ln_numel(&w->v);
+    a.w = w->v.data;
+    for (int k = 0; k < nt; k++) a.t[k] = opt_arg(L, 2 + k, w, (optional >> k) & 1, fname);
+    for (int k = 0; k < nx; k++) a.x[k] = luaL_checknumber(L, 2 + nt + k);
+    return a;
 }
 
-#define NUM(i) luaL_checknumber(L, (i))
-
+/* sgd_step(w, g, m|nil, lr, momentum, nesterov) */
 static int l_sgd_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "sgd_step");
-    const void *g = opt_arg(L, 2, w, 0, "sgd_step");
-    void *m = opt_arg(L, 3, w, 1, "sgd_step");
-    double mom = NUM(5);
-    if (mom != 0 && m == NULL) lt_error(L, "sgd_step", "momentum needs a state tensor");
-    ln_sgd_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, NUM(4), mom, lua_toboolean(L, 6));
+    step_args a = read_step(L, "sgd_step", 2, 1u << 1, 2);
+    if (a.x[1] != 0 && a.t[1] == NULL) lt_error(L, "sgd_step", "momentum needs a state tensor");
+    ln_sgd_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.x[0], a.x[1], lua_toboolean(L, 6));
     return 0;
 }
 
+/* rmsprop_step(w, g, v, mg|nil, mom|nil, lr, rho, momentum, eps, centered) */
 static int l_rmsprop_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "rmsprop_step");
-    const void *g = opt_arg(L, 2, w, 0, "rmsprop_step");
-    void *v = opt_arg(L, 3, w, 0, "rmsprop_step");
-    void *mg = opt_arg(L, 4, w, 1, "rmsprop_step");
-    void *mom = opt_arg(L, 5, w, 1, "rmsprop_step");
+    step_args a = read_step(L, "rmsprop_step", 4, 3u << 2, 4);
     int centered = lua_toboolean(L, 10);
-    double momentum = NUM(8);
-    if ((centered && !mg) || (momentum > 0 && !mom))
+    if ((centered && !a.t[2]) || (a.x[2] > 0 && !a.t[3]))
         lt_error(L, "rmsprop_step", "missing state tensor");
-    ln_rmsprop_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, v, mg, mom, NUM(6), NUM(7), momentum,
-                    NUM(9), centered);
+    ln_rmsprop_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.t[3], a.x[0], a.x[1], a.x[2], a.x[3],
+                    centered);
     return 0;
 }
 
+/* adam_step(w, g, m, v, vhat|nil, lr_t, b1, b2, eps) */
 static int l_adam_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "adam_step");
-    const void *g = opt_arg(L, 2, w, 0, "adam_step");
-    void *m = opt_arg(L, 3, w, 0, "adam_step");
-    void *v = opt_arg(L, 4, w, 0, "adam_step");
-    void *vh = opt_arg(L, 5, w, 1, "adam_step");
-    ln_adam_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, v, vh, NUM(6), NUM(7), NUM(8), NUM(9));
+    step_args a = read_step(L, "adam_step", 4, 1u << 3, 4);
+    ln_adam_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.t[3], a.x[0], a.x[1], a.x[2], a.x[3]);
     return 0;
 }
 
+/* adagrad_step(w, g, acc, lr, eps) */
 static int l_adagrad_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "adagrad_step");
-    const void *g = opt_arg(L, 2, w, 0, "adagrad_step");
-    void *acc = opt_arg(L, 3, w, 0, "adagrad_step");
-    ln_adagrad_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, acc, NUM(4), NUM(5));
+    step_args a = read_step(L, "adagrad_step", 2, 0, 2);
+    ln_adagrad_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.x[0], a.x[1]);
     return 0;
 }
 
+/* adadelta_step(w, g, eg, ed, lr, rho, eps) */
 static int l_adadelta_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "adadelta_step");
-    const void *g = opt_arg(L, 2, w, 0, "adadelta_step");
-    void *eg = opt_arg(L, 3, w, 0, "adadelta_step");
-    void *ed = opt_arg(L, 4, w, 0, "adadelta_step");
-    ln_adadelta_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, eg, ed, NUM(5), NUM(6), NUM(7));
+    step_args a = read_step(L, "adadelta_step", 3, 0, 3);
+    ln_adadelta_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2]);
     return 0;
 }
 
+/* adamax_step(w, g, m, u, lr_t, b1, b2, eps) */
 static int l_adamax_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "adamax_step");
-    const void *g = opt_arg(L, 2, w, 0, "adamax_step");
-    void *m = opt_arg(L, 3, w, 0, "adamax_step");
-    void *u = opt_arg(L, 4, w, 0, "adamax_step");
-    ln_adamax_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, u, NUM(5), NUM(6), NUM(7), NUM(8));
+    step_args a = read_step(L, "adamax_step", 3, 0, 4);
+    ln_adamax_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2], a.x[3]);
     return 0;
 }
 
+/* nadam_step(w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t) */
 static int l_nadam_step(lua_State *L)
 {
-    lt_Tensor *w = opt_param(L, "nadam_step");
-    const void *g = opt_arg(L, 2, w, 0, "nadam_step");
-    void *m = opt_arg(L, 3, w, 0, "nadam_step");
-    void *v = opt_arg(L, 4, w, 0, "nadam_step");
-    ln_nadam_step(w->v.dtype, ln_numel(&w->v), w->v.data, g, m, v, NUM(5), NUM(6), NUM(7), NUM(8),
-                  NUM(9), NUM(10), NUM(11), NUM(12), NUM(13));
+    step_args a = read_step(L, "nadam_step", 3, 0, 9);
+    ln_nadam_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2], a.x[3], a.x[4],
+                  a.x[5], a.x[6], a.x[7], a.x[8]);
     return 0;
 }
 
@@ -261,9 +260,4 @@ static const luaL_Reg fns[] = {
     {"frombytes", l_frombytes},
     {NULL, NULL}};
 
-void lt_open_nn(lua_State *L)
-{
-    lua_pushvalue(L, -2);
-    lt_register(L, fns);
-    lua_pop(L, 1);
-}
+void lt_open_nn(lua_State *L) { lt_open_part(L, fns, NULL); }

@@ -92,15 +92,28 @@ static ln_dtype arith_dtype(lua_State *L, const operand *a, const operand *b, co
     return any64 ? LN_F64 : LN_F32;
 }
 
-static int binary(lua_State *L, ln_binop op, const char *fname)
+/* The operands at 1 and 2 of a binary function (at least one a tensor)
+ * and their broadcast shape.  With `promoted`: an arithmetic op, so both
+ * must be float; *promoted is set to the dtype they promote to (checked
+ * before the shapes). */
+static void two_operands(lua_State *L, operand *a, operand *b, ln_dtype *promoted, int *nd,
+                         int64_t *shape, const char *fname)
 {
     lua_settop(L, 2);
-    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
-    if (!a.t && !b.t) lt_error(L, fname, "expected at least one tensor");
-    ln_dtype dt = arith_dtype(L, &a, &b, fname);
+    *a = get_operand(L, 1, fname);
+    *b = get_operand(L, 2, fname);
+    if (!a->t && !b->t) lt_error(L, fname, "expected at least one tensor");
+    if (promoted) *promoted = arith_dtype(L, a, b, fname);
+    broadcast2(L, a, b, fname, nd, shape);
+}
+
+static int binary(lua_State *L, ln_binop op, const char *fname)
+{
+    operand a, b;
+    ln_dtype dt;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    broadcast2(L, &a, &b, fname, &nd, shape);
+    two_operands(L, &a, &b, &dt, &nd, shape, fname);
     coerce(L, &a, 1, dt, fname);
     coerce(L, &b, 2, dt, fname);
     lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
@@ -114,14 +127,12 @@ static int binary(lua_State *L, ln_binop op, const char *fname)
 /* self op= other: the result keeps self's shape and dtype */
 static int binary_(lua_State *L, ln_binop op, const char *fname)
 {
-    lua_settop(L, 2);
     lt_Tensor *self = lt_check(L, 1, fname);
-    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
-    arith_dtype(L, &a, &b, fname);
-    ln_dtype dt = self->v.dtype;
+    operand a, b;
+    ln_dtype promoted, dt = self->v.dtype;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    broadcast2(L, &a, &b, fname, &nd, shape);
+    two_operands(L, &a, &b, &promoted, &nd, shape, fname);
     if (nd != self->v.ndim || memcmp(shape, self->v.shape, sizeof(int64_t) * (size_t)nd) != 0) {
         char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
         lt_error(L, fname, "in-place result would have shape %s, not the tensor's %s",
@@ -154,12 +165,10 @@ static int l_pow_(lua_State *L) { return binary_(L, LN_OP_POW, "pow_"); }
 
 static int compare(lua_State *L, ln_cmpop op, const char *fname)
 {
-    lua_settop(L, 2);
-    operand a = get_operand(L, 1, fname), b = get_operand(L, 2, fname);
-    if (!a.t && !b.t) lt_error(L, fname, "expected at least one tensor");
+    operand a, b;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    broadcast2(L, &a, &b, fname, &nd, shape);
+    two_operands(L, &a, &b, NULL, &nd, shape, fname);
     lt_Tensor *out = lt_new(L, LN_U8, nd, shape, fname);
     double sa, sb;
     /* numbers compare as float64 against any dtype */
@@ -341,10 +350,7 @@ static const luaL_Reg metamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__m
 
 void lt_open_ops(lua_State *L)
 {
-    lt_register(L, methods);
-    lua_pushvalue(L, -2);
-    lt_register(L, functions);
-    lua_pop(L, 1);
+    lt_open_part(L, functions, methods);
     luaL_getmetatable(L, LT_TENSOR);
     lt_register(L, metamethods);
     lua_pop(L, 1);

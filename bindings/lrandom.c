@@ -132,7 +132,5 @@ void lt_open_random(lua_State *L)
     ln_rng *r = (ln_rng *)lua_newuserdatauv(L, sizeof(ln_rng), 0);
     ln_rng_seed(r, LT_DEFAULT_SEED);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &rng_key);
-    lua_pushvalue(L, -2);
-    lt_register(L, functions);
-    lua_pop(L, 1);
+    lt_open_part(L, functions, NULL);
 }

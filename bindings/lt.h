@@ -98,5 +98,9 @@ int lt_tostring(lua_State *L);
 
 /* Register functions into the table at the top of the stack. */
 void lt_register(lua_State *L, const luaL_Reg *fns);
+/* With the core table at -2 and the methods table at -1 (as lt_open_*
+ * receive them): register `functions` into core and `methods` into the
+ * methods; either may be NULL. */
+void lt_open_part(lua_State *L, const luaL_Reg *functions, const luaL_Reg *methods);
 
 #endif

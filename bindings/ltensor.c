@@ -460,34 +460,43 @@ static int l_flatten(lua_State *L)
     return 1;
 }
 
+/* Push the view of the tensor t at 1 whose dim i is t's dim perm[i]. */
+static int push_permuted(lua_State *L, const lt_Tensor *t, const int *perm)
+{
+    ln_tensor v = t->v;
+    for (int i = 0; i < t->v.ndim; i++) {
+        v.shape[i] = t->v.shape[perm[i]];
+        v.stride[i] = t->v.stride[perm[i]];
+    }
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
+/* The same with dims d1 and d2 (0-based) swapped. */
+static int push_swapped(lua_State *L, const lt_Tensor *t, int d1, int d2)
+{
+    int perm[LN_MAX_DIMS];
+    for (int i = 0; i < LN_MAX_DIMS; i++) perm[i] = i;
+    perm[d1] = d2;
+    perm[d2] = d1;
+    return push_permuted(L, t, perm);
+}
+
 static int l_transpose(lua_State *L)
 {
     lt_Tensor *t = lt_check(L, 1, "transpose");
     int d1 = lt_check_dim(L, 2, t->v.ndim, "transpose");
     int d2 = lt_check_dim(L, 3, t->v.ndim, "transpose");
-    ln_tensor v = t->v;
-    v.shape[d1] = t->v.shape[d2];
-    v.stride[d1] = t->v.stride[d2];
-    v.shape[d2] = t->v.shape[d1];
-    v.stride[d2] = t->v.stride[d1];
-    lt_new_view(L, 1, &v);
-    return 1;
+    return push_swapped(L, t, d1, d2);
 }
 
+/* t(): dims 1 and 2 swapped; a 0-d or 1-d tensor comes back as a view of itself */
 static int l_t(lua_State *L)
 {
     lt_Tensor *t = lt_check(L, 1, "t");
     if (t->v.ndim > 2)
         lt_error(L, "t", "expected a tensor with at most 2 dims, got %d (use transpose)", t->v.ndim);
-    ln_tensor v = t->v;
-    if (v.ndim == 2) {
-        v.shape[0] = t->v.shape[1];
-        v.stride[0] = t->v.stride[1];
-        v.shape[1] = t->v.shape[0];
-        v.stride[1] = t->v.stride[0];
-    }
-    lt_new_view(L, 1, &v);
-    return 1;
+    return push_swapped(L, t, 0, t->v.ndim == 2 ? 1 : 0);
 }
 
 static int l_permute(lua_State *L)
@@ -498,18 +507,15 @@ static int l_permute(lua_State *L)
     lt_read_shape(L, 2, "permute", &n, dims);
     if (n != t->v.ndim)
         lt_error(L, "permute", "expected %d dims, got %d", t->v.ndim, n);
-    int seen[LN_MAX_DIMS] = {0};
-    ln_tensor v = t->v;
+    int perm[LN_MAX_DIMS], seen[LN_MAX_DIMS] = {0};
     for (int i = 0; i < n; i++) {
         int64_t d = dims[i] < 0 ? dims[i] + n : dims[i] - 1;
         if (dims[i] == 0 || d < 0 || d >= n || seen[d])
             lt_error(L, "permute", "dims must be a permutation of 1..%d", n);
         seen[d] = 1;
-        v.shape[i] = t->v.shape[d];
-        v.stride[i] = t->v.stride[d];
+        perm[i] = (int)d;
     }
-    lt_new_view(L, 1, &v);
-    return 1;
+    return push_permuted(L, t, perm);
 }
 
 static int l_narrow(lua_State *L)
@@ -813,11 +819,7 @@ static const luaL_Reg methods[] = {
 
 void lt_open_tensor(lua_State *L)
 {
-    /* stack: core, methods */
-    lt_register(L, methods);
-    lua_pushvalue(L, -2);
-    lt_register(L, creators);
-    lua_pop(L, 1);
+    lt_open_part(L, creators, methods);
 
     luaL_newmetatable(L, LT_TENSOR);
     lua_pushvalue(L, -2); /* methods as upvalue of __index */

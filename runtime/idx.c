@@ -107,41 +107,46 @@ ln_status ln_idx_parse_header(const unsigned char *p, size_t n, size_t cap, ln_i
     return LN_OK;
 }
 
+/* Big-endian signed integers of `width` bytes (1 or 2) to int32, in
+ * place: from the end, so element i moves from byte width*i to 4i before
+ * anything overwrites it. */
+static void widen_be(unsigned char *b, size_t count, size_t width)
+{
+    for (size_t i = count; i-- > 0;) {
+        const unsigned char *e = b + width * i;
+        int32_t v = width == 1 ? (int8_t)e[0] : (int16_t)(uint16_t)(((unsigned)e[0] << 8) | e[1]);
+        memcpy(b + 4 * i, &v, 4);
+    }
+}
+
+/* Reverse the bytes of each element of `width` bytes (4 or 8), in place. */
+static void swap_be(unsigned char *b, size_t count, size_t width)
+{
+    for (size_t i = 0; i < count; i++, b += width) {
+        if (width == 4) {
+            uint32_t v;
+            memcpy(&v, b, 4);
+            v = __builtin_bswap32(v);
+            memcpy(b, &v, 4);
+        } else {
+            uint64_t v;
+            memcpy(&v, b, 8);
+            v = __builtin_bswap64(v);
+            memcpy(b, &v, 8);
+        }
+    }
+}
+
 void ln_idx_decode_inplace(int type, void *buf, size_t count)
 {
     unsigned char *b = (unsigned char *)buf;
     switch (type) {
-    case LN_IDX_U8: break;
-    case LN_IDX_I8: /* expand from the end: element i moves from byte i to 4i */
-        for (size_t i = count; i-- > 0;) {
-            int32_t v = (int8_t)b[i];
-            memcpy(b + 4 * i, &v, 4);
-        }
-        break;
-    case LN_IDX_I16:
-        for (size_t i = count; i-- > 0;) {
-            int32_t v = (int16_t)(uint16_t)(((unsigned)b[2 * i] << 8) | b[2 * i + 1]);
-            memcpy(b + 4 * i, &v, 4);
-        }
-        break;
+    case LN_IDX_I8: widen_be(b, count, 1); break;
+    case LN_IDX_I16: widen_be(b, count, 2); break;
     case LN_IDX_I32:
-    case LN_IDX_F32:
-        for (size_t i = 0; i < count; i++) {
-            uint32_t v;
-            memcpy(&v, b + 4 * i, 4);
-            v = __builtin_bswap32(v);
-            memcpy(b + 4 * i, &v, 4);
-        }
-        break;
-    case LN_IDX_F64:
-        for (size_t i = 0; i < count; i++) {
-            uint64_t v;
-            memcpy(&v, b + 8 * i, 8);
-            v = __builtin_bswap64(v);
-            memcpy(b + 8 * i, &v, 8);
-        }
-        break;
-    default: break;
+    case LN_IDX_F32: swap_be(b, count, 4); break;
+    case LN_IDX_F64: swap_be(b, count, 8); break;
+    default: break; /* uint8: nothing to do */
     }
 }
 
