@@ -60,6 +60,17 @@ describe("the activation table", function()
     end
   end)
 
+  it("refuses a parameter given to a row that takes none, naming the row", function()
+    local x = lunet.ones(2)
+    for _, name in ipairs(names) do
+      if #core.activation_info(name).params == 0 then
+        local ok, err = pcall(A[name], x, 1)
+        assert.is_false(ok, name)
+        assert.matches(name .. ": the argument after x must be absent", err, 1, true)
+      end
+    end
+  end)
+
   for _, name in ipairs(core.activation_names()) do
     local vec = V[name]
     if vec then

@@ -36,7 +36,9 @@ local function table_activation(name)
   return function(x, ...)
     check_x(name, x)
     local a, b, c
-    if np > 0 then
+    if np == 0 and select("#", ...) > 0 and (...) ~= nil then
+      check.arg_error(name, "the argument after x", "absent (" .. name .. " takes no parameters)", (...), 2)
+    elseif np > 0 then
       local first = ...
       if type(first) == "table" and not is_tensor(first) then
         utils.check_options(name, first, known, 2)
