@@ -42,23 +42,23 @@ local dense_opts = { activation = true, use_bias = true, kernel_initializer = tr
 --- Dense(units, {activation=, use_bias=true, kernel_initializer="glorot_uniform",
 -- bias_initializer="zeros", kernel_constraint=, bias_constraint=, input_shape=})
 function Dense:init(units, opts)
-  if math.type(units) ~= "integer" or units < 1 then refuse("Dense", "units must be a positive integer", units, 3) end
-  opts = check_opts("Dense", opts, dense_opts)
+  if math.type(units) ~= "integer" or units < 1 then refuse(Dense.class_name, "units must be a positive integer", units, 3) end
+  opts = check_opts(Dense.class_name, opts, dense_opts)
   Layer.init(self, opts)
   self.units = units
   self.activation = opts.activation or "linear"
   local at = type(self.activation)
   if at ~= "string" and at ~= "function" then
-    refuse("Dense", "activation must be a name or a function", self.activation, 3)
+    refuse(Dense.class_name, "activation must be a name or a function", self.activation, 3)
   end
-  if at == "string" then get_for("Dense", A.get, self.activation) end -- validate the name
+  if at == "string" then get_for(Dense.class_name, A.get, self.activation) end -- validate the name
   if at == "function" then self.function_option = "activation" end
-  check_bool("Dense", "use_bias", opts.use_bias, 3)
+  check_bool(Dense.class_name, "use_bias", opts.use_bias, 3)
   self.use_bias = opts.use_bias ~= false
-  self.kernel_initializer = get_for("Dense", I.get, opts.kernel_initializer or "glorot_uniform")
-  self.bias_initializer = get_for("Dense", I.get, opts.bias_initializer or "zeros")
-  self.kernel_constraint = get_for("Dense", C.get, opts.kernel_constraint)
-  self.bias_constraint = get_for("Dense", C.get, opts.bias_constraint)
+  self.kernel_initializer = get_for(Dense.class_name, I.get, opts.kernel_initializer or "glorot_uniform")
+  self.bias_initializer = get_for(Dense.class_name, I.get, opts.bias_initializer or "zeros")
+  self.kernel_constraint = get_for(Dense.class_name, C.get, opts.kernel_constraint)
+  self.bias_constraint = get_for(Dense.class_name, C.get, opts.bias_constraint)
   self.config = {
     units = units, activation = type(self.activation) == "string" and self.activation or nil,
     use_bias = self.use_bias,
@@ -150,10 +150,10 @@ nn.Activation = Activation
 --- Activation(name_or_function)
 function Activation:init(act, opts)
   if act ~= nil and type(act) ~= "string" and type(act) ~= "function" then
-    refuse("Activation", "activation must be a name or a function", act, 3)
+    refuse(Activation.class_name, "activation must be a name or a function", act, 3)
   end
-  Layer.init(self, check_opts("Activation", opts, {}))
-  self.fn = get_for("Activation", A.get, act)
+  Layer.init(self, check_opts(Activation.class_name, opts, {}))
+  self.fn = get_for(Activation.class_name, A.get, act)
   self.activation = act
   if type(act) == "function" then self.function_option = "activation" end
   self.config = { activation = type(act) == "string" and act or nil }
@@ -257,18 +257,18 @@ local PReLU = Layer:extend("PReLU")
 nn.PReLU = PReLU
 --- PReLU({alpha_initializer="zeros", alpha_constraint=, shared_axes=}): one alpha per element
 function PReLU:init(opts)
-  opts = check_opts("PReLU", opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
-  local axes = check_axes("PReLU", opts.shared_axes, 3)
+  opts = check_opts(PReLU.class_name, opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
+  local axes = check_axes(PReLU.class_name, opts.shared_axes, 3)
   Layer.init(self, opts)
-  self.alpha_initializer = get_for("PReLU", I.get, opts.alpha_initializer or "zeros")
-  self.alpha_constraint = get_for("PReLU", C.get, opts.alpha_constraint)
+  self.alpha_initializer = get_for(PReLU.class_name, I.get, opts.alpha_initializer or "zeros")
+  self.alpha_constraint = get_for(PReLU.class_name, C.get, opts.alpha_constraint)
   self.shared_axes = axes
   self.config = { alpha_initializer = serialize_spec(opts.alpha_initializer or "zeros", I),
     alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = axes }
 end
 PReLU.compute_output_shape = same_shape
 function PReLU:build(input_shape)
-  self.alpha = self:add_weight({ name = "alpha", shape = param_shape("PReLU", input_shape, self.shared_axes),
+  self.alpha = self:add_weight({ name = "alpha", shape = param_shape(PReLU.class_name, input_shape, self.shared_axes),
     initializer = self.alpha_initializer, constraint = self.alpha_constraint })
 end
 function PReLU:call(x) return A.prelu(x, self.alpha) end
@@ -280,10 +280,10 @@ nn.PELU = PELU
 -- (last dim) unless shared_axes is given.  tutorial_init: RandomUniform(0, 1) + NonNeg
 -- (the Keras PELU tutorial).
 function PELU:init(opts)
-  opts = check_opts("PELU", opts, { alpha_initializer = true, beta_initializer = true,
+  opts = check_opts(PELU.class_name, opts, { alpha_initializer = true, beta_initializer = true,
     alpha_constraint = true, beta_constraint = true, shared_axes = true, tutorial_init = true })
-  opts.shared_axes = check_axes("PELU", opts.shared_axes, 3)
-  check_bool("PELU", "tutorial_init", opts.tutorial_init, 3)
+  opts.shared_axes = check_axes(PELU.class_name, opts.shared_axes, 3)
+  check_bool(PELU.class_name, "tutorial_init", opts.tutorial_init, 3)
   Layer.init(self, opts)
   local ai, bi = opts.alpha_initializer or "ones", opts.beta_initializer or "ones"
   local ac, bc = opts.alpha_constraint, opts.beta_constraint
@@ -294,8 +294,8 @@ function PELU:init(opts)
   end
   ac = ac or C.MinValue(0.1)
   bc = bc or C.MinValue(0.1)
-  self.ai, self.bi = get_for("PELU", I.get, ai), get_for("PELU", I.get, bi)
-  self.ac, self.bc = get_for("PELU", C.get, ac), get_for("PELU", C.get, bc)
+  self.ai, self.bi = get_for(PELU.class_name, I.get, ai), get_for(PELU.class_name, I.get, bi)
+  self.ac, self.bc = get_for(PELU.class_name, C.get, ac), get_for(PELU.class_name, C.get, bc)
   self.shared_axes = opts.shared_axes
   self.config = { alpha_initializer = serialize_spec(ai, I), beta_initializer = serialize_spec(bi, I),
     alpha_constraint = serialize_spec(self.ac, C), beta_constraint = serialize_spec(self.bc, C),
@@ -303,7 +303,7 @@ function PELU:init(opts)
 end
 PELU.compute_output_shape = same_shape
 function PELU:build(input_shape)
-  local s = param_shape("PELU", input_shape, self.shared_axes, self.shared_axes == nil)
+  local s = param_shape(PELU.class_name, input_shape, self.shared_axes, self.shared_axes == nil)
   self.a = self:add_weight({ name = "alpha", shape = s, initializer = self.ai, constraint = self.ac })
   self.b = self:add_weight({ name = "beta", shape = s, initializer = self.bi, constraint = self.bc })
 end
@@ -374,9 +374,9 @@ Dropout.args = { "rate" }
 nn.Dropout = Dropout
 --- Dropout(rate [, {noise_shape=, seed=}])
 function Dropout:init(rate, opts)
-  check_rate("Dropout", rate)
-  opts = check_opts("Dropout", opts, { noise_shape = true, seed = true })
-  check_noise_opts("Dropout", opts)
+  check_rate(Dropout.class_name, rate)
+  opts = check_opts(Dropout.class_name, opts, { noise_shape = true, seed = true })
+  check_noise_opts(Dropout.class_name, opts)
   Layer.init(self, opts)
   self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
   self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed }
@@ -416,12 +416,12 @@ nn.AlphaDropout = AlphaDropout
 --- AlphaDropout(rate [, {noise_shape=, seed=, fixed_point_mean=, fixed_point_var=}])
 -- (the fixed-point options select the SNN authors' dropout_selu form)
 function AlphaDropout:init(rate, opts)
-  check_rate("AlphaDropout", rate)
-  opts = check_opts("AlphaDropout", opts,
+  check_rate(AlphaDropout.class_name, rate)
+  opts = check_opts(AlphaDropout.class_name, opts,
     { noise_shape = true, seed = true, fixed_point_mean = true, fixed_point_var = true })
-  check_noise_opts("AlphaDropout", opts)
-  check_number("AlphaDropout", "fixed_point_mean", opts.fixed_point_mean, nil, false, true, 3)
-  check_number("AlphaDropout", "fixed_point_var", opts.fixed_point_var, 0, true, true, 3)
+  check_noise_opts(AlphaDropout.class_name, opts)
+  check_number(AlphaDropout.class_name, "fixed_point_mean", opts.fixed_point_mean, nil, false, true, 3)
+  check_number(AlphaDropout.class_name, "fixed_point_var", opts.fixed_point_var, 0, true, true, 3)
   Layer.init(self, opts)
   self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
   self.a, self.b, self.alpha = nn.dropout_selu_constants(rate, ALPHA_P, opts.fixed_point_mean, opts.fixed_point_var)
@@ -439,9 +439,9 @@ GaussianDropout.args = { "rate" }
 nn.GaussianDropout = GaussianDropout
 --- GaussianDropout(rate): multiply by N(1, rate/(1-rate)) in training
 function GaussianDropout:init(rate, opts)
-  check_rate("GaussianDropout", rate)
-  opts = check_opts("GaussianDropout", opts, { seed = true })
-  check_seed("GaussianDropout", opts.seed, 3)
+  check_rate(GaussianDropout.class_name, rate)
+  opts = check_opts(GaussianDropout.class_name, opts, { seed = true })
+  check_seed(GaussianDropout.class_name, opts.seed, 3)
   Layer.init(self, opts)
   self.rate, self.seed = rate, (opts or {}).seed
   self.config = { rate = rate, seed = self.seed }
@@ -459,9 +459,9 @@ GaussianNoise.args = { "stddev" }
 nn.GaussianNoise = GaussianNoise
 --- GaussianNoise(stddev): add N(0, stddev) in training
 function GaussianNoise:init(stddev, opts)
-  check_number("GaussianNoise", "stddev", stddev, 0, false, false, 3)
-  opts = check_opts("GaussianNoise", opts, { seed = true })
-  check_seed("GaussianNoise", opts.seed, 3)
+  check_number(GaussianNoise.class_name, "stddev", stddev, 0, false, false, 3)
+  opts = check_opts(GaussianNoise.class_name, opts, { seed = true })
+  check_seed(GaussianNoise.class_name, opts.seed, 3)
   Layer.init(self, opts)
   self.stddev, self.seed = stddev, (opts or {}).seed
   self.config = { stddev = stddev, seed = self.seed }
@@ -478,7 +478,7 @@ end
 local Flatten = Layer:extend("Flatten")
 nn.Flatten = Flatten
 --- Flatten(): (N, d1, d2, ...) -> (N, d1*d2*...)
-function Flatten:init(opts) Layer.init(self, check_opts("Flatten", opts, {})) end
+function Flatten:init(opts) Layer.init(self, check_opts(Flatten.class_name, opts, {})) end
 function Flatten:call(x) return x:reshape(x:size(1), -1) end
 function Flatten:compute_output_shape(s)
   local n = 1
@@ -491,16 +491,16 @@ Reshape.args = { "target_shape" }
 nn.Reshape = Reshape
 --- Reshape(shape): the sample shape (no batch dim); one entry may be -1
 function Reshape:init(shape, opts)
-  if type(shape) ~= "table" or #shape == 0 then refuse("Reshape", "expected a target shape table", shape, 3) end
+  if type(shape) ~= "table" or #shape == 0 then refuse(Reshape.class_name, "expected a target shape table", shape, 3) end
   local free = 0
   for i, v in pairs(shape) do
     if math.type(i) ~= "integer" or i < 1 or i > #shape or math.type(v) ~= "integer" or (v < 1 and v ~= -1) then
-      refuse("Reshape", fmt("target_shape[%s] must be a positive integer or -1", tostring(i)), v, 3)
+      refuse(Reshape.class_name, fmt("target_shape[%s] must be a positive integer or -1", tostring(i)), v, 3)
     end
     if v == -1 then free = free + 1 end
   end
   if free > 1 then error(fmt("Reshape: target_shape may hold one -1 only (got %s)", shape_str(shape)), 3) end
-  Layer.init(self, check_opts("Reshape", opts, {}))
+  Layer.init(self, check_opts(Reshape.class_name, opts, {}))
   self.target_shape = shape
   self.config = { target_shape = shape }
 end
