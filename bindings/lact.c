@@ -77,7 +77,7 @@ static void check_same_shape(lua_State *L, const lt_Tensor *a, const lt_Tensor *
 
 static int l_activation(lua_State *L)
 {
-    const ln_act_def *d = lt_check_act(L, 1, "activation");
+    const ln_act_def *d = lt_check_act(L, 1, LT_FN);
     lt_Tensor *x = lt_check_float(L, 2, d->name);
     ln_act_params p;
     lt_read_act_params(L, 3, d, &p, d->name);
@@ -88,13 +88,13 @@ static int l_activation(lua_State *L)
 
 static int l_activation_backward(lua_State *L)
 {
-    const ln_act_def *d = lt_check_act(L, 1, "activation_backward");
-    lt_Tensor *s = lt_check_float(L, 2, "activation_backward");
-    lt_Tensor *g = lt_check_float(L, 3, "activation_backward");
-    check_same_shape(L, s, g, "activation_backward", "input", "gradient");
+    const ln_act_def *d = lt_check_act(L, 1, LT_FN);
+    lt_Tensor *s = lt_check_float(L, 2, LT_FN);
+    lt_Tensor *g = lt_check_float(L, 3, LT_FN);
+    check_same_shape(L, s, g, LT_FN, "input", "gradient");
     ln_act_params p;
-    lt_read_act_params(L, 4, d, &p, "activation_backward");
-    lt_Tensor *dx = lt_new_like(L, &s->v, s->v.dtype, "activation_backward");
+    lt_read_act_params(L, 4, d, &p, LT_FN);
+    lt_Tensor *dx = lt_new_like(L, &s->v, s->v.dtype, LT_FN);
     ln_act_backward(d, &s->v, &g->v, &dx->v, &p);
     return 1;
 }
@@ -249,9 +249,9 @@ static int prepare_all(lua_State *L, int np, int backward, ln_param_layout *l, c
 static int l_prelu(lua_State *L)
 {
     ln_param_layout l;
-    prepare_all(L, 1, 0, &l, "prelu");
+    prepare_all(L, 1, 0, &l, LT_FN);
     const lt_Tensor *x = lua_touserdata(L, 1);
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "prelu");
+    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
     ln_act_prelu_forward(x->v.dtype, &l, x->v.data, ARG(2), y->v.data);
     return 1;
 }
@@ -259,21 +259,21 @@ static int l_prelu(lua_State *L)
 static int l_prelu_backward(lua_State *L)
 {
     ln_param_layout l;
-    int full = prepare_all(L, 1, 1, &l, "prelu_backward"); /* 1 x, 2 alpha, 3 g, 4 orig */
+    int full = prepare_all(L, 1, 1, &l, LT_FN); /* 1 x, 2 alpha, 3 g, 4 orig */
     const lt_Tensor *x = lua_touserdata(L, 1);
-    lt_Tensor *acc = new_acc(L, l.period, "prelu_backward");
-    lt_Tensor *dx = lt_new_like(L, &x->v, x->v.dtype, "prelu_backward");
+    lt_Tensor *acc = new_acc(L, l.period, LT_FN);
+    lt_Tensor *dx = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
     ln_act_prelu_backward(x->v.dtype, &l, x->v.data, ARG(2), ARG(3), dx->v.data, acc->v.data);
-    push_param_grad(L, acc, lua_touserdata(L, 4), x, full, "prelu_backward");
+    push_param_grad(L, acc, lua_touserdata(L, 4), x, full, LT_FN);
     return 2;
 }
 
 static int l_pelu(lua_State *L)
 {
     ln_param_layout l;
-    prepare_all(L, 2, 0, &l, "pelu");
+    prepare_all(L, 2, 0, &l, LT_FN);
     const lt_Tensor *x = lua_touserdata(L, 1);
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "pelu");
+    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
     ln_act_pelu_forward(x->v.dtype, &l, x->v.data, ARG(2), ARG(3), y->v.data);
     return 1;
 }
@@ -282,15 +282,15 @@ static int l_pelu_backward(lua_State *L)
 {
     ln_param_layout l;
     /* 1 x, 2 a, 3 b, 4 g, 5 orig a, 6 orig b */
-    int full = prepare_all(L, 2, 1, &l, "pelu_backward");
+    int full = prepare_all(L, 2, 1, &l, LT_FN);
     const lt_Tensor *x = lua_touserdata(L, 1);
-    lt_Tensor *da = new_acc(L, l.period, "pelu_backward"); /* 7 */
-    lt_Tensor *db = new_acc(L, l.period, "pelu_backward"); /* 8 */
-    lt_Tensor *dx = lt_new_like(L, &x->v, x->v.dtype, "pelu_backward"); /* 9 */
+    lt_Tensor *da = new_acc(L, l.period, LT_FN); /* 7 */
+    lt_Tensor *db = new_acc(L, l.period, LT_FN); /* 8 */
+    lt_Tensor *dx = lt_new_like(L, &x->v, x->v.dtype, LT_FN); /* 9 */
     ln_act_pelu_backward(x->v.dtype, &l, x->v.data, ARG(2), ARG(3), ARG(4), dx->v.data,
                          da->v.data, db->v.data);
-    push_param_grad(L, da, lua_touserdata(L, 5), x, full, "pelu_backward");
-    push_param_grad(L, db, lua_touserdata(L, 6), x, full, "pelu_backward");
+    push_param_grad(L, da, lua_touserdata(L, 5), x, full, LT_FN);
+    push_param_grad(L, db, lua_touserdata(L, 6), x, full, LT_FN);
     return 3;
 }
 
@@ -298,25 +298,25 @@ static int l_pelu_backward(lua_State *L)
 
 static int l_softmax(lua_State *L)
 {
-    lt_Tensor *x = lt_check_float(L, 1, "softmax");
-    if (x->v.ndim == 0) lt_error(L, "softmax", "expected a tensor with at least 1 dim, got ()");
-    int axis = lt_opt_dim(L, 2, x->v.ndim, "softmax", x->v.ndim - 1);
+    lt_Tensor *x = lt_check_float(L, 1, LT_FN);
+    if (x->v.ndim == 0) lt_error(L, LT_FN, "expected a tensor with at least 1 dim, got ()");
+    int axis = lt_opt_dim(L, 2, x->v.ndim, LT_FN, x->v.ndim - 1);
     int log = lua_toboolean(L, 3);
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "softmax");
+    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
     ln_act_softmax_forward(&x->v, &y->v, axis, log);
     return 1;
 }
 
 static int l_softmax_backward(lua_State *L)
 {
-    lt_Tensor *y = lt_check_float(L, 1, "softmax_backward");
-    lt_Tensor *g = lt_check_float(L, 2, "softmax_backward");
-    check_same_shape(L, y, g, "softmax_backward", "output", "gradient");
+    lt_Tensor *y = lt_check_float(L, 1, LT_FN);
+    lt_Tensor *g = lt_check_float(L, 2, LT_FN);
+    check_same_shape(L, y, g, LT_FN, "output", "gradient");
     if (y->v.ndim == 0)
-        lt_error(L, "softmax_backward", "expected a tensor with at least 1 dim, got ()");
-    int axis = lt_opt_dim(L, 3, y->v.ndim, "softmax_backward", y->v.ndim - 1);
+        lt_error(L, LT_FN, "expected a tensor with at least 1 dim, got ()");
+    int axis = lt_opt_dim(L, 3, y->v.ndim, LT_FN, y->v.ndim - 1);
     int log = lua_toboolean(L, 4);
-    lt_Tensor *dx = lt_new_like(L, &y->v, y->v.dtype, "softmax_backward");
+    lt_Tensor *dx = lt_new_like(L, &y->v, y->v.dtype, LT_FN);
     ln_act_softmax_backward(&y->v, &g->v, &dx->v, axis, log);
     return 1;
 }

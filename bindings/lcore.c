@@ -30,16 +30,16 @@ static int online_cpus(void)
  * the address-space limit is refused, as it would livelock the next GEMM. */
 static int l_set_num_threads(lua_State *L)
 {
-    int64_t n = lt_check_int(L, 1, "set_num_threads", "n");
+    int64_t n = lt_check_int(L, 1, LT_FN, "n");
     int cpus = online_cpus();
     if (n < 1 || n > cpus)
-        lt_error(L, "set_num_threads", "n must be in [1, %d] (the online CPUs), got %lld", cpus,
+        lt_error(L, LT_FN, "n must be in [1, %d] (the online CPUs), got %lld", cpus,
                  (long long)n);
     int fit = ln_blas_threads_that_fit();
     if (n > fit && n > blas_pool_ok) {
         struct rlimit as;
         getrlimit(RLIMIT_AS, &as);
-        lt_error(L, "set_num_threads",
+        lt_error(L, LT_FN,
                  "the address-space limit (ulimit -v, %llu MiB) leaves room for %d thread%s "
                  "(OpenBLAS maps %llu MiB for each), got %lld",
                  (unsigned long long)(as.rlim_cur >> 20), fit, fit == 1 ? "" : "s",

@@ -97,8 +97,8 @@ static size_t opt_cap(lua_State *L, int idx, const char *fname, size_t def)
 
 static int l_read_idx(lua_State *L)
 {
-    const char *path = check_path(L, 1, "read_idx");
-    size_t cap = opt_cap(L, 2, "read_idx", LN_IDX_DEFAULT_CAP);
+    const char *path = check_path(L, 1, LT_FN);
+    size_t cap = opt_cap(L, 2, LT_FN, LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
     box *b = box_push(L, release_reader);
     lua_toclose(L, 3); /* closes the reader on return and on any error */
@@ -106,24 +106,24 @@ static int l_read_idx(lua_State *L)
     ln_error err;
     ln_idx_reader *r;
     if (ln_idx_open(path, cap, &r, &h, &err) != LN_OK)
-        return lt_error(L, "read_idx", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     b->p = r;
-    lt_Tensor *t = lt_new(L, h.dtype, h.ndim, h.shape, "read_idx");
+    lt_Tensor *t = lt_new(L, h.dtype, h.ndim, h.shape, LT_FN);
     if (ln_idx_read(r, t->v.data, &err) != LN_OK)
-        return lt_error(L, "read_idx", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     return 1;
 }
 
 /* core.idx_header(path [, max_bytes]) --> {type=, shape=, dtype=} (no data read) */
 static int l_idx_header(lua_State *L)
 {
-    const char *path = check_path(L, 1, "idx_header");
-    size_t cap = opt_cap(L, 2, "idx_header", LN_IDX_DEFAULT_CAP);
+    const char *path = check_path(L, 1, LT_FN);
+    size_t cap = opt_cap(L, 2, LT_FN, LN_IDX_DEFAULT_CAP);
     ln_idx_header h;
     ln_error err;
     ln_idx_reader *r;
     if (ln_idx_open(path, cap, &r, &h, &err) != LN_OK)
-        return lt_error(L, "idx_header", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     ln_idx_close(r);
     lua_createtable(L, 0, 3);
     lua_pushstring(L, ln_idx_type_name(h.type));
@@ -151,29 +151,29 @@ static int default_type(ln_dtype dt)
 
 static int l_write_idx(lua_State *L)
 {
-    const char *path = check_path(L, 1, "write_idx");
-    lt_Tensor *t = lt_check(L, 2, "write_idx");
+    const char *path = check_path(L, 1, LT_FN);
+    lt_Tensor *t = lt_check(L, 2, LT_FN);
     int type = default_type(t->v.dtype);
     if (!lua_isnoneornil(L, 3)) {
         const char *name = luaL_checkstring(L, 3);
         type = ln_idx_type_from_name(name);
         if (type < 0)
-            lt_error(L, "write_idx", "unknown IDX type '%s' (known: uint8, int8, int16, int32, "
+            lt_error(L, LT_FN, "unknown IDX type '%s' (known: uint8, int8, int16, int32, "
                      "float32, float64)", name);
     }
-    int64_t level = lua_isnoneornil(L, 4) ? 0 : lt_check_int(L, 4, "write_idx", "gzip level");
+    int64_t level = lua_isnoneornil(L, 4) ? 0 : lt_check_int(L, 4, LT_FN, "gzip level");
     if (level < 0 || level > 9)
-        lt_error(L, "write_idx", "gzip level must be 0 to 9, got %lld", (long long)level);
+        lt_error(L, LT_FN, "gzip level must be 0 to 9, got %lld", (long long)level);
     if (t->v.ndim < 1 || t->v.ndim > LN_IDX_MAX_DIMS)
-        lt_error(L, "write_idx", "an IDX file holds 1 to %d dims, the tensor has %d",
+        lt_error(L, LT_FN, "an IDX file holds 1 to %d dims, the tensor has %d",
                  LN_IDX_MAX_DIMS, t->v.ndim);
     if (!ln_is_contiguous(&t->v)) {
         lua_settop(L, 4);
-        t = lt_copy_of(L, 2, t->v.dtype, "write_idx");
+        t = lt_copy_of(L, 2, t->v.dtype, LT_FN);
     }
     ln_error err;
     if (ln_idx_write(path, &t->v, type, (int)level, &err) != LN_OK)
-        return lt_error(L, "write_idx", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     return 0;
 }
 
@@ -189,7 +189,7 @@ static int opt_field_bool(lua_State *L, int opts, const char *k)
 
 static int l_read_csv(lua_State *L)
 {
-    const char *path = check_path(L, 1, "read_csv");
+    const char *path = check_path(L, 1, LT_FN);
     ln_csv_opts o = {',', 0, 0, 0};
     ln_dtype dt = LN_F32;
     size_t cap = LN_IDX_DEFAULT_CAP;
@@ -202,7 +202,7 @@ static int l_read_csv(lua_State *L)
             if (s && strcmp(s, "whitespace") == 0) o.sep = 0;
             else if (s && n == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') o.sep = (unsigned char)s[0];
             else
-                lt_error(L, "read_csv", "sep must be one character (',', '\\t', ' ', ';') or "
+                lt_error(L, LT_FN, "sep must be one character (',', '\\t', ' ', ';') or "
                          "'whitespace', got %s", s ? s : luaL_typename(L, -1));
         }
         lua_pop(L, 1);
@@ -210,31 +210,31 @@ static int l_read_csv(lua_State *L)
         o.allow_nonfinite = opt_field_bool(L, 2, "allow_nonfinite");
         lua_getfield(L, 2, "skip");
         if (!lua_isnil(L, -1)) {
-            o.skip = lt_check_int(L, -1, "read_csv", "skip");
-            if (o.skip < 0) lt_error(L, "read_csv", "skip must be an integer >= 0");
+            o.skip = lt_check_int(L, -1, LT_FN, "skip");
+            if (o.skip < 0) lt_error(L, LT_FN, "skip must be an integer >= 0");
         }
         lua_pop(L, 1);
         lua_getfield(L, 2, "dtype");
         if (!lua_isnil(L, -1)) {
-            dt = lt_opt_dtype(L, -1, LN_F32, "read_csv");
-            if (!ln_dtype_is_float(dt)) lt_error(L, "read_csv", "dtype must be float32 or float64");
+            dt = lt_opt_dtype(L, -1, LN_F32, LT_FN);
+            if (!ln_dtype_is_float(dt)) lt_error(L, LT_FN, "dtype must be float32 or float64");
         }
         lua_pop(L, 1);
         lua_getfield(L, 2, "max_bytes");
-        cap = opt_cap(L, -1, "read_csv", cap);
+        cap = opt_cap(L, -1, LT_FN, cap);
         lua_pop(L, 1);
     }
     lua_settop(L, 2);
     size_t len;
-    char *buf = read_boxed(L, ln_read_text, path, cap, &len, "read_csv"); /* 3 */
+    char *buf = read_boxed(L, ln_read_text, path, cap, &len, LT_FN); /* 3 */
     ln_error err;
     ln_csv_layout lay;
     if (ln_csv_scan(buf, len, &o, &lay, &err) != LN_OK)
-        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     int64_t shape[2] = {lay.rows, lay.cols};
-    lt_Tensor *t = lt_new(L, dt, 2, shape, "read_csv"); /* 4 */
+    lt_Tensor *t = lt_new(L, dt, 2, shape, LT_FN); /* 4 */
     if (ln_csv_parse(buf, len, &o, &lay, dt, t->v.data, &err) != LN_OK)
-        return lt_error(L, "read_csv", "%s: %s", path, err.msg);
+        return lt_error(L, LT_FN, "%s: %s", path, err.msg);
     if (!o.header) return 1;
     lua_createtable(L, (int)lay.cols, 0);
     ln_csv_cells c;
@@ -253,18 +253,18 @@ static int l_read_csv(lua_State *L)
 
 static int l_read_file(lua_State *L)
 {
-    const char *path = check_path(L, 1, "read_file");
-    size_t cap = opt_cap(L, 2, "read_file", LN_IDX_DEFAULT_CAP);
+    const char *path = check_path(L, 1, LT_FN);
+    size_t cap = opt_cap(L, 2, LT_FN, LN_IDX_DEFAULT_CAP);
     lua_settop(L, 2);
     size_t len;
-    const char *buf = read_boxed(L, ln_read_file, path, cap, &len, "read_file"); /* 3 */
+    const char *buf = read_boxed(L, ln_read_file, path, cap, &len, LT_FN); /* 3 */
     lua_pushlstring(L, buf, len);
     return 1;
 }
 
 static int l_path_kind(lua_State *L)
 {
-    const char *path = check_path(L, 1, "path_kind");
+    const char *path = check_path(L, 1, LT_FN);
     const char *kind = ln_path_kind(path);
     if (kind == NULL) {
         luaL_pushfail(L);
@@ -277,19 +277,19 @@ static int l_path_kind(lua_State *L)
 
 static int l_write_file(lua_State *L)
 {
-    const char *path = check_path(L, 1, "write_file");
+    const char *path = check_path(L, 1, LT_FN);
     lua_settop(L, 2);
     size_t n = 1;
     if (lua_type(L, 2) == LUA_TTABLE) {
         n = (size_t)lua_rawlen(L, 2);
         for (size_t i = 1; i <= n; i++) {
             if (lua_rawgeti(L, 2, (lua_Integer)i) != LUA_TSTRING)
-                lt_error(L, "write_file", "data[%d] must be a string (got %s)", (int)i,
+                lt_error(L, LT_FN, "data[%d] must be a string (got %s)", (int)i,
                          luaL_typename(L, -1));
             lua_pop(L, 1);
         }
     } else if (lua_type(L, 2) != LUA_TSTRING) {
-        lt_error(L, "write_file", "data must be a string or an array of strings (got %s)",
+        lt_error(L, LT_FN, "data must be a string or an array of strings (got %s)",
                  luaL_typename(L, 2));
     }
     const char *tmp = lua_pushfstring(L, "%s.tmp", path); /* 3 */

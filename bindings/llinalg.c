@@ -74,21 +74,21 @@ static lt_Tensor *matmul_operand(lua_State *L, int idx, ln_dtype dt, int is_b, l
 static int l_matmul(lua_State *L)
 {
     lua_settop(L, 2);
-    lt_Tensor *a = lt_check_float(L, 1, "matmul"), *b = lt_check_float(L, 2, "matmul");
+    lt_Tensor *a = lt_check_float(L, 1, LT_FN), *b = lt_check_float(L, 2, LT_FN);
     char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
     int na = a->v.ndim, nb = b->v.ndim;
     if (na < 1 || na > 3 || nb < 1 || nb > 3)
-        lt_error(L, "matmul", "expected 1-d, 2-d or 3-d tensors, got shapes %s and %s",
+        lt_error(L, LT_FN, "expected 1-d, 2-d or 3-d tensors, got shapes %s and %s",
                  lt_shape_str(sa, sizeof sa, na, a->v.shape),
                  lt_shape_str(sb, sizeof sb, nb, b->v.shape));
     int64_t ka = a->v.shape[na - 1], kb = b->v.shape[nb == 1 ? 0 : nb - 2];
     if (ka != kb)
-        lt_error(L, "matmul", "cannot multiply shapes %s and %s: inner dims %lld and %lld differ",
+        lt_error(L, LT_FN, "cannot multiply shapes %s and %s: inner dims %lld and %lld differ",
                  lt_shape_str(sa, sizeof sa, na, a->v.shape),
                  lt_shape_str(sb, sizeof sb, nb, b->v.shape), (long long)ka, (long long)kb);
     int64_t ba = na == 3 ? a->v.shape[0] : 1, bb = nb == 3 ? b->v.shape[0] : 1;
     if (ba != bb && ba != 1 && bb != 1)
-        lt_error(L, "matmul", "batch sizes %lld and %lld differ (shapes %s and %s)", (long long)ba,
+        lt_error(L, LT_FN, "batch sizes %lld and %lld differ (shapes %s and %s)", (long long)ba,
                  (long long)bb, lt_shape_str(sa, sizeof sa, na, a->v.shape),
                  lt_shape_str(sb, sizeof sb, nb, b->v.shape));
     /* numpy's broadcast: a batch of 1 takes the other's size, 0 included
@@ -98,7 +98,7 @@ static int l_matmul(lua_State *L)
     int64_t m = na == 1 ? 1 : a->v.shape[na - 2], n = nb == 1 ? 1 : b->v.shape[nb - 1];
     /* cblas takes int dims; only an empty product may exceed them */
     if (batch > 0 && m > 0 && n > 0 && (m > INT_MAX || n > INT_MAX || ka > INT_MAX))
-        lt_error(L, "matmul", "dims above %d are not supported (shapes %s and %s)", INT_MAX,
+        lt_error(L, LT_FN, "dims above %d are not supported (shapes %s and %s)", INT_MAX,
                  lt_shape_str(sa, sizeof sa, na, a->v.shape),
                  lt_shape_str(sb, sizeof sb, nb, b->v.shape));
     ln_dtype dt = (a->v.dtype == LN_F64 || b->v.dtype == LN_F64) ? LN_F64 : LN_F32;
@@ -129,7 +129,7 @@ static int l_matmul(lua_State *L)
     if (vb.shape[0] == 1) vb.stride[0] = 0;
     va.shape[0] = vb.shape[0] = batch;
 
-    lt_Tensor *out = lt_new(L, dt, ond, oshape, "matmul");
+    lt_Tensor *out = lt_new(L, dt, ond, oshape, LT_FN);
     ln_tensor vo;
     int64_t s3[3] = {batch, m, n};
     ln_tensor_init(&vo, out->storage, dt, 3, s3);
@@ -187,28 +187,28 @@ static lua_Integer check_list(lua_State *L, const char *fname)
 
 static int l_cat(lua_State *L)
 {
-    lua_Integer n = check_list(L, "cat");
-    lt_Tensor *first = list_item(L, 1, 1, "cat");
-    if (first->v.ndim == 0) lt_error(L, "cat", "cannot concatenate 0-d tensors");
-    int d = lt_opt_dim(L, 2, first->v.ndim, "cat", 0);
+    lua_Integer n = check_list(L, LT_FN);
+    lt_Tensor *first = list_item(L, 1, 1, LT_FN);
+    if (first->v.ndim == 0) lt_error(L, LT_FN, "cannot concatenate 0-d tensors");
+    int d = lt_opt_dim(L, 2, first->v.ndim, LT_FN, 0);
     int64_t shape[LN_MAX_DIMS];
     memcpy(shape, first->v.shape, sizeof shape);
     shape[d] = 0;
     for (lua_Integer i = 1; i <= n; i++) {
-        lt_Tensor *t = list_item_like(L, i, first, "cat");
+        lt_Tensor *t = list_item_like(L, i, first, LT_FN);
         int ok = t->v.ndim == first->v.ndim;
         for (int k = 0; ok && k < t->v.ndim; k++)
             if (k != d && t->v.shape[k] != first->v.shape[k]) ok = 0;
-        if (!ok) shapes_differ(L, first, t, d + 1, "cat");
+        if (!ok) shapes_differ(L, first, t, d + 1, LT_FN);
         if (__builtin_add_overflow(shape[d], t->v.shape[d], &shape[d]))
-            lt_error(L, "cat", "the sizes along dim %d add up to more than %lld", d + 1,
+            lt_error(L, LT_FN, "the sizes along dim %d add up to more than %lld", d + 1,
                      (long long)INT64_MAX);
     }
-    lt_Tensor *out = lt_new(L, first->v.dtype, first->v.ndim, shape, "cat");
+    lt_Tensor *out = lt_new(L, first->v.dtype, first->v.ndim, shape, LT_FN);
     int64_t off = 0;
     int64_t es = (int64_t)ln_dtype_size(first->v.dtype);
     for (lua_Integer i = 1; i <= n; i++) {
-        lt_Tensor *t = list_item(L, 1, i, "cat");
+        lt_Tensor *t = list_item(L, 1, i, LT_FN);
         ln_tensor part = out->v;
         part.data = (char *)out->v.data + off * out->v.stride[d] * es;
         part.shape[d] = t->v.shape[d];
@@ -220,21 +220,21 @@ static int l_cat(lua_State *L)
 
 static int l_stack(lua_State *L)
 {
-    lua_Integer n = check_list(L, "stack");
-    lt_Tensor *first = list_item(L, 1, 1, "stack");
+    lua_Integer n = check_list(L, LT_FN);
+    lt_Tensor *first = list_item(L, 1, 1, LT_FN);
     int nd = first->v.ndim;
-    if (nd == LN_MAX_DIMS) lt_error(L, "stack", "at most %d dims", LN_MAX_DIMS);
-    int d = lt_opt_dim(L, 2, nd + 1, "stack", 0);
+    if (nd == LN_MAX_DIMS) lt_error(L, LT_FN, "at most %d dims", LN_MAX_DIMS);
+    int d = lt_opt_dim(L, 2, nd + 1, LT_FN, 0);
     for (lua_Integer i = 2; i <= n; i++) {
-        lt_Tensor *t = list_item_like(L, i, first, "stack");
-        if (!ln_same_shape(&t->v, &first->v)) shapes_differ(L, first, t, 0, "stack");
+        lt_Tensor *t = list_item_like(L, i, first, LT_FN);
+        if (!ln_same_shape(&t->v, &first->v)) shapes_differ(L, first, t, 0, LT_FN);
     }
     int64_t shape[LN_MAX_DIMS];
     for (int k = 0, j = 0; k <= nd; k++) shape[k] = k == d ? (int64_t)n : first->v.shape[j++];
-    lt_Tensor *out = lt_new(L, first->v.dtype, nd + 1, shape, "stack");
+    lt_Tensor *out = lt_new(L, first->v.dtype, nd + 1, shape, LT_FN);
     int64_t es = (int64_t)ln_dtype_size(first->v.dtype);
     for (lua_Integer i = 1; i <= n; i++) {
-        lt_Tensor *t = list_item(L, 1, i, "stack");
+        lt_Tensor *t = list_item(L, 1, i, LT_FN);
         ln_tensor part = out->v;
         part.data = (char *)out->v.data + (int64_t)(i - 1) * out->v.stride[d] * es;
         for (int k = d; k < nd; k++) {
@@ -249,19 +249,19 @@ static int l_stack(lua_State *L)
 
 static int l_index_select(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "index_select");
-    if (t->v.ndim == 0) lt_error(L, "index_select", "cannot index a 0-d tensor");
-    int d = lt_check_dim(L, 2, t->v.ndim, "index_select");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (t->v.ndim == 0) lt_error(L, LT_FN, "cannot index a 0-d tensor");
+    int d = lt_check_dim(L, 2, t->v.ndim, LT_FN);
     int64_t size = t->v.shape[d], n;
     lt_Tensor *idx = lt_test(L, 3);
     if (idx) {
         if (idx->v.dtype != LN_I32 || idx->v.ndim != 1)
-            lt_error(L, "index_select", "indices must be a 1-d int32 tensor or a Lua array");
+            lt_error(L, LT_FN, "indices must be a 1-d int32 tensor or a Lua array");
         n = idx->v.shape[0];
     } else if (lua_type(L, 3) == LUA_TTABLE) {
         n = (int64_t)lua_rawlen(L, 3);
     } else {
-        lt_error(L, "index_select", "indices must be a 1-d int32 tensor or a Lua array, got %s",
+        lt_error(L, LT_FN, "indices must be a 1-d int32 tensor or a Lua array, got %s",
                  luaL_typename(L, 3));
         return 0;
     }
@@ -269,7 +269,7 @@ static int l_index_select(lua_State *L)
      * int64 scratch block (a dim may exceed int32) so the copy loop below
      * cannot fail */
     if ((uint64_t)n > LT_MAX_BYTES / sizeof(int64_t))
-        lt_error(L, "index_select", "too many indices (%lld)", (long long)n);
+        lt_error(L, LT_FN, "too many indices (%lld)", (long long)n);
     int64_t *p = (int64_t *)lua_newuserdatauv(L, (size_t)n * sizeof(int64_t) + 1, 0);
     for (int64_t i = 0; i < n; i++) {
         int64_t v;
@@ -277,19 +277,19 @@ static int l_index_select(lua_State *L)
             v = *(const int32_t *)((const char *)idx->v.data + i * idx->v.stride[0] * 4);
         } else {
             lua_rawgeti(L, 3, (lua_Integer)i + 1);
-            v = lt_check_int(L, -1, "index_select", "index");
+            v = lt_check_int(L, -1, LT_FN, "index");
             lua_pop(L, 1);
         }
         int64_t v0 = v < 0 ? v + size : v - 1;
         if (v == 0 || v0 < 0 || v0 >= size)
-            lt_error(L, "index_select", "index %lld out of range for dim %d of size %lld",
+            lt_error(L, LT_FN, "index %lld out of range for dim %d of size %lld",
                      (long long)v, d + 1, (long long)size);
         p[i] = v0;
     }
     int64_t shape[LN_MAX_DIMS];
     memcpy(shape, t->v.shape, sizeof shape);
     shape[d] = n;
-    lt_Tensor *out = lt_new(L, t->v.dtype, t->v.ndim, shape, "index_select");
+    lt_Tensor *out = lt_new(L, t->v.dtype, t->v.ndim, shape, LT_FN);
     int64_t es = (int64_t)ln_dtype_size(t->v.dtype);
     for (int64_t i = 0; i < n; i++) {
         ln_tensor src = t->v, dst = out->v;

@@ -27,36 +27,36 @@ static const char *shape_of(char *buf, const lt_Tensor *t)
 static int l_dense(lua_State *L)
 {
     char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
-    lt_Tensor *x = lt_check_float(L, 1, "dense");
-    lt_Tensor *w = lt_check_float(L, 2, "dense");
-    lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, "dense");
-    const ln_act_def *act = lua_isnoneornil(L, 4) ? ln_act_find("linear") : lt_check_act(L, 4, "dense");
+    lt_Tensor *x = lt_check_float(L, 1, LT_FN);
+    lt_Tensor *w = lt_check_float(L, 2, LT_FN);
+    lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, LT_FN);
+    const ln_act_def *act = lua_isnoneornil(L, 4) ? ln_act_find("linear") : lt_check_act(L, 4, LT_FN);
     int want_z = lua_toboolean(L, 5);
     if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
-        lt_error(L, "dense", "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
+        lt_error(L, LT_FN, "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
                  shape_of(s2, w));
     if (x->v.dtype != w->v.dtype || (b && b->v.dtype != w->v.dtype))
-        lt_error(L, "dense", "x, kernel and bias must have one dtype");
+        lt_error(L, LT_FN, "x, kernel and bias must have one dtype");
     if (b && (b->v.ndim != 1 || b->v.shape[0] != w->v.shape[1]))
-        lt_error(L, "dense", "bias of shape %s does not match kernel %s", shape_of(s1, b),
+        lt_error(L, LT_FN, "bias of shape %s does not match kernel %s", shape_of(s1, b),
                  shape_of(s2, w));
     ln_act_params p;
-    lt_read_act_params(L, 6, act, &p, "dense");
+    lt_read_act_params(L, 6, act, &p, LT_FN);
     lua_settop(L, 3);
     int trans;
     int64_t ld;
     if (!ln_gemm_layout(&x->v, &trans, &ld)) {
-        x = lt_copy_of(L, 1, x->v.dtype, "dense");
+        x = lt_copy_of(L, 1, x->v.dtype, LT_FN);
         lua_replace(L, 1);
     }
     if (!ln_gemm_layout(&w->v, &trans, &ld)) {
-        w = lt_copy_of(L, 2, w->v.dtype, "dense");
+        w = lt_copy_of(L, 2, w->v.dtype, LT_FN);
         lua_replace(L, 2);
     }
-    if (b) b = lt_contiguous_at(L, 3, "dense");
+    if (b) b = lt_contiguous_at(L, 3, LT_FN);
     int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
-    lt_Tensor *y = lt_new(L, x->v.dtype, 2, shape, "dense");
-    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 2, shape, "dense") : NULL;
+    lt_Tensor *y = lt_new(L, x->v.dtype, 2, shape, LT_FN);
+    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 2, shape, LT_FN) : NULL;
     ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
     return want_z ? 2 : 1;
 }
@@ -65,23 +65,23 @@ static int l_dense(lua_State *L)
 
 static int l_dropout(lua_State *L)
 {
-    lt_Tensor *x = lt_check_float(L, 1, "dropout");
+    lt_Tensor *x = lt_check_float(L, 1, LT_FN);
     double rate = luaL_checknumber(L, 2), a = luaL_checknumber(L, 3), b = luaL_checknumber(L, 4),
            alpha = luaL_checknumber(L, 5);
-    if (!(rate >= 0 && rate < 1)) lt_error(L, "dropout", "rate must be in [0, 1), got %g", rate);
+    if (!(rate >= 0 && rate < 1)) lt_error(L, LT_FN, "rate must be in [0, 1), got %g", rate);
     lt_Tensor *keep = NULL;
     if (!lua_isnoneornil(L, 6)) {
-        keep = lt_check(L, 6, "dropout");
+        keep = lt_check(L, 6, LT_FN);
         char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
         if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &x->v))
-            lt_error(L, "dropout", "mask must be uint8 of x's shape %s, got %s %s", shape_of(s1, x),
+            lt_error(L, LT_FN, "mask must be uint8 of x's shape %s, got %s %s", shape_of(s1, x),
                      ln_dtype_name(keep->v.dtype), shape_of(s2, keep));
     }
     lua_settop(L, 6);
-    x = lt_contiguous_at(L, 1, "dropout");
-    if (keep) keep = lt_contiguous_at(L, 6, "dropout");
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, "dropout");
-    if (!keep) keep = lt_new_like(L, &x->v, LN_U8, "dropout");
+    x = lt_contiguous_at(L, 1, LT_FN);
+    if (keep) keep = lt_contiguous_at(L, 6, LT_FN);
+    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
+    if (!keep) keep = lt_new_like(L, &x->v, LN_U8, LT_FN);
     else lua_pushvalue(L, 6);
     ln_dropout_forward(lt_rng(L), x->v.dtype, ln_numel(&x->v), x->v.data, y->v.data,
                        keep->v.data, lua_toboolean(L, 6), rate, a, b, alpha);
@@ -90,15 +90,15 @@ static int l_dropout(lua_State *L)
 
 static int l_dropout_backward(lua_State *L)
 {
-    lt_Tensor *g = lt_check_float(L, 1, "dropout_backward");
-    lt_Tensor *keep = lt_check(L, 2, "dropout_backward");
+    lt_Tensor *g = lt_check_float(L, 1, LT_FN);
+    lt_Tensor *keep = lt_check(L, 2, LT_FN);
     double a = luaL_checknumber(L, 3);
     if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &g->v))
-        lt_error(L, "dropout_backward", "mask must be uint8 of the gradient's shape");
+        lt_error(L, LT_FN, "mask must be uint8 of the gradient's shape");
     lua_settop(L, 2);
-    g = lt_contiguous_at(L, 1, "dropout_backward");
-    keep = lt_contiguous_at(L, 2, "dropout_backward");
-    lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, "dropout_backward");
+    g = lt_contiguous_at(L, 1, LT_FN);
+    keep = lt_contiguous_at(L, 2, LT_FN);
+    lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, LT_FN);
     ln_dropout_backward(g->v.dtype, ln_numel(&g->v), g->v.data, keep->v.data, a, dx->v.data);
     return 1;
 }
@@ -144,8 +144,8 @@ static step_args read_step(lua_State *L, const char *fname, int nt, unsigned opt
 /* sgd_step(w, g, m|nil, lr, momentum, nesterov) */
 static int l_sgd_step(lua_State *L)
 {
-    step_args a = read_step(L, "sgd_step", 2, 1u << 1, 2);
-    if (a.x[1] != 0 && a.t[1] == NULL) lt_error(L, "sgd_step", "momentum needs a state tensor");
+    step_args a = read_step(L, LT_FN, 2, 1u << 1, 2);
+    if (a.x[1] != 0 && a.t[1] == NULL) lt_error(L, LT_FN, "momentum needs a state tensor");
     ln_sgd_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.x[0], a.x[1], lua_toboolean(L, 6));
     return 0;
 }
@@ -153,10 +153,10 @@ static int l_sgd_step(lua_State *L)
 /* rmsprop_step(w, g, v, mg|nil, mom|nil, lr, rho, momentum, eps, centered) */
 static int l_rmsprop_step(lua_State *L)
 {
-    step_args a = read_step(L, "rmsprop_step", 4, 3u << 2, 4);
+    step_args a = read_step(L, LT_FN, 4, 3u << 2, 4);
     int centered = lua_toboolean(L, 10);
     if ((centered && !a.t[2]) || (a.x[2] > 0 && !a.t[3]))
-        lt_error(L, "rmsprop_step", "missing state tensor");
+        lt_error(L, LT_FN, "missing state tensor");
     ln_rmsprop_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.t[3], a.x[0], a.x[1], a.x[2], a.x[3],
                     centered);
     return 0;
@@ -165,7 +165,7 @@ static int l_rmsprop_step(lua_State *L)
 /* adam_step(w, g, m, v, vhat|nil, lr_t, b1, b2, eps) */
 static int l_adam_step(lua_State *L)
 {
-    step_args a = read_step(L, "adam_step", 4, 1u << 3, 4);
+    step_args a = read_step(L, LT_FN, 4, 1u << 3, 4);
     ln_adam_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.t[3], a.x[0], a.x[1], a.x[2], a.x[3]);
     return 0;
 }
@@ -173,7 +173,7 @@ static int l_adam_step(lua_State *L)
 /* adagrad_step(w, g, acc, lr, eps) */
 static int l_adagrad_step(lua_State *L)
 {
-    step_args a = read_step(L, "adagrad_step", 2, 0, 2);
+    step_args a = read_step(L, LT_FN, 2, 0, 2);
     ln_adagrad_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.x[0], a.x[1]);
     return 0;
 }
@@ -181,7 +181,7 @@ static int l_adagrad_step(lua_State *L)
 /* adadelta_step(w, g, eg, ed, lr, rho, eps) */
 static int l_adadelta_step(lua_State *L)
 {
-    step_args a = read_step(L, "adadelta_step", 3, 0, 3);
+    step_args a = read_step(L, LT_FN, 3, 0, 3);
     ln_adadelta_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2]);
     return 0;
 }
@@ -189,7 +189,7 @@ static int l_adadelta_step(lua_State *L)
 /* adamax_step(w, g, m, u, lr_t, b1, b2, eps) */
 static int l_adamax_step(lua_State *L)
 {
-    step_args a = read_step(L, "adamax_step", 3, 0, 4);
+    step_args a = read_step(L, LT_FN, 3, 0, 4);
     ln_adamax_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2], a.x[3]);
     return 0;
 }
@@ -197,7 +197,7 @@ static int l_adamax_step(lua_State *L)
 /* nadam_step(w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t) */
 static int l_nadam_step(lua_State *L)
 {
-    step_args a = read_step(L, "nadam_step", 3, 0, 9);
+    step_args a = read_step(L, LT_FN, 3, 0, 9);
     ln_nadam_step(a.dt, a.n, a.w, a.t[0], a.t[1], a.t[2], a.x[0], a.x[1], a.x[2], a.x[3], a.x[4],
                   a.x[5], a.x[6], a.x[7], a.x[8]);
     return 0;
@@ -215,10 +215,10 @@ static int little_endian(void)
 
 static int l_tobytes(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "tobytes");
-    if (!little_endian()) lt_error(L, "tobytes", "big-endian hosts are not supported");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (!little_endian()) lt_error(L, LT_FN, "big-endian hosts are not supported");
     lua_settop(L, 1);
-    t = lt_contiguous_at(L, 1, "tobytes");
+    t = lt_contiguous_at(L, 1, LT_FN);
     lua_pushlstring(L, t->v.data, (size_t)ln_numel(&t->v) * ln_dtype_size(t->v.dtype));
     return 1;
 }
@@ -229,18 +229,18 @@ static int l_frombytes(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    int64_t off = lt_check_int(L, 2, "frombytes", "offset");
-    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, "frombytes");
+    int64_t off = lt_check_int(L, 2, LT_FN, "offset");
+    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, LT_FN);
     int ndim;
     int64_t shape[LN_MAX_DIMS];
-    lt_read_shape(L, 4, "frombytes", &ndim, shape);
-    int64_t numel = lt_check_numel(L, ndim, shape, dt, "frombytes");
+    lt_read_shape(L, 4, LT_FN, &ndim, shape);
+    int64_t numel = lt_check_numel(L, ndim, shape, dt, LT_FN);
     size_t need = (size_t)numel * ln_dtype_size(dt);
-    if (!little_endian()) lt_error(L, "frombytes", "big-endian hosts are not supported");
+    if (!little_endian()) lt_error(L, LT_FN, "big-endian hosts are not supported");
     if (off < 0 || (size_t)off > len || len - (size_t)off < need)
-        lt_error(L, "frombytes", "%zu bytes at offset %lld exceed the %zu available", need,
+        lt_error(L, LT_FN, "%zu bytes at offset %lld exceed the %zu available", need,
                  (long long)off, len);
-    lt_Tensor *t = lt_new(L, dt, ndim, shape, "frombytes");
+    lt_Tensor *t = lt_new(L, dt, ndim, shape, LT_FN);
     memcpy(t->v.data, s + off, need);
     return 1;
 }

@@ -148,18 +148,18 @@ static int binary_(lua_State *L, ln_binop op, const char *fname)
     return 1;
 }
 
-static int l_add(lua_State *L) { return binary(L, LN_OP_ADD, "add"); }
-static int l_sub(lua_State *L) { return binary(L, LN_OP_SUB, "sub"); }
-static int l_mul(lua_State *L) { return binary(L, LN_OP_MUL, "mul"); }
-static int l_div(lua_State *L) { return binary(L, LN_OP_DIV, "div"); }
-static int l_pow(lua_State *L) { return binary(L, LN_OP_POW, "pow"); }
-static int l_maximum(lua_State *L) { return binary(L, LN_OP_MAXIMUM, "maximum"); }
-static int l_minimum(lua_State *L) { return binary(L, LN_OP_MINIMUM, "minimum"); }
-static int l_add_(lua_State *L) { return binary_(L, LN_OP_ADD, "add_"); }
-static int l_sub_(lua_State *L) { return binary_(L, LN_OP_SUB, "sub_"); }
-static int l_mul_(lua_State *L) { return binary_(L, LN_OP_MUL, "mul_"); }
-static int l_div_(lua_State *L) { return binary_(L, LN_OP_DIV, "div_"); }
-static int l_pow_(lua_State *L) { return binary_(L, LN_OP_POW, "pow_"); }
+static int l_add(lua_State *L) { return binary(L, LN_OP_ADD, LT_FN); }
+static int l_sub(lua_State *L) { return binary(L, LN_OP_SUB, LT_FN); }
+static int l_mul(lua_State *L) { return binary(L, LN_OP_MUL, LT_FN); }
+static int l_div(lua_State *L) { return binary(L, LN_OP_DIV, LT_FN); }
+static int l_pow(lua_State *L) { return binary(L, LN_OP_POW, LT_FN); }
+static int l_maximum(lua_State *L) { return binary(L, LN_OP_MAXIMUM, LT_FN); }
+static int l_minimum(lua_State *L) { return binary(L, LN_OP_MINIMUM, LT_FN); }
+static int l_add_(lua_State *L) { return binary_(L, LN_OP_ADD, LT_FN); }
+static int l_sub_(lua_State *L) { return binary_(L, LN_OP_SUB, LT_FN); }
+static int l_mul_(lua_State *L) { return binary_(L, LN_OP_MUL, LT_FN); }
+static int l_div_(lua_State *L) { return binary_(L, LN_OP_DIV, LT_FN); }
+static int l_pow_(lua_State *L) { return binary_(L, LN_OP_POW, LT_FN); }
 
 /* ---- comparisons, where ---------------------------------------------------- */
 
@@ -178,39 +178,39 @@ static int compare(lua_State *L, ln_cmpop op, const char *fname)
     return 1;
 }
 
-static int l_eq(lua_State *L) { return compare(L, LN_CMP_EQ, "eq"); }
-static int l_ne(lua_State *L) { return compare(L, LN_CMP_NE, "ne"); }
-static int l_lt(lua_State *L) { return compare(L, LN_CMP_LT, "lt"); }
-static int l_le(lua_State *L) { return compare(L, LN_CMP_LE, "le"); }
-static int l_gt(lua_State *L) { return compare(L, LN_CMP_GT, "gt"); }
-static int l_ge(lua_State *L) { return compare(L, LN_CMP_GE, "ge"); }
+static int l_eq(lua_State *L) { return compare(L, LN_CMP_EQ, LT_FN); }
+static int l_ne(lua_State *L) { return compare(L, LN_CMP_NE, LT_FN); }
+static int l_lt(lua_State *L) { return compare(L, LN_CMP_LT, LT_FN); }
+static int l_le(lua_State *L) { return compare(L, LN_CMP_LE, LT_FN); }
+static int l_gt(lua_State *L) { return compare(L, LN_CMP_GT, LT_FN); }
+static int l_ge(lua_State *L) { return compare(L, LN_CMP_GE, LT_FN); }
 
 static int l_where(lua_State *L)
 {
     lua_settop(L, 3);
-    lt_Tensor *cond = lt_check(L, 1, "where");
-    operand c = get_operand(L, 1, "where");
-    operand a = get_operand(L, 2, "where"), b = get_operand(L, 3, "where");
+    lt_Tensor *cond = lt_check(L, 1, LT_FN);
+    operand c = get_operand(L, 1, LT_FN);
+    operand a = get_operand(L, 2, LT_FN), b = get_operand(L, 3, LT_FN);
     ln_dtype dt;
     if (a.t && b.t) {
         if (a.t->v.dtype == b.t->v.dtype) dt = a.t->v.dtype;
         else if (ln_dtype_is_float(a.t->v.dtype) && ln_dtype_is_float(b.t->v.dtype)) dt = LN_F64;
         else
-            lt_error(L, "where", "dtypes %s and %s differ", ln_dtype_name(a.t->v.dtype),
+            lt_error(L, LT_FN, "dtypes %s and %s differ", ln_dtype_name(a.t->v.dtype),
                      ln_dtype_name(b.t->v.dtype));
     } else {
         dt = a.t ? a.t->v.dtype : b.t ? b.t->v.dtype : LN_F32;
     }
-    if (!a.t) lt_check_value(L, a.num, dt, "where");
-    if (!b.t) lt_check_value(L, b.num, dt, "where");
+    if (!a.t) lt_check_value(L, a.num, dt, LT_FN);
+    if (!b.t) lt_check_value(L, b.num, dt, LT_FN);
     int nd, nd2;
     int64_t s1[LN_MAX_DIMS], shape[LN_MAX_DIMS];
-    broadcast2(L, &c, &a, "where", &nd, s1);
+    broadcast2(L, &c, &a, LT_FN, &nd, s1);
     operand ab = {NULL, 0, nd, s1};
-    broadcast2(L, &ab, &b, "where", &nd2, shape);
-    coerce(L, &a, 2, dt, "where");
-    coerce(L, &b, 3, dt, "where");
-    lt_Tensor *out = lt_new(L, dt, nd2, shape, "where");
+    broadcast2(L, &ab, &b, LT_FN, &nd2, shape);
+    coerce(L, &a, 2, dt, LT_FN);
+    coerce(L, &b, 3, dt, LT_FN);
+    lt_Tensor *out = lt_new(L, dt, nd2, shape, LT_FN);
     double sa, sb;
     ln_tensor vc = cond->v;
     ln_broadcast_to(&vc, nd2, shape);
@@ -230,13 +230,13 @@ static int unary(lua_State *L, ln_unop op, const char *fname, double lo, double 
     return 1;
 }
 
-static int l_exp(lua_State *L) { return unary(L, LN_OP_EXP, "exp", 0, 0); }
-static int l_log(lua_State *L) { return unary(L, LN_OP_LOG, "log", 0, 0); }
-static int l_sqrt(lua_State *L) { return unary(L, LN_OP_SQRT, "sqrt", 0, 0); }
-static int l_abs(lua_State *L) { return unary(L, LN_OP_ABS, "abs", 0, 0); }
-static int l_neg(lua_State *L) { return unary(L, LN_OP_NEG, "neg", 0, 0); }
-static int l_sign(lua_State *L) { return unary(L, LN_OP_SIGN, "sign", 0, 0); }
-static int l_square(lua_State *L) { return unary(L, LN_OP_SQUARE, "square", 0, 0); }
+static int l_exp(lua_State *L) { return unary(L, LN_OP_EXP, LT_FN, 0, 0); }
+static int l_log(lua_State *L) { return unary(L, LN_OP_LOG, LT_FN, 0, 0); }
+static int l_sqrt(lua_State *L) { return unary(L, LN_OP_SQRT, LT_FN, 0, 0); }
+static int l_abs(lua_State *L) { return unary(L, LN_OP_ABS, LT_FN, 0, 0); }
+static int l_neg(lua_State *L) { return unary(L, LN_OP_NEG, LT_FN, 0, 0); }
+static int l_sign(lua_State *L) { return unary(L, LN_OP_SIGN, LT_FN, 0, 0); }
+static int l_square(lua_State *L) { return unary(L, LN_OP_SQUARE, LT_FN, 0, 0); }
 
 static double opt_bound(lua_State *L, int idx, double def, const char *fname, const char *what)
 {
@@ -248,10 +248,10 @@ static double opt_bound(lua_State *L, int idx, double def, const char *fname, co
 
 static int l_clamp(lua_State *L)
 {
-    double lo = opt_bound(L, 2, -HUGE_VAL, "clamp", "lo");
-    double hi = opt_bound(L, 3, HUGE_VAL, "clamp", "hi");
-    if (lo > hi) lt_error(L, "clamp", "lo must not exceed hi");
-    return unary(L, LN_OP_CLAMP, "clamp", lo, hi);
+    double lo = opt_bound(L, 2, -HUGE_VAL, LT_FN, "lo");
+    double hi = opt_bound(L, 3, HUGE_VAL, LT_FN, "hi");
+    if (lo > hi) lt_error(L, LT_FN, "lo must not exceed hi");
+    return unary(L, LN_OP_CLAMP, LT_FN, lo, hi);
 }
 
 /* __unm receives the operand twice */
@@ -319,14 +319,14 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     return 1;
 }
 
-static int l_sum(lua_State *L) { return reduce(L, LN_RED_SUM, "sum"); }
-static int l_mean(lua_State *L) { return reduce(L, LN_RED_MEAN, "mean"); }
-static int l_var(lua_State *L) { return reduce(L, LN_RED_VAR, "var"); }
-static int l_std(lua_State *L) { return reduce(L, LN_RED_STD, "std"); }
-static int l_max(lua_State *L) { return reduce(L, LN_RED_MAX, "max"); }
-static int l_min(lua_State *L) { return reduce(L, LN_RED_MIN, "min"); }
-static int l_argmax(lua_State *L) { return reduce(L, LN_RED_ARGMAX, "argmax"); }
-static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, "argmin"); }
+static int l_sum(lua_State *L) { return reduce(L, LN_RED_SUM, LT_FN); }
+static int l_mean(lua_State *L) { return reduce(L, LN_RED_MEAN, LT_FN); }
+static int l_var(lua_State *L) { return reduce(L, LN_RED_VAR, LT_FN); }
+static int l_std(lua_State *L) { return reduce(L, LN_RED_STD, LT_FN); }
+static int l_max(lua_State *L) { return reduce(L, LN_RED_MAX, LT_FN); }
+static int l_min(lua_State *L) { return reduce(L, LN_RED_MIN, LT_FN); }
+static int l_argmax(lua_State *L) { return reduce(L, LN_RED_ARGMAX, LT_FN); }
+static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, LT_FN); }
 
 static const luaL_Reg functions[] = {
     {"add", l_add},         {"sub", l_sub},         {"mul", l_mul},   {"div", l_div},

@@ -21,7 +21,7 @@ ln_rng *lt_rng(lua_State *L)
 
 static int l_manual_seed(lua_State *L)
 {
-    int64_t seed = lt_check_int(L, 1, "manual_seed", "seed");
+    int64_t seed = lt_check_int(L, 1, LT_FN, "seed");
     ln_rng_seed(lt_rng(L), (uint64_t)seed);
     return 0;
 }
@@ -39,11 +39,11 @@ static int l_set_rng_state(lua_State *L)
     const char *s = lua_tolstring(L, 1, &n);
     ln_rng *r = lt_rng(L);
     if (!s || n != sizeof r->s)
-        lt_error(L, "set_rng_state", "expected a state string from get_rng_state");
+        lt_error(L, LT_FN, "expected a state string from get_rng_state");
     uint64_t st[4];
     memcpy(st, s, sizeof st);
     if (!(st[0] | st[1] | st[2] | st[3]))
-        lt_error(L, "set_rng_state", "the all-zero state is invalid");
+        lt_error(L, LT_FN, "the all-zero state is invalid");
     memcpy(r->s, st, sizeof st);
     return 0;
 }
@@ -76,14 +76,14 @@ static lt_Tensor *new_random(lua_State *L, const char *fname, int nparams)
 
 static int l_rand(lua_State *L)
 {
-    lt_Tensor *t = new_random(L, "rand", 0);
+    lt_Tensor *t = new_random(L, LT_FN, 0);
     ln_rng_uniform(lt_rng(L), &t->v, 0, 1);
     return 1;
 }
 
 static int l_randn(lua_State *L)
 {
-    lt_Tensor *t = new_random(L, "randn", 0);
+    lt_Tensor *t = new_random(L, LT_FN, 0);
     ln_rng_normal(lt_rng(L), &t->v, 0, 1);
     return 1;
 }
@@ -97,27 +97,27 @@ static double num_arg(lua_State *L, int i, const char *fname, const char *what)
 
 static int l_uniform(lua_State *L)
 {
-    double lo = num_arg(L, 2, "uniform", "low"), hi = num_arg(L, 3, "uniform", "high");
-    if (!(lo <= hi)) lt_error(L, "uniform", "low must not exceed high");
-    lt_Tensor *t = new_random(L, "uniform", 2);
+    double lo = num_arg(L, 2, LT_FN, "low"), hi = num_arg(L, 3, LT_FN, "high");
+    if (!(lo <= hi)) lt_error(L, LT_FN, "low must not exceed high");
+    lt_Tensor *t = new_random(L, LT_FN, 2);
     ln_rng_uniform(lt_rng(L), &t->v, lo, hi);
     return 1;
 }
 
 static int l_normal(lua_State *L)
 {
-    double mean = num_arg(L, 2, "normal", "mean"), sd = num_arg(L, 3, "normal", "std");
-    if (!(sd >= 0)) lt_error(L, "normal", "std must be non-negative");
-    lt_Tensor *t = new_random(L, "normal", 2);
+    double mean = num_arg(L, 2, LT_FN, "mean"), sd = num_arg(L, 3, LT_FN, "std");
+    if (!(sd >= 0)) lt_error(L, LT_FN, "std must be non-negative");
+    lt_Tensor *t = new_random(L, LT_FN, 2);
     ln_rng_normal(lt_rng(L), &t->v, mean, sd);
     return 1;
 }
 
 static int l_randperm(lua_State *L)
 {
-    int64_t n = lt_check_int(L, 1, "randperm", "n");
-    if (n < 0 || n > INT32_MAX) lt_error(L, "randperm", "n out of range: %lld", (long long)n);
-    lt_Tensor *t = lt_new(L, LN_I32, 1, &n, "randperm");
+    int64_t n = lt_check_int(L, 1, LT_FN, "n");
+    if (n < 0 || n > INT32_MAX) lt_error(L, LT_FN, "n out of range: %lld", (long long)n);
+    lt_Tensor *t = lt_new(L, LN_I32, 1, &n, LT_FN);
     ln_rng_permutation(lt_rng(L), (int32_t *)t->storage, n);
     return 1;
 }

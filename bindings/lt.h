@@ -32,6 +32,10 @@ typedef struct lt_Tensor {
 } lt_Tensor;
 
 /* ---- errors and checks (all raise) -------------------------------------- */
+/* The Lua name of the binding it is used in, for error prefixes: every
+ * binding is `static int l_<name>(lua_State *L)` and is registered as <name>,
+ * so the name is written once, in the function's own name. */
+#define LT_FN (__func__ + 2)
 int lt_error(lua_State *L, const char *fname, const char *fmt, ...);
 /* "(2, 3)", "(4,)", "()" */
 const char *lt_shape_str(char *buf, size_t n, int ndim, const int64_t *shape);

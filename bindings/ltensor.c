@@ -68,31 +68,37 @@ static void fill_nested(lua_State *L, int depth, int ndim, const int64_t *shape,
     }
 }
 
+/* Every value of t fits in dtype dt, or an error naming the first that does not. */
+static void check_fits(lua_State *L, const ln_tensor *t, ln_dtype dt, const char *fname)
+{
+    double bad;
+    if (ln_check_convert(t, dt, &bad) != LN_OK) {
+        char nb[64];
+        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
+                 ln_dtype_name(dt));
+    }
+}
+
 static int l_tensor(lua_State *L)
 {
     lt_Tensor *src = lt_test(L, 1);
     if (src) {
-        ln_dtype dt = lt_opt_dtype(L, 2, src->v.dtype, "tensor");
-        double bad;
-        if (ln_check_convert(&src->v, dt, &bad) != LN_OK) {
-            char nb[64];
-            lt_error(L, "tensor", "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
-                     ln_dtype_name(dt));
-        }
-        lt_copy_of(L, 1, dt, "tensor");
+        ln_dtype dt = lt_opt_dtype(L, 2, src->v.dtype, LT_FN);
+        check_fits(L, &src->v, dt, LT_FN);
+        lt_copy_of(L, 1, dt, LT_FN);
         return 1;
     }
-    ln_dtype dt = lt_opt_dtype(L, 2, LN_F32, "tensor");
+    ln_dtype dt = lt_opt_dtype(L, 2, LN_F32, LT_FN);
     int t = lua_type(L, 1);
     if (t != LUA_TNUMBER && t != LUA_TTABLE)
-        lt_error(L, "tensor", "expected a number or a nested table, got %s", luaL_typename(L, 1));
+        lt_error(L, LT_FN, "expected a number or a nested table, got %s", luaL_typename(L, 1));
     lua_settop(L, 1);
     /* infer the shape from the first element at each depth */
     int ndim = 0;
     int64_t shape[LN_MAX_DIMS];
     lua_pushvalue(L, 1);
     while (lua_type(L, -1) == LUA_TTABLE) {
-        if (ndim == LN_MAX_DIMS) lt_error(L, "tensor", "nested deeper than %d dims", LN_MAX_DIMS);
+        if (ndim == LN_MAX_DIMS) lt_error(L, LT_FN, "nested deeper than %d dims", LN_MAX_DIMS);
         int64_t len = (int64_t)lua_rawlen(L, -1);
         shape[ndim++] = len;
         if (len == 0) break;
@@ -103,7 +109,7 @@ static int l_tensor(lua_State *L)
     lua_pushvalue(L, 1);
     check_nested(L, 0, ndim, shape, dt, path);
     lua_pop(L, 1);
-    lt_Tensor *r = lt_new(L, dt, ndim, shape, "tensor");
+    lt_Tensor *r = lt_new(L, dt, ndim, shape, LT_FN);
     char *p = r->storage;
     lua_pushvalue(L, 1);
     fill_nested(L, 0, ndim, shape, dt, &p);
@@ -125,26 +131,26 @@ static int make_filled(lua_State *L, const char *fname, int fill, double v)
     return 1;
 }
 
-static int l_zeros(lua_State *L) { return make_filled(L, "zeros", 1, 0); }
-static int l_ones(lua_State *L) { return make_filled(L, "ones", 1, 1); }
-static int l_empty(lua_State *L) { return make_filled(L, "empty", 0, 0); }
+static int l_zeros(lua_State *L) { return make_filled(L, LT_FN, 1, 0); }
+static int l_ones(lua_State *L) { return make_filled(L, LT_FN, 1, 1); }
+static int l_empty(lua_State *L) { return make_filled(L, LT_FN, 0, 0); }
 
 static int l_full(lua_State *L)
 {
     int ndim;
     int64_t shape[LN_MAX_DIMS];
     if (lua_type(L, 1) == LUA_TTABLE) {
-        lt_read_shape(L, 1, "full", &ndim, shape);
+        lt_read_shape(L, 1, LT_FN, &ndim, shape);
     } else {
         ndim = 1;
-        shape[0] = lt_check_int(L, 1, "full", "shape");
+        shape[0] = lt_check_int(L, 1, LT_FN, "shape");
     }
     if (lua_type(L, 2) != LUA_TNUMBER)
-        lt_error(L, "full", "value must be a number, got %s", luaL_typename(L, 2));
+        lt_error(L, LT_FN, "value must be a number, got %s", luaL_typename(L, 2));
     double v = lua_tonumber(L, 2);
-    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, "full");
-    lt_check_value(L, v, dt, "full");
-    lt_Tensor *t = lt_new(L, dt, ndim, shape, "full");
+    ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, LT_FN);
+    lt_check_value(L, v, dt, LT_FN);
+    lt_Tensor *t = lt_new(L, dt, ndim, shape, LT_FN);
     ln_fill(&t->v, v);
     return 1;
 }
@@ -153,8 +159,8 @@ static int l_arange(lua_State *L)
 {
     int nnum = 0;
     while (nnum < 3 && lua_type(L, nnum + 1) == LUA_TNUMBER) nnum++;
-    if (nnum == 0) lt_error(L, "arange", "expected numbers (start, stop [, step])");
-    ln_dtype dt = lt_opt_dtype(L, nnum + 1, LN_F32, "arange");
+    if (nnum == 0) lt_error(L, LT_FN, "expected numbers (start, stop [, step])");
+    ln_dtype dt = lt_opt_dtype(L, nnum + 1, LN_F32, LT_FN);
     double start = 0, stop, step = 1;
     if (nnum == 1) {
         stop = lua_tonumber(L, 1);
@@ -163,18 +169,18 @@ static int l_arange(lua_State *L)
         stop = lua_tonumber(L, 2);
         if (nnum == 3) step = lua_tonumber(L, 3);
     }
-    if (step == 0 || step != step) lt_error(L, "arange", "step must be nonzero");
+    if (step == 0 || step != step) lt_error(L, LT_FN, "step must be nonzero");
     if (!isfinite(start) || !isfinite(stop) || !isfinite(step))
-        lt_error(L, "arange", "start, stop and step must be finite");
+        lt_error(L, LT_FN, "start, stop and step must be finite");
     double count = ceil((stop - start) / step);
     if (!(count > 0)) count = 0;
-    if (count > 9.0e15) lt_error(L, "arange", "too many elements");
+    if (count > 9.0e15) lt_error(L, LT_FN, "too many elements");
     int64_t n = (int64_t)count;
     if (n > 0) {
-        lt_check_value(L, start, dt, "arange");
-        lt_check_value(L, start + (double)(n - 1) * step, dt, "arange");
+        lt_check_value(L, start, dt, LT_FN);
+        lt_check_value(L, start + (double)(n - 1) * step, dt, LT_FN);
     }
-    lt_Tensor *t = lt_new(L, dt, 1, &n, "arange");
+    lt_Tensor *t = lt_new(L, dt, 1, &n, LT_FN);
     size_t es = ln_dtype_size(dt);
     for (int64_t i = 0; i < n; i++) ln_store(t->storage + (size_t)i * es, dt, start + (double)i * step);
     return 1;
@@ -183,13 +189,13 @@ static int l_arange(lua_State *L)
 static int l_linspace(lua_State *L)
 {
     if (lua_type(L, 1) != LUA_TNUMBER || lua_type(L, 2) != LUA_TNUMBER)
-        lt_error(L, "linspace", "expected numbers (a, b, n)");
+        lt_error(L, LT_FN, "expected numbers (a, b, n)");
     double a = lua_tonumber(L, 1), b = lua_tonumber(L, 2);
-    int64_t n = lt_check_int(L, 3, "linspace", "n");
-    if (n < 0) lt_error(L, "linspace", "n must be non-negative, got %lld", (long long)n);
-    ln_dtype dt = lt_opt_dtype(L, 4, LN_F32, "linspace");
-    if (!ln_dtype_is_float(dt)) lt_error(L, "linspace", "dtype must be float32 or float64");
-    lt_Tensor *t = lt_new(L, dt, 1, &n, "linspace");
+    int64_t n = lt_check_int(L, 3, LT_FN, "n");
+    if (n < 0) lt_error(L, LT_FN, "n must be non-negative, got %lld", (long long)n);
+    ln_dtype dt = lt_opt_dtype(L, 4, LN_F32, LT_FN);
+    if (!ln_dtype_is_float(dt)) lt_error(L, LT_FN, "dtype must be float32 or float64");
+    lt_Tensor *t = lt_new(L, dt, 1, &n, LT_FN);
     size_t es = ln_dtype_size(dt);
     double step = n > 1 ? (b - a) / (double)(n - 1) : 0;
     for (int64_t i = 0; i < n; i++)
@@ -200,16 +206,16 @@ static int l_linspace(lua_State *L)
 static int l_eye(lua_State *L)
 {
     int64_t shape[2];
-    shape[0] = lt_check_int(L, 1, "eye", "n");
+    shape[0] = lt_check_int(L, 1, LT_FN, "n");
     int next = 2;
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        shape[1] = lt_check_int(L, 2, "eye", "m");
+        shape[1] = lt_check_int(L, 2, LT_FN, "m");
         next = 3;
     } else {
         shape[1] = shape[0];
     }
-    ln_dtype dt = lt_opt_dtype(L, next, LN_F32, "eye");
-    lt_Tensor *t = lt_new(L, dt, 2, shape, "eye");
+    ln_dtype dt = lt_opt_dtype(L, next, LN_F32, LT_FN);
+    lt_Tensor *t = lt_new(L, dt, 2, shape, LT_FN);
     ln_fill(&t->v, 0);
     size_t es = ln_dtype_size(dt);
     int64_t k = shape[0] < shape[1] ? shape[0] : shape[1];
@@ -236,50 +242,50 @@ static void push_shape(lua_State *L, const ln_tensor *v)
 
 static int l_shape(lua_State *L)
 {
-    push_shape(L, &lt_check(L, 1, "shape")->v);
+    push_shape(L, &lt_check(L, 1, LT_FN)->v);
     return 1;
 }
 
 static int l_size(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "size");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     if (lua_isnoneornil(L, 2)) {
         push_shape(L, &t->v);
         return 1;
     }
-    int d = lt_check_dim(L, 2, t->v.ndim, "size");
+    int d = lt_check_dim(L, 2, t->v.ndim, LT_FN);
     lua_pushinteger(L, t->v.shape[d]);
     return 1;
 }
 
 static int l_dim(lua_State *L)
 {
-    lua_pushinteger(L, lt_check(L, 1, "dim")->v.ndim);
+    lua_pushinteger(L, lt_check(L, 1, LT_FN)->v.ndim);
     return 1;
 }
 
 static int l_numel(lua_State *L)
 {
-    lua_pushinteger(L, ln_numel(&lt_check(L, 1, "numel")->v));
+    lua_pushinteger(L, ln_numel(&lt_check(L, 1, LT_FN)->v));
     return 1;
 }
 
 static int l_dtype(lua_State *L)
 {
-    lua_pushstring(L, ln_dtype_name(lt_check(L, 1, "dtype")->v.dtype));
+    lua_pushstring(L, ln_dtype_name(lt_check(L, 1, LT_FN)->v.dtype));
     return 1;
 }
 
 static int l_is_contiguous(lua_State *L)
 {
-    lua_pushboolean(L, ln_is_contiguous(&lt_check(L, 1, "is_contiguous")->v));
+    lua_pushboolean(L, ln_is_contiguous(&lt_check(L, 1, LT_FN)->v));
     return 1;
 }
 
 static int l_len(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "len");
-    if (t->v.ndim == 0) lt_error(L, "len", "a 0-d tensor has no length");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (t->v.ndim == 0) lt_error(L, LT_FN, "a 0-d tensor has no length");
     lua_pushinteger(L, t->v.shape[0]);
     return 1;
 }
@@ -293,38 +299,33 @@ static int convert(lua_State *L, const char *fname, ln_dtype dt)
         lua_settop(L, 1);
         return 1;
     }
-    double bad;
-    if (ln_check_convert(&t->v, dt, &bad) != LN_OK) {
-        char nb[64];
-        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
-                 ln_dtype_name(dt));
-    }
+    check_fits(L, &t->v, dt, fname);
     lt_copy_of(L, 1, dt, fname);
     return 1;
 }
 
 static int l_astype(lua_State *L)
 {
-    if (lua_isnoneornil(L, 2)) lt_error(L, "astype", "expected a dtype");
-    return convert(L, "astype", lt_opt_dtype(L, 2, LN_F32, "astype"));
+    if (lua_isnoneornil(L, 2)) lt_error(L, LT_FN, "expected a dtype");
+    return convert(L, LT_FN, lt_opt_dtype(L, 2, LN_F32, LT_FN));
 }
-static int l_float(lua_State *L) { return convert(L, "float", LN_F32); }
-static int l_double(lua_State *L) { return convert(L, "double", LN_F64); }
-static int l_int(lua_State *L) { return convert(L, "int", LN_I32); }
-static int l_byte(lua_State *L) { return convert(L, "byte", LN_U8); }
+static int l_float(lua_State *L) { return convert(L, LT_FN, LN_F32); }
+static int l_double(lua_State *L) { return convert(L, LT_FN, LN_F64); }
+static int l_int(lua_State *L) { return convert(L, LT_FN, LN_I32); }
+static int l_byte(lua_State *L) { return convert(L, LT_FN, LN_U8); }
 
 static int l_clone(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "clone");
-    lt_copy_of(L, 1, t->v.dtype, "clone");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    lt_copy_of(L, 1, t->v.dtype, LT_FN);
     return 1;
 }
 
 static int l_contiguous(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "contiguous");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     if (ln_is_contiguous(&t->v)) lua_settop(L, 1);
-    else lt_copy_of(L, 1, t->v.dtype, "contiguous");
+    else lt_copy_of(L, 1, t->v.dtype, LT_FN);
     return 1;
 }
 
@@ -333,7 +334,7 @@ static int l_contiguous(lua_State *L)
 /* A new view of the same elements (autograd's detach builds on it). */
 static int l_detach(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "detach");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     ln_tensor v = t->v;
     lt_new_view(L, 1, &v);
     return 1;
@@ -366,9 +367,9 @@ static int l_tape_get(lua_State *L)
 static int l_tape_set(lua_State *L)
 {
     if (!lt_test(L, 1))
-        lt_error(L, "tape_set", "expected a tensor for argument 1, got %s", luaL_typename(L, 1));
+        lt_error(L, LT_FN, "expected a tensor for argument 1, got %s", luaL_typename(L, 1));
     if (!lua_istable(L, 2) && !lua_isnoneornil(L, 2))
-        lt_error(L, "tape_set", "expected a table or nil for argument 2, got %s",
+        lt_error(L, LT_FN, "expected a table or nil for argument 2, got %s",
                  luaL_typename(L, 2));
     lua_settop(L, 2);
     lua_setiuservalue(L, 1, LT_UV_TAPE);
@@ -432,31 +433,31 @@ static void push_reshaped(lua_State *L, int idx, const lt_Tensor *t, int ndim, c
 
 static int l_reshape(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "reshape");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int ndim;
     int64_t shape[LN_MAX_DIMS];
-    target_shape(L, 2, "reshape", &t->v, &ndim, shape);
-    push_reshaped(L, 1, t, ndim, shape, "reshape");
+    target_shape(L, 2, LT_FN, &t->v, &ndim, shape);
+    push_reshaped(L, 1, t, ndim, shape, LT_FN);
     return 1;
 }
 
 static int l_view(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "view");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int ndim;
     int64_t shape[LN_MAX_DIMS];
-    target_shape(L, 2, "view", &t->v, &ndim, shape);
+    target_shape(L, 2, LT_FN, &t->v, &ndim, shape);
     if (!ln_is_contiguous(&t->v))
-        lt_error(L, "view", "tensor is not contiguous (use reshape, or contiguous first)");
-    push_reshaped(L, 1, t, ndim, shape, "view");
+        lt_error(L, LT_FN, "tensor is not contiguous (use reshape, or contiguous first)");
+    push_reshaped(L, 1, t, ndim, shape, LT_FN);
     return 1;
 }
 
 static int l_flatten(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "flatten");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int64_t n = ln_numel(&t->v);
-    push_reshaped(L, 1, t, 1, &n, "flatten");
+    push_reshaped(L, 1, t, 1, &n, LT_FN);
     return 1;
 }
 
@@ -484,34 +485,34 @@ static int push_swapped(lua_State *L, const lt_Tensor *t, int d1, int d2)
 
 static int l_transpose(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "transpose");
-    int d1 = lt_check_dim(L, 2, t->v.ndim, "transpose");
-    int d2 = lt_check_dim(L, 3, t->v.ndim, "transpose");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    int d1 = lt_check_dim(L, 2, t->v.ndim, LT_FN);
+    int d2 = lt_check_dim(L, 3, t->v.ndim, LT_FN);
     return push_swapped(L, t, d1, d2);
 }
 
 /* t(): dims 1 and 2 swapped; a 0-d or 1-d tensor comes back as a view of itself */
 static int l_t(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "t");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     if (t->v.ndim > 2)
-        lt_error(L, "t", "expected a tensor with at most 2 dims, got %d (use transpose)", t->v.ndim);
+        lt_error(L, LT_FN, "expected a tensor with at most 2 dims, got %d (use transpose)", t->v.ndim);
     return push_swapped(L, t, 0, t->v.ndim == 2 ? 1 : 0);
 }
 
 static int l_permute(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "permute");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int n;
     int64_t dims[LN_MAX_DIMS];
-    lt_read_shape(L, 2, "permute", &n, dims);
+    lt_read_shape(L, 2, LT_FN, &n, dims);
     if (n != t->v.ndim)
-        lt_error(L, "permute", "expected %d dims, got %d", t->v.ndim, n);
+        lt_error(L, LT_FN, "expected %d dims, got %d", t->v.ndim, n);
     int perm[LN_MAX_DIMS], seen[LN_MAX_DIMS] = {0};
     for (int i = 0; i < n; i++) {
         int64_t d = dims[i] < 0 ? dims[i] + n : dims[i] - 1;
         if (dims[i] == 0 || d < 0 || d >= n || seen[d])
-            lt_error(L, "permute", "dims must be a permutation of 1..%d", n);
+            lt_error(L, LT_FN, "dims must be a permutation of 1..%d", n);
         seen[d] = 1;
         perm[i] = (int)d;
     }
@@ -520,17 +521,17 @@ static int l_permute(lua_State *L)
 
 static int l_narrow(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "narrow");
-    if (t->v.ndim == 0) lt_error(L, "narrow", "cannot narrow a 0-d tensor");
-    int d = lt_check_dim(L, 2, t->v.ndim, "narrow");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (t->v.ndim == 0) lt_error(L, LT_FN, "cannot narrow a 0-d tensor");
+    int d = lt_check_dim(L, 2, t->v.ndim, LT_FN);
     int64_t size = t->v.shape[d];
-    int64_t start = lt_check_int(L, 3, "narrow", "start");
-    int64_t len = lt_check_int(L, 4, "narrow", "length");
+    int64_t start = lt_check_int(L, 3, LT_FN, "start");
+    int64_t len = lt_check_int(L, 4, LT_FN, "length");
     int64_t s0 = start < 0 ? start + size : start - 1;
-    if (len < 0) lt_error(L, "narrow", "length must be non-negative, got %lld", (long long)len);
+    if (len < 0) lt_error(L, LT_FN, "length must be non-negative, got %lld", (long long)len);
     /* len > size - s0, not s0 + len > size: that sum overflows for a huge len */
     if (start == 0 || s0 < 0 || s0 > size || len > size - s0)
-        lt_error(L, "narrow", "start %lld and length %lld out of range for dim %d of size %lld",
+        lt_error(L, LT_FN, "start %lld and length %lld out of range for dim %d of size %lld",
                  (long long)start, (long long)len, d + 1, (long long)size);
     ln_tensor v = t->v;
     v.data = (char *)v.data + s0 * v.stride[d] * (int64_t)ln_dtype_size(v.dtype);
@@ -554,10 +555,10 @@ static ln_tensor select_view(const ln_tensor *t, int d, int64_t i)
 
 static int l_select(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "select");
-    if (t->v.ndim == 0) lt_error(L, "select", "cannot select from a 0-d tensor");
-    int d = lt_check_dim(L, 2, t->v.ndim, "select");
-    int64_t i = lt_check_pos(L, 3, t->v.shape[d], d, "select");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (t->v.ndim == 0) lt_error(L, LT_FN, "cannot select from a 0-d tensor");
+    int d = lt_check_dim(L, 2, t->v.ndim, LT_FN);
+    int64_t i = lt_check_pos(L, 3, t->v.shape[d], d, LT_FN);
     ln_tensor v = select_view(&t->v, d, i);
     lt_new_view(L, 1, &v);
     return 1;
@@ -565,9 +566,9 @@ static int l_select(lua_State *L)
 
 static int l_unsqueeze(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "unsqueeze");
-    if (t->v.ndim == LN_MAX_DIMS) lt_error(L, "unsqueeze", "at most %d dims", LN_MAX_DIMS);
-    int d = lt_check_dim(L, 2, t->v.ndim + 1, "unsqueeze");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    if (t->v.ndim == LN_MAX_DIMS) lt_error(L, LT_FN, "at most %d dims", LN_MAX_DIMS);
+    int d = lt_check_dim(L, 2, t->v.ndim + 1, LT_FN);
     ln_tensor v = t->v;
     for (int k = t->v.ndim; k > d; k--) {
         v.shape[k] = v.shape[k - 1];
@@ -582,11 +583,11 @@ static int l_unsqueeze(lua_State *L)
 
 static int l_squeeze(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "squeeze");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     ln_tensor v = t->v;
-    int only = lua_isnoneornil(L, 2) ? -1 : lt_check_dim(L, 2, t->v.ndim, "squeeze");
+    int only = lua_isnoneornil(L, 2) ? -1 : lt_check_dim(L, 2, t->v.ndim, LT_FN);
     if (only >= 0 && t->v.shape[only] != 1)
-        lt_error(L, "squeeze", "dim %d has size %lld, not 1", only + 1, (long long)t->v.shape[only]);
+        lt_error(L, LT_FN, "dim %d has size %lld, not 1", only + 1, (long long)t->v.shape[only]);
     int k = 0;
     for (int i = 0; i < t->v.ndim; i++) {
         if (t->v.shape[i] == 1 && (only < 0 || only == i)) continue;
@@ -616,8 +617,8 @@ static char *elem_ptr(lua_State *L, const lt_Tensor *t, int first, int nidx, con
 
 static int l_get(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "get");
-    char *p = elem_ptr(L, t, 2, lua_gettop(L) - 1, "get");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    char *p = elem_ptr(L, t, 2, lua_gettop(L) - 1, LT_FN);
     lt_push_elem(L, p, t->v.dtype);
     return 1;
 }
@@ -633,11 +634,11 @@ static double check_number(lua_State *L, int idx, ln_dtype dt, const char *fname
 
 static int l_set(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "set");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int top = lua_gettop(L);
-    if (top < 2) lt_error(L, "set", "expected indices and a value");
-    double v = check_number(L, top, t->v.dtype, "set");
-    char *p = elem_ptr(L, t, 2, top - 2, "set");
+    if (top < 2) lt_error(L, LT_FN, "expected indices and a value");
+    double v = check_number(L, top, t->v.dtype, LT_FN);
+    char *p = elem_ptr(L, t, 2, top - 2, LT_FN);
     ln_store(p, t->v.dtype, v);
     lua_settop(L, 1);
     return 1;
@@ -645,17 +646,17 @@ static int l_set(lua_State *L)
 
 static int l_item(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "item");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     int64_t n = ln_numel(&t->v);
-    if (n != 1) lt_error(L, "item", "tensor has %lld elements, expected 1", (long long)n);
+    if (n != 1) lt_error(L, LT_FN, "tensor has %lld elements, expected 1", (long long)n);
     lt_push_elem(L, t->v.data, t->v.dtype);
     return 1;
 }
 
 static int l_fill(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "fill");
-    double v = check_number(L, 2, t->v.dtype, "fill");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    double v = check_number(L, 2, t->v.dtype, LT_FN);
     ln_fill(&t->v, v);
     lua_settop(L, 1);
     return 1;
@@ -674,12 +675,7 @@ static void copy_into(lua_State *L, lt_Tensor *dst, int si, const char *fname)
         lt_error(L, fname, "cannot broadcast shape %s into %s",
                  lt_shape_str(sa, sizeof sa, src->v.ndim, src->v.shape),
                  lt_shape_str(sb, sizeof sb, dst->v.ndim, dst->v.shape));
-    double bad;
-    if (ln_check_convert(&src->v, dst->v.dtype, &bad) != LN_OK) {
-        char nb[64];
-        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, bad),
-                 ln_dtype_name(dst->v.dtype));
-    }
+    check_fits(L, &src->v, dst->v.dtype, fname);
     src = lt_unalias(L, si, dst, fname);
     ln_tensor sv = src->v;
     ln_broadcast_to(&sv, dst->v.ndim, dst->v.shape);
@@ -688,8 +684,8 @@ static void copy_into(lua_State *L, lt_Tensor *dst, int si, const char *fname)
 
 static int l_copy(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "copy");
-    copy_into(L, t, 2, "copy");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    copy_into(L, t, 2, LT_FN);
     lua_settop(L, 1);
     return 1;
 }
@@ -712,7 +708,7 @@ static void push_table(lua_State *L, const ln_tensor *v, int d, const char *p)
 
 static int l_totable(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "totable");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     push_table(L, &t->v, 0, (const char *)t->v.data);
     return 1;
 }
@@ -721,9 +717,9 @@ static int l_totable(lua_State *L)
 static int l_index(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TNUMBER) {
-        lt_Tensor *t = lt_check(L, 1, "index");
-        if (t->v.ndim == 0) lt_error(L, "index", "cannot index a 0-d tensor (use item)");
-        int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, "index");
+        lt_Tensor *t = lt_check(L, 1, LT_FN);
+        if (t->v.ndim == 0) lt_error(L, LT_FN, "cannot index a 0-d tensor (use item)");
+        int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, LT_FN);
         if (t->v.ndim == 1) {
             lt_push_elem(L, (char *)t->v.data + i * t->v.stride[0] * (int64_t)ln_dtype_size(t->v.dtype),
                          t->v.dtype);
@@ -747,21 +743,21 @@ static int l_index(lua_State *L)
 /* t[i] = number | tensor */
 static int l_newindex(lua_State *L)
 {
-    lt_Tensor *t = lt_check(L, 1, "newindex");
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
     if (lua_type(L, 2) != LUA_TNUMBER)
-        lt_error(L, "newindex", "cannot set field '%s' of a tensor", luaL_tolstring(L, 2, NULL));
-    if (t->v.ndim == 0) lt_error(L, "newindex", "cannot index a 0-d tensor");
-    int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, "newindex");
+        lt_error(L, LT_FN, "cannot set field '%s' of a tensor", luaL_tolstring(L, 2, NULL));
+    if (t->v.ndim == 0) lt_error(L, LT_FN, "cannot index a 0-d tensor");
+    int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, LT_FN);
     ln_tensor row = select_view(&t->v, 0, i);
     if (lua_type(L, 3) == LUA_TNUMBER) {
-        double v = check_number(L, 3, t->v.dtype, "newindex");
+        double v = check_number(L, 3, t->v.dtype, LT_FN);
         ln_fill(&row, v);
         return 0;
     }
-    lt_check(L, 3, "newindex");
+    lt_check(L, 3, LT_FN);
     lt_new_view(L, 1, &row);
     lua_replace(L, 1);
-    copy_into(L, (lt_Tensor *)lua_touserdata(L, 1), 3, "newindex");
+    copy_into(L, (lt_Tensor *)lua_touserdata(L, 1), 3, LT_FN);
     return 0;
 }
 

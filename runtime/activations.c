@@ -240,29 +240,25 @@ static void ln_act_gelu_any_backward_f64(int64_t n, const double *s, const doubl
     {NAME, SAVES_Y, NP, {N1, N2, N3}, {D1, D2, D3},                                                \
      ln_act_##KERN##_forward_f32, ln_act_##KERN##_forward_f64,                                     \
      ln_act_##KERN##_backward_f32, ln_act_##KERN##_backward_f64}
+/* no parameter; one (name, default); or the kernel's slots fixed to values */
+#define ROW0(NAME, KERN, SAVES_Y) ROW(NAME, KERN, SAVES_Y, 0, NULL, 0, NULL, 0, NULL, 0)
+#define ROW1(NAME, KERN, N1, D1) ROW(NAME, KERN, 0, 1, N1, D1, NULL, 0, NULL, 0)
+#define FIXED(NAME, KERN, D1, D2, D3) ROW(NAME, KERN, 0, 0, NULL, D1, NULL, D2, NULL, D3)
 
+/* SAVES_Y: the backward reads the output y instead of the input x */
 static const ln_act_def table[] = {
-    ROW("linear", linear, 0, 0, NULL, 0, NULL, 0, NULL, 0),
+    ROW0("linear", linear, 0),
     ROW("relu", relu, 0, 3, "negative_slope", 0, "max_value", INFINITY, "threshold", 0),
-    ROW("leaky_relu", leaky_relu, 0, 1, "alpha", 0.3, NULL, 0, NULL, 0),
-    ROW("elu", elu, 0, 1, "alpha", 1, NULL, 0, NULL, 0),
-    ROW("selu", selu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("celu", celu, 0, 1, "alpha", 1, NULL, 0, NULL, 0),
-    ROW("sigmoid", sigmoid, 1, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("hard_sigmoid", hard_sigmoid, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("hard_silu", hard_silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("silu", silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("tanh", tanh, 1, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("softplus", softplus, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("softsign", softsign, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("mish", mish, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("gelu", gelu_any, 0, 1, "approximate", 0, NULL, 0, NULL, 0),
-    ROW("exponential", exponential, 1, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("thresholded_relu", thresholded_relu, 0, 1, "theta", 1, NULL, 0, NULL, 0),
+    ROW1("leaky_relu", leaky_relu, "alpha", 0.3), ROW1("elu", elu, "alpha", 1),
+    ROW0("selu", selu, 0), ROW1("celu", celu, "alpha", 1),
+    ROW0("sigmoid", sigmoid, 1), ROW0("hard_sigmoid", hard_sigmoid, 0),
+    ROW0("hard_silu", hard_silu, 0), ROW0("silu", silu, 0),
+    ROW0("tanh", tanh, 1), ROW0("softplus", softplus, 0),
+    ROW0("softsign", softsign, 0), ROW0("mish", mish, 0),
+    ROW1("gelu", gelu_any, "approximate", 0), ROW0("exponential", exponential, 1),
+    ROW1("thresholded_relu", thresholded_relu, "theta", 1),
     /* aliases and fixed-parameter variants: another row's kernels */
-    ROW("relu6", relu, 0, 0, NULL, 0, NULL, 6, NULL, 0),
-    ROW("swish", silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
-    ROW("hard_swish", hard_silu, 0, 0, NULL, 0, NULL, 0, NULL, 0),
+    FIXED("relu6", relu, 0, 6, 0), ROW0("swish", silu, 0), ROW0("hard_swish", hard_silu, 0),
 };
 
 const ln_act_def *ln_act_table(int *n)

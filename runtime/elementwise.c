@@ -72,32 +72,31 @@
         }                                                                                          \
     }
 
+#define DEF_BINARY2(N32, N64, E32, E64) DEF_BINARY(N32, float, E32) DEF_BINARY(N64, double, E64)
 #define MAXIMUM(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
 #define MINIMUM(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
 
-DEF_BINARY(add_f32, float, x + y)
-DEF_BINARY(sub_f32, float, x - y)
-DEF_BINARY(mul_f32, float, x * y)
-DEF_BINARY(div_f32, float, x / y)
-DEF_BINARY(pow_f32, float, powf(x, y))
-DEF_BINARY(max_f32, float, MAXIMUM(x, y))
-DEF_BINARY(min_f32, float, MINIMUM(x, y))
-DEF_BINARY(add_f64, double, x + y)
-DEF_BINARY(sub_f64, double, x - y)
-DEF_BINARY(mul_f64, double, x * y)
-DEF_BINARY(div_f64, double, x / y)
-DEF_BINARY(pow_f64, double, pow(x, y))
-DEF_BINARY(max_f64, double, MAXIMUM(x, y))
-DEF_BINARY(min_f64, double, MINIMUM(x, y))
+/* one line per op: its float32 and float64 loops */
+DEF_BINARY2(add_f32, add_f64, x + y, x + y)
+DEF_BINARY2(sub_f32, sub_f64, x - y, x - y)
+DEF_BINARY2(mul_f32, mul_f64, x * y, x * y)
+DEF_BINARY2(div_f32, div_f64, x / y, x / y)
+DEF_BINARY2(pow_f32, pow_f64, powf(x, y), pow(x, y))
+DEF_BINARY2(max_f32, max_f64, MAXIMUM(x, y), MAXIMUM(x, y))
+DEF_BINARY2(min_f32, min_f64, MINIMUM(x, y), MINIMUM(x, y))
 
 void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
-    static const ln_loop_fn f32[] = {add_f32, sub_f32, mul_f32, div_f32,
-                                     pow_f32, max_f32, min_f32};
-    static const ln_loop_fn f64[] = {add_f64, sub_f64, mul_f64, div_f64,
-                                     pow_f64, max_f64, min_f64};
+    /* by ln_binop, then float32, float64 */
+    static const ln_loop_fn loops[][2] = {
+        [LN_OP_ADD] = {add_f32, add_f64}, [LN_OP_SUB] = {sub_f32, sub_f64},
+        [LN_OP_MUL] = {mul_f32, mul_f64}, [LN_OP_DIV] = {div_f32, div_f64},
+        [LN_OP_POW] = {pow_f32, pow_f64}, [LN_OP_MAXIMUM] = {max_f32, max_f64},
+        [LN_OP_MINIMUM] = {min_f32, min_f64},
+    };
     const ln_tensor *ops[3] = {out, a, b};
-    LN_BY_DTYPE(out->dtype, ln_foreach(3, ops, f32[op], NULL), ln_foreach(3, ops, f64[op], NULL));
+    LN_BY_DTYPE(out->dtype, ln_foreach(3, ops, loops[op][0], NULL),
+                ln_foreach(3, ops, loops[op][1], NULL));
 }
 
 /* ---- unary ------------------------------------------------------------- */
@@ -131,36 +130,33 @@ typedef struct unary_ctx {
         }                                                                                          \
     }
 
+#define DEF_UNARY2(N32, N64, E32, E64) DEF_UNARY(N32, float, E32) DEF_UNARY(N64, double, E64)
 #define SIGN(T, x) ((x) != (x) ? (x) : (T)(((x) > 0) - ((x) < 0)))
 #define CLAMP(x) ((x) < lo ? lo : ((x) > hi ? hi : (x)))
 
-DEF_UNARY(exp_f32, float, expf(x))
-DEF_UNARY(log_f32, float, logf(x))
-DEF_UNARY(sqrt_f32, float, sqrtf(x))
-DEF_UNARY(abs_f32, float, fabsf(x))
-DEF_UNARY(neg_f32, float, -x)
-DEF_UNARY(sign_f32, float, SIGN(float, x))
-DEF_UNARY(clamp_f32, float, CLAMP(x))
-DEF_UNARY(square_f32, float, x *x)
-DEF_UNARY(exp_f64, double, exp(x))
-DEF_UNARY(log_f64, double, log(x))
-DEF_UNARY(sqrt_f64, double, sqrt(x))
-DEF_UNARY(abs_f64, double, fabs(x))
-DEF_UNARY(neg_f64, double, -x)
-DEF_UNARY(sign_f64, double, SIGN(double, x))
-DEF_UNARY(clamp_f64, double, CLAMP(x))
-DEF_UNARY(square_f64, double, x *x)
+/* one line per op: its float32 and float64 loops */
+DEF_UNARY2(exp_f32, exp_f64, expf(x), exp(x))
+DEF_UNARY2(log_f32, log_f64, logf(x), log(x))
+DEF_UNARY2(sqrt_f32, sqrt_f64, sqrtf(x), sqrt(x))
+DEF_UNARY2(abs_f32, abs_f64, fabsf(x), fabs(x))
+DEF_UNARY2(neg_f32, neg_f64, -x, -x)
+DEF_UNARY2(sign_f32, sign_f64, SIGN(float, x), SIGN(double, x))
+DEF_UNARY2(clamp_f32, clamp_f64, CLAMP(x), CLAMP(x))
+DEF_UNARY2(square_f32, square_f64, x *x, x *x)
 
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi)
 {
-    static const ln_loop_fn f32[] = {exp_f32,  log_f32,   sqrt_f32, abs_f32,
-                                     neg_f32,  sign_f32,  clamp_f32, square_f32};
-    static const ln_loop_fn f64[] = {exp_f64,  log_f64,   sqrt_f64, abs_f64,
-                                     neg_f64,  sign_f64,  clamp_f64, square_f64};
+    /* by ln_unop, then float32, float64 */
+    static const ln_loop_fn loops[][2] = {
+        [LN_OP_EXP] = {exp_f32, exp_f64}, [LN_OP_LOG] = {log_f32, log_f64},
+        [LN_OP_SQRT] = {sqrt_f32, sqrt_f64}, [LN_OP_ABS] = {abs_f32, abs_f64},
+        [LN_OP_NEG] = {neg_f32, neg_f64}, [LN_OP_SIGN] = {sign_f32, sign_f64},
+        [LN_OP_CLAMP] = {clamp_f32, clamp_f64}, [LN_OP_SQUARE] = {square_f32, square_f64},
+    };
     unary_ctx c = {lo, hi};
     const ln_tensor *ops[2] = {out, a};
-    LN_BY_DTYPE(out->dtype, ln_foreach(2, ops, f32[op], &c),
-                ln_foreach(2, ops, f64[op], &c));
+    LN_BY_DTYPE(out->dtype, ln_foreach(2, ops, loops[op][0], &c),
+                ln_foreach(2, ops, loops[op][1], &c));
 }
 
 /* ---- loads and stores -------------------------------------------------- */

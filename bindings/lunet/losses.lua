@@ -18,6 +18,12 @@ local shape_str = check.shape_str
 
 -- y_true any tensor, y_pred a float tensor, both with the batch as dim 1 and
 -- the same number of rows; from_logits nil or a boolean
+-- raises "y_true of shape .. does not match y_pred of shape .."; level as error's
+local function mismatch(fname, y_true, y_pred, level)
+  error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
+    shape_str(y_true:shape()), shape_str(y_pred:shape())), level + 1)
+end
+
 local function check_pair(fname, y_true, y_pred, from_logits)
   check.tensor(fname, "y_true", y_true, 3)
   check.float_tensor(fname, "y_pred", y_pred, 3)
@@ -59,8 +65,7 @@ end
 function L.categorical_crossentropy(y_true, y_pred, from_logits)
   check_pair("categorical_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_pred:numel() then
-    error(fmt("categorical_crossentropy: y_true of shape %s does not match y_pred of shape %s",
-      shape_str(y_true:shape()), shape_str(y_pred:shape())), 2)
+    mismatch("categorical_crossentropy", y_true, y_pred, 2)
   end
   local y = y_true:astype(y_pred:dtype())
   if from_logits then
@@ -107,8 +112,7 @@ L._internal = setmetatable({
 function L.binary_crossentropy(y_true, y_pred, from_logits)
   check_pair("binary_crossentropy", y_true, y_pred, from_logits)
   if y_true:numel() ~= y_pred:numel() then
-    error(fmt("binary_crossentropy: y_true of shape %s does not match y_pred of shape %s",
-      shape_str(y_true:shape()), shape_str(y_pred:shape())), 2)
+    mismatch("binary_crossentropy", y_true, y_pred, 2)
   end
   local y = y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
   local per
@@ -130,8 +134,7 @@ end
 -- y_pred - y_true, y_true in y_pred's dtype and shape
 local function difference(fname, y_true, y_pred)
   if y_true:numel() ~= y_pred:numel() then
-    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
-      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+    mismatch(fname, y_true, y_pred, 3)
   end
   return y_pred - y_true:astype(y_pred:dtype()):reshape(y_pred:shape())
 end
@@ -215,8 +218,7 @@ end
 -- @return a number in [0, 1]
 metric("categorical_accuracy", function(fname, y_true, y_pred)
   if y_true:dim() ~= y_pred:dim() or y_true:size(-1) ~= y_pred:size(-1) then
-    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
-      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+    mismatch(fname, y_true, y_pred, 3)
   end
   return rows_equal(y_true:argmax(-1), y_pred:argmax(-1))
 end)
@@ -239,8 +241,7 @@ end)
 -- @return a number in [0, 1]
 metric("binary_accuracy", function(fname, y_true, y_pred)
   if y_true:numel() ~= y_pred:numel() then
-    error(fmt("%s: y_true of shape %s does not match y_pred of shape %s", fname,
-      shape_str(y_true:shape()), shape_str(y_pred:shape())), 3)
+    mismatch(fname, y_true, y_pred, 3)
   end
   local t = y_true:astype("float64"):reshape(y_pred:shape())
   return rows_equal(y_pred:gt(0.5):astype("float64"), t)
