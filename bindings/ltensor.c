@@ -461,6 +461,28 @@ static int l_flatten(lua_State *L)
     return 1;
 }
 
+/* core._expand(t, shape): t broadcast to shape as a view (stride 0 along
+ * the broadcast dims), for the gradients of reductions.  Internal: several
+ * elements share one address, so the view is only read, never written. */
+static int l__expand(lua_State *L)
+{
+    lt_Tensor *t = lt_check(L, 1, LT_FN);
+    int ndim, nd;
+    int64_t shape[LN_MAX_DIMS], bs[LN_MAX_DIMS];
+    lt_read_shape(L, 2, LT_FN, &ndim, shape);
+    if (ln_broadcast_shapes(t->v.ndim, t->v.shape, ndim, shape, &nd, bs) != LN_OK || nd != ndim ||
+        memcmp(bs, shape, sizeof(int64_t) * (size_t)nd) != 0) {
+        char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
+        lt_error(L, LT_FN, "cannot broadcast shape %s to %s",
+                 lt_shape_str(sa, sizeof sa, t->v.ndim, t->v.shape),
+                 lt_shape_str(sb, sizeof sb, ndim, shape));
+    }
+    ln_tensor v = t->v;
+    ln_broadcast_to(&v, ndim, shape);
+    lt_new_view(L, 1, &v);
+    return 1;
+}
+
 /* Push the view of the tensor t at 1 whose dim i is t's dim perm[i]. */
 static int push_permuted(lua_State *L, const lt_Tensor *t, const int *perm)
 {
@@ -775,7 +797,7 @@ static int l_close(lua_State *L)
 }
 
 static const luaL_Reg creators[] = {
-    {"tensor", l_tensor}, {"zeros", l_zeros},       {"ones", l_ones}, {"full", l_full},
+    {"tensor", l_tensor}, {"_expand", l__expand}, {"zeros", l_zeros},       {"ones", l_ones}, {"full", l_full},
     {"empty", l_empty},   {"arange", l_arange},     {"linspace", l_linspace},
     {"eye", l_eye},       {"is_tensor", l_is_tensor}, {"tape_set", l_tape_set},
     {NULL, NULL}};

@@ -452,6 +452,30 @@ describe("lunet.autograd", function()
       assert.is_nil(x:grad())
     end)
 
+    it("reductions pass their gradient back as a broadcast view; a leaf's grad is its own memory", function()
+      local core = lunet.core
+      local e = core._expand(lunet.tensor({ { 1 }, { 2 } }), { 2, 3 })
+      assert.are.same({ 2, 3 }, e:shape())
+      assert.is_false(e:is_contiguous())
+      assert.are.same({ { 1, 1, 1 }, { 2, 2, 2 } }, e:totable())
+      assert.has_error(function() core._expand(lunet.ones(2, 1), { 3, 3 }) end,
+        "_expand: cannot broadcast shape (2, 1) to (3, 3)")
+      assert.has_error(function() core._expand(lunet.ones(3), { 3, 2 }) end,
+        "_expand: cannot broadcast shape (3,) to (3, 2)")
+      -- sum over everything: the one-element gradient is broadcast, but the
+      -- leaf's grad must be contiguous memory of its own (writing to it must
+      -- change one element, not the whole broadcast row)
+      local x = lunet.tensor({ { 1, 2, 3 }, { 4, 5, 6 } }, "float64"):requires_grad()
+      ;(x:sum(2):mean() * 2):backward()
+      local g = x:grad()
+      assert.is_true(g:is_contiguous())
+      g[1][1] = 7
+      assert.are.same({ { 7, 1, 1 }, { 1, 1, 1 } }, g:totable())
+      -- a second backward accumulates onto it
+      ;(x:max(1):sum()):backward()
+      assert.are.same({ { 7, 1, 1 }, { 2, 2, 2 } }, x:grad():totable())
+    end)
+
     it("core.tape_get answers nil for anything untracked; tape_set wants a tensor", function()
       assert.is_nil(lunet.core.tape_get(3))
       assert.is_nil(lunet.core.tape_get(nil))

@@ -224,9 +224,11 @@ end
 -- @return g summed down to x's shape, or nil when x is not a tracked tensor
 M.sum_to = sum_to
 
--- g broadcast to the full shape of x (for reductions)
+-- g broadcast to the full shape of x (for reductions): a view, no copy.
+-- Only read: gradients that reach a leaf are copied (see backward).
+local core_expand = core._expand
 local function expand(g, x)
-  return core.zeros(x:shape(), g:dtype()) + g
+  return core_expand(g, x:shape())
 end
 
 -- ---- leaves, gradients and the backward pass --------------------------------
