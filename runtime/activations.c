@@ -109,13 +109,16 @@ DEF_ACT(ln_act_linear_forward_f32, ln_act_linear_forward_f64,
         ln_act_linear_backward_f32, ln_act_linear_backward_f64, x, g)
 
 /* relu(a = negative_slope, b = max_value (+inf: none), c = threshold).
- * Zeros carry Keras' signs: +0 below a zero threshold (tf.nn.relu),
- * x*0 below a non-zero one (x * (x > threshold)). */
+ * Above the threshold, Keras' code (seed 003) clips to [0, max_value] when
+ * max_value is set, so with a negative threshold x in (threshold, 0] gives 0;
+ * without max_value it gives x.  Zeros carry Keras' signs: +0 below a zero
+ * threshold (tf.nn.relu), x*0 below a non-zero one (x * (x > threshold)). */
+#define RELU_CLIPS_AT_0(v) ((v) <= 0 && pb < (T)INFINITY)
 DEF_ACT(ln_act_relu_forward_f32, ln_act_relu_forward_f64,
         ln_act_relu_backward_f32, ln_act_relu_backward_f64,
-        x > pc ? (x < pb ? x : pb)
+        x > pc ? (x < pb ? (RELU_CLIPS_AT_0(x) ? K(0) : x) : pb)
                : (pa != 0 ? pa * (x - pc) : (x != x ? x : (pc != 0 ? x * K(0) : K(0)))),
-        s > pc ? (s < pb ? g : K(0)) : (s <= pc ? pa * g : s))
+        s > pc ? (s < pb && !RELU_CLIPS_AT_0(s) ? g : K(0)) : (s <= pc ? pa * g : s))
 
 DEF_ACT(ln_act_leaky_relu_forward_f32, ln_act_leaky_relu_forward_f64,
         ln_act_leaky_relu_backward_f32, ln_act_leaky_relu_backward_f64,

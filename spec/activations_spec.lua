@@ -156,6 +156,29 @@ describe("lunet.activations", function()
       assert.are.same({ 0, 0, 0, 5, 6, 6 }, A.relu6(lunet.tensor({ -1, 0, 0, 5, 6, 7 })):totable())
     end)
 
+    it("K.relu(x, max_value=6, threshold=-1) follows Keras' code: clip(x * (x > threshold), 0, max_value)", function()
+      local x = lunet.tensor({ -3, -1, -0.75, -0.25, 0.5, 5, 9 }, "float64")
+      -- Keras 2 backend, as seed 003 prints it: x * (x > threshold), then clip to [0, max_value]
+      local function keras(v, slope, max_value, threshold)
+        local pos = v > threshold and v or 0
+        if max_value then pos = math.min(math.max(pos, 0), max_value) end
+        return pos - slope * math.max(threshold - v, 0)
+      end
+      for _, case in ipairs({ { 0, 6, -1 }, { 0.2, 6, -1 }, { 0.3, nil, -1 }, { 0.1, 4, 2 } }) do
+        local slope, max_value, threshold = case[1], case[2], case[3]
+        local y = A.relu(x, { negative_slope = slope, max_value = max_value, threshold = threshold }):totable()
+        for i, v in ipairs(x:totable()) do
+          assert.near(keras(v, slope, max_value, threshold), y[i], 1e-15,
+            ("relu(%g, %g, %s, %g)"):format(v, slope, tostring(max_value), threshold))
+        end
+      end
+      -- so the derivative is 0 on (threshold, 0) when max_value is set, and 1 without it
+      local g = autograd.grad(function(v) return A.relu(v, { max_value = 6, threshold = -1 }):sum() end, x):totable()
+      assert.are.same({ 0, 0, 0, 0, 1, 1, 0 }, g)
+      g = autograd.grad(function(v) return A.relu(v, { threshold = -1 }):sum() end, x):totable()
+      assert.are.same({ 0, 0, 1, 1, 1, 1, 1 }, g)
+    end)
+
     for _, name in ipairs(elementwise) do
       it(name .. " matches its closed form in float64", function()
         S.seed(200 + #name)
