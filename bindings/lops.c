@@ -263,11 +263,42 @@ static int l_unm(lua_State *L)
 
 /* ---- reductions ------------------------------------------------------------ */
 
+/* argmax/argmin's options table at 3: {keepdim =, base = 0 | 1}.  Replaces it
+ * by keepdim (true or nil) on the stack; returns the base (1: positions, as Lua and Torch7;
+ * 0: class ids, as numpy and Keras). */
+static int arg_options(lua_State *L, const char *fname)
+{
+    if (!lua_istable(L, 3)) return 1;
+    int base = 1, keep = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (k && strcmp(k, "base") == 0) {
+            if (!lua_isinteger(L, -1) || (lua_tointeger(L, -1) != 0 && lua_tointeger(L, -1) != 1))
+                lt_error(L, fname, "base must be 0 or 1, got %s", luaL_tolstring(L, -1, NULL));
+            base = (int)lua_tointeger(L, -1);
+        } else if (k && strcmp(k, "keepdim") == 0) {
+            if (!lua_isboolean(L, -1))
+                lt_error(L, fname, "keepdim must be a boolean, got %s", luaL_typename(L, -1));
+            keep = lua_toboolean(L, -1);
+        } else {
+            lt_error(L, fname, "unknown option '%s' (known: base, keepdim)",
+                     k ? k : luaL_tolstring(L, -2, NULL));
+        }
+        lua_pop(L, 1);
+    }
+    if (keep) lua_pushboolean(L, 1);
+    else lua_pushnil(L);
+    lua_replace(L, 3);
+    return base;
+}
+
 static int reduce(lua_State *L, ln_redop op, const char *fname)
 {
     lt_Tensor *t = lt_check(L, 1, fname);
     ln_dtype xdt = t->v.dtype, odt;
     int is_arg = op == LN_RED_ARGMAX || op == LN_RED_ARGMIN;
+    int base = is_arg ? arg_options(L, fname) : 1;
     int is_best = is_arg || op == LN_RED_MAX || op == LN_RED_MIN;
     if (is_arg) odt = LN_I32;
     else if (is_best) odt = xdt;
@@ -285,7 +316,7 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
             ln_tensor o;
             ln_tensor_init(&o, &pos, LN_I32, 0, NULL);
             ln_reduce(op, &o, &t->v, -1);
-            lua_pushinteger(L, pos);
+            lua_pushinteger(L, (lua_Integer)pos - 1 + base);
             return 1;
         }
         lt_Tensor *out = lt_new(L, odt, 0, NULL, fname);
@@ -316,6 +347,10 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     kshape[d] = 1;
     ln_tensor_init(&ov, out->storage, odt, t->v.ndim, kshape);
     ln_reduce(op, &ov, &t->v, d);
+    if (base == 0) {
+        int32_t *p = (int32_t *)out->storage;
+        for (int64_t i = 0, n = ln_numel(&out->v); i < n; i++) p[i] -= 1;
+    }
     return 1;
 }
 

@@ -40,7 +40,8 @@ lunet.version = core.version
 -- - comparisons (uint8 masks): `eq ne lt le gt ge`
 -- - reductions, over everything (a 0-d tensor) or a dim (`keepdim`):
 --   `sum mean var std min max` (var and std: population), `argmin argmax`
---   (1-based positions)
+--   (1-based positions; `argmax(dim, {base = 0})` gives 0-based class ids, as
+--   numpy's and Keras' argmax; `{keepdim = true}` is the same option table's)
 -- - autograd: `requires_grad`, `backward`, `grad`, `zero_grad`, `grad_fn`,
 --   `detach`, `is_grad_tracked`
 -- - every activation of `lunet.activations`: `t:selu()`, `t:relu(opts)`, ...
