@@ -42,7 +42,7 @@ local model = nn.Sequential({
   MyPELU({ units = 32 }),
   nn.Dense(3, { activation = "softmax" }),
 })
-print(model:summary())
+model:summary()
 model:compile({ optimizer = lunet.optim.Adam({ learning_rate = 0.01 }), loss = "categorical_crossentropy",
   metrics = { "accuracy" } })
 local history = model:fit(x, y, { epochs = opts.epochs, batch_size = 64, validation_split = 0.2, verbose = 0 })

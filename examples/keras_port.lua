@@ -37,7 +37,7 @@ modelSELU:add(Dense(512, { activation = "selu" }))               -- modelSELU.ad
 modelSELU:add(AlphaDropout(0.1))                                 -- modelSELU.add(AlphaDropout(0.1))
 modelSELU:add(Dense(10, { activation = "softmax" }))             -- modelSELU.add(Dense(10, activation='softmax'))
 
-print(modelSELU:summary())                                       -- modelSELU.summary()
+modelSELU:summary()                                       -- modelSELU.summary()
 
 modelSELU:compile({ loss = "categorical_crossentropy",           -- modelSELU.compile(loss='categorical_crossentropy',
                     optimizer = RMSprop(),                       --               optimizer=RMSprop(),

@@ -20,7 +20,7 @@ local layered = nn.Sequential({
   nn.ELU({ alpha = 1.0 }),
   nn.Dense(10, { activation = "softmax" }),
 })
-print(layered:summary())
+layered:summary()
 
 -- the same network with the activations given as options of Dense
 local fused = nn.Sequential({

@@ -29,7 +29,7 @@ local model = nn.Sequential({
   nn.AlphaDropout(0.1),
   nn.Dense(10, { activation = "softmax" }),
 })
-print(model:summary())
+model:summary()
 model:compile({ loss = "categorical_crossentropy", optimizer = "rmsprop", metrics = { "accuracy" } })
 
 local t0 = lunet.clock()

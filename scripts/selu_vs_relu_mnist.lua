@@ -49,7 +49,7 @@ for _, kind in ipairs({ "selu", "relu" }) do
   print("")
   print(string.format("== %s", kind == "selu" and "SELU + lecun_normal + AlphaDropout(0.1)" or
     "ReLU + glorot_uniform + Dropout(0.1)"))
-  print(model:summary())
+  model:summary()
   model:compile({ loss = "categorical_crossentropy", optimizer = lunet.optim.RMSprop(), metrics = { "accuracy" } })
   local t0 = lunet.clock()
   local history = model:fit(x_train, Y_train, { batch_size = opts.batch_size, epochs = opts.epochs,

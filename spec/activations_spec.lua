@@ -532,7 +532,7 @@ describe("lunet.activations", function()
       assert.has_error(function() A.selu(lunet.tensor({ 1, 2 }, "int32")) end,
         "selu: x must be a float32 or float64 tensor (got an int32 tensor of shape (2,); convert with :float())")
       assert.has_error(function() A.relu(lunet.ones(2), { slope = 1 }) end,
-        "relu: unknown option 'slope' (known: negative_slope, max_value, threshold)")
+        "relu: unknown option 'slope' (known: negative_slope, max_value, threshold, alpha (negative_slope))")
       assert.has_error(function() A.elu(lunet.ones(2), "x") end, "elu: alpha must be a number (got \"x\")")
       assert.has_error(function() A.prelu(lunet.ones(2, 3), lunet.ones(2)) end,
         "prelu: alpha of shape (2,) does not broadcast to x of shape (2, 3)")

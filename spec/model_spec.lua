@@ -56,7 +56,12 @@ describe("lunet.nn Sequential", function()
       "Non-trainable params: 0",
       "_________________________________________________________________",
     }, "\n")
-    assert.are.equal(want, snn():summary())
+    -- model.summary() prints through print_fn, one call per line, and returns the text
+    local printed = {}
+    local text = snn():summary({ print_fn = function(line) printed[#printed + 1] = line end })
+    assert.are.equal(want, text)
+    assert.are.equal(want, table.concat(printed, "\n"))
+    assert.has_error(function() snn():summary({ print_fn = 3 }) end, "summary: print_fn must be a function (got 3)")
   end)
 
   it("reports shape mismatches when layers are added", function()
@@ -175,7 +180,8 @@ describe("lunet.nn Sequential", function()
     local path = tmpname()
     m:save(path)
     local m2 = nn.load_model(path, { custom_objects = { MyScale = MyScale } })
-    assert.are.equal(m:summary(), m2:summary())
+    local quiet = { print_fn = function() end }
+    assert.are.equal(m:summary(quiet), m2:summary(quiet))
     local w1, w2 = m:get_weights(), m2:get_weights()
     assert.are.equal(#w1, #w2)
     for i = 1, #w1 do assert.is_true(lunet.equal(w1[i], w2[i])) end

@@ -23,12 +23,30 @@ local function check_x(name, x) check.float_tensor(name, "x", x, 3) end
 -- A[name](x [, {param = value, ...}]) by name; a parameter not given takes
 -- the table's default.  Parameters are numbers (a boolean is 1 or 0, as
 -- gelu's `approximate`).
+-- Keras' other names for a parameter: K.relu(x, alpha=) is negative_slope
+local aliases = { relu = { alpha = "negative_slope" } }
+
 local function table_activation(name)
   local info = core.activation_info(name)
   local params, saves_y = info.params, info.saves_y
   local np = #params
   local known = {}
   for i, p in ipairs(params) do known[i], known[p] = p, true end
+  local alias = aliases[name] or {}
+  for a, p in pairs(alias) do known[#known + 1], known[a] = a .. " (" .. p .. ")", true end
+  -- the options table with each alias under its parameter's name
+  local function unalias(o)
+    if next(alias) == nil then return o end
+    local r = {}
+    for k, v in pairs(o) do r[k] = v end
+    for a, p in pairs(alias) do
+      if r[a] ~= nil then
+        if r[p] ~= nil then check.arg_error(name, a, "absent when " .. p .. " is given (the same parameter)", r[a], 3) end
+        r[p], r[a] = r[a], nil
+      end
+    end
+    return r
+  end
   local function value(p, v)
     if v == nil or type(v) == "boolean" then return v end
     return check.number(name, p, v, 3)
@@ -42,6 +60,7 @@ local function table_activation(name)
       local first = ...
       if type(first) == "table" and not is_tensor(first) then
         utils.check_options(name, first, known, 2)
+        first = unalias(first)
         a, b, c = value(params[1], first[params[1]]), value(params[2], first[params[2]]),
             value(params[3], first[params[3]])
       else

@@ -295,20 +295,54 @@ function M.accuracy_for(loss_name, y_true, y_pred)
   end
   return M.categorical_accuracy
 end
---- Accuracy of the kind `accuracy_for` picks from the shapes (a model
--- picks it from its loss as well).
+local function is_float(t) local dt = t:dtype() return dt == "float32" or dt == "float64" end
+
+-- t as one class id per row (a float64 tensor): an integer tensor holds the
+-- ids; a float one with several columns gives its argmax (one-hot rows or
+-- probabilities); a float one of one column holds ids as values (y_true) or
+-- probabilities of class 1 (y_pred, binary: > 0.5)
+local function class_ids(t, is_pred)
+  local n = t:size(1)
+  if is_float(t) and t:dim() > 1 and t:size(-1) > 1 then
+    return t:argmax(-1, { base = 0 }):reshape(n, -1):double()
+  end
+  if is_float(t) and is_pred then return t:gt(0.5):reshape(n, -1):double() end
+  return t:reshape(n, -1):double()
+end
+
+--- Accuracy.  With two float tensors, the kind `accuracy_for` picks from the
+-- shapes (a model picks it from its loss as well): categorical, sparse, or
+-- binary when `y_pred` has one column.  When either side is an integer
+-- tensor, both are read as 0-based class ids (an integer tensor as it is,
+-- one-hot rows or probabilities through their argmax, a float `y_pred` of
+-- one column as `> 0.5`) and the fraction of equal ids is returned, so
+-- `accuracy(y_test, model:predict_classes(x_test))` and
+-- `accuracy(labels, model:predict(x))` both work.
 -- @function metrics.accuracy
--- @param y_true targets
--- @param y_pred predictions
+-- @param y_true targets: 0-based ids, one-hot rows, or 0/1 values
+-- @param y_pred predictions: ids, probabilities or scores
 -- @return a number in [0, 1]
 
 --- `accuracy` under its short name.
 -- @function metrics.acc
--- @param y_true targets
--- @param y_pred predictions
+-- @param y_true targets: 0-based ids, one-hot rows, or 0/1 values
+-- @param y_pred predictions: ids, probabilities or scores
 -- @return a number in [0, 1]
 for _, fname in ipairs({ "accuracy", "acc" }) do
-  metric(fname, function(_, y_true, y_pred) return M.accuracy_for(nil, y_true, y_pred)(y_true, y_pred) end)
+  M[fname] = function(y_true, y_pred)
+    check.tensor(fname, "y_true", y_true, 2)
+    check.tensor(fname, "y_pred", y_pred, 2)
+    if is_float(y_pred) and is_float(y_true) then
+      check_pair(fname, y_true, y_pred)
+      return M.accuracy_for(nil, y_true, y_pred)(y_true, y_pred)
+    end
+    if y_true:dim() == 0 or y_pred:dim() == 0 or y_true:size(1) ~= y_pred:size(1) then
+      mismatch(fname, y_true, y_pred, 2)
+    end
+    local a, b = class_ids(y_true, false), class_ids(y_pred, true)
+    if a:numel() ~= b:numel() then mismatch(fname, y_true, y_pred, 2) end
+    return rows_equal(a, b)
+  end
 end
 
 --- The metric function for a name; a function is returned as it is.

@@ -32,14 +32,46 @@ local function is_layer(v)
   return type(v) == "table" and type(v.call) == "function" and v.class_name ~= nil
 end
 
+-- ---- Input ---------------------------------------------------------------------
+
+local Input = {}
+Input.__index = Input
+Input.__tostring = function(i) return fmt("Input(shape=%s)", shape_str(i.shape, true)) end
+
+--- Input({shape = {28, 28, 1}}) or Input({28, 28, 1}) (tf.keras 2): the
+-- sample shape of a Sequential, given as its first element instead of the
+-- first layer's input_shape.  It is no layer: summary and save show the
+-- model's input shape, as Keras' Sequential does.
+function M.Input(opts)
+  if type(opts) ~= "table" or core.is_tensor(opts) then
+    check.arg_error("Input", "options", "{shape = {...}} or a shape array", opts, 2)
+  end
+  local shape = opts
+  if math.type(opts[1]) ~= "integer" then
+    utils.check_options("Input", opts, { shape = true, name = true })
+    shape = opts.shape
+    if shape == nil then error("Input: shape is required (Input({shape = {784}}))", 2) end
+    if opts.name ~= nil and type(opts.name) ~= "string" then check.arg_error("Input", "name", "a string", opts.name, 2) end
+  end
+  nn.check_shape("Input", "shape", shape, 2)
+  local copy = {}
+  for i, d in ipairs(shape) do copy[i] = d end
+  return setmetatable({ shape = copy, name = opts.name }, Input)
+end
+
 --- Sequential([layers] [, {name=}])
 setmetatable(Sequential, {
   __call = function(_, layers, opts)
     model_count = model_count + 1
     local self = setmetatable({ layers = {}, name = (opts and opts.name) or ("sequential_" .. model_count) }, Sequential)
     if layers ~= nil then
-      if type(layers) ~= "table" or is_layer(layers) then error("Sequential: expected an array of layers", 2) end
-      for _, l in ipairs(layers) do self:add(l) end
+      if type(layers) ~= "table" or is_layer(layers) or getmetatable(layers) == Input then
+        error("Sequential: expected an array of layers", 2)
+      end
+      for _, l in ipairs(layers) do
+        local ok, err = pcall(self.add, self, l)
+        if not ok then error(check.bare(err), 2) end
+      end
     end
     return self
   end,
@@ -48,13 +80,26 @@ setmetatable(Sequential, {
 --- Append a layer; with a known input shape it is built now, so shape errors
 -- show here with both shapes.
 function Sequential:add(layer)
+  if getmetatable(layer) == Input then
+    if #self.layers > 0 or self.input_shape then
+      error("Sequential.add: an Input must come first, before any layer and without an input_shape", 2)
+    end
+    self.input_shape = layer.shape
+    return self
+  end
   if not is_layer(layer) then error(fmt("Sequential.add: expected a layer, got %s", type(layer)), 2) end
   for _, l in ipairs(self.layers) do
     if l == layer or l.name == layer.name then
       error(fmt("Sequential.add: the model already has a layer named '%s' (names must be unique)", layer.name), 2)
     end
   end
-  if #self.layers == 0 and layer.input_shape then self.input_shape = layer.input_shape end
+  if #self.layers == 0 and layer.input_shape then
+    if self.input_shape and shape_str(self.input_shape) ~= shape_str(layer.input_shape) then
+      error(fmt("Sequential.add: layer %s has input_shape %s but the Input is %s", layer.name,
+        shape_str(layer.input_shape, true), shape_str(self.input_shape, true)), 2)
+    end
+    self.input_shape = layer.input_shape
+  end
   self.layers[#self.layers + 1] = layer
   if self.input_shape then
     local shape = #self.layers == 1 and self.input_shape or self.output_shapes[#self.layers - 1]
@@ -72,9 +117,16 @@ end
 
 --- Build every layer for a sample input shape (no batch dim).
 function Sequential:build(input_shape)
-  local layers = self.layers
+  nn.check_shape("build", "input_shape", input_shape, 2)
+  local layers, outs, shape = self.layers, self.output_shapes, self.input_shape
   self.layers, self.output_shapes, self.input_shape = {}, {}, input_shape
-  for _, l in ipairs(layers) do self:add(l) end
+  for _, l in ipairs(layers) do
+    local ok, err = pcall(self.add, self, l)
+    if not ok then -- the model as it was
+      self.layers, self.output_shapes, self.input_shape = layers, outs, shape
+      error(check.bare(err), 2)
+    end
+  end
 end
 
 local function ensure_built(self, x)
@@ -160,8 +212,12 @@ local function thousands(n)
   return (r:gsub("^,", ""))
 end
 
---- The Keras 2 summary text (65 columns; ends at 29/55/65).
-function Sequential:summary()
+--- Print the Keras 2 summary (65 columns; ends at 29/55/65), one line per
+-- call of print_fn as Keras does, and return the text.
+function Sequential:summary(opts)
+  opts = utils.check_options("summary", opts, { print_fn = true })
+  local print_fn = opts.print_fn == nil and print or opts.print_fn
+  if not check.callable(print_fn) then check.arg_error("summary", "print_fn", "a function", print_fn, 2) end
   if not self.input_shape then error("summary: the model is not built (give the first layer an input_shape)", 2) end
   local lines = {}
   local function row(a, b, c)
@@ -189,7 +245,18 @@ function Sequential:summary()
   lines[#lines + 1] = "Trainable params: " .. thousands(trainable)
   lines[#lines + 1] = "Non-trainable params: " .. thousands(total - trainable)
   lines[#lines + 1] = bar
+  for _, line in ipairs(lines) do print_fn(line) end
   return table.concat(lines, "\n")
+end
+
+--- The number of weights (trainable or not), as Keras' count_params().
+function Sequential:count_params()
+  if not self.input_shape then
+    error(fmt("count_params: %s is not built (give the first layer an input_shape, or call build)", self.name), 2)
+  end
+  local total = 0
+  for _, l in ipairs(self.layers) do total = total + (l:count_params()) end
+  return total
 end
 
 -- ---- compile ---------------------------------------------------------------------
@@ -222,38 +289,50 @@ local function last_softmax(self)
   return l and l.ends_in_softmax and l:ends_in_softmax()
 end
 
-local function check_xy(fname, x, y, no_y)
-  if not core.is_tensor(x) then check.arg_error(fname, "x", "a tensor", x, 3) end
-  if x:dim() < 1 or x:size(1) == 0 then error(fmt("%s: x has no rows (got %s)", fname, check.describe(x)), 3) end
+-- level: as error() counts from check_xy (3: its caller's caller)
+local function check_xy(fname, x, y, no_y, level)
+  level = level or 3
+  if not core.is_tensor(x) then check.arg_error(fname, "x", "a tensor", x, level) end
+  if x:dim() < 1 or x:size(1) == 0 then error(fmt("%s: x has no rows (got %s)", fname, check.describe(x)), level) end
   if not no_y then
-    if not core.is_tensor(y) then check.arg_error(fname, "y", "a tensor", y, 3) end
-    if y:dim() < 1 then error(fmt("%s: y needs a dim of rows (got %s)", fname, check.describe(y)), 3) end
+    if not core.is_tensor(y) then check.arg_error(fname, "y", "a tensor", y, level) end
+    if y:dim() < 1 then error(fmt("%s: y needs a dim of rows (got %s)", fname, check.describe(y)), level) end
     if x:size(1) ~= y:size(1) then
-      error(fmt("%s: x has %d rows but y has %d", fname, x:size(1), y:size(1)), 3)
+      error(fmt("%s: x has %d rows but y has %d", fname, x:size(1), y:size(1)), level)
     end
   end
 end
 
 -- the batch_size option of fit/evaluate/predict
-local function batch_size(fname, opts)
+local function batch_size(fname, opts, level)
   local bs = opts.batch_size or 32
   if math.type(bs) ~= "integer" or bs < 1 then
-    error(fmt("%s: batch_size must be a positive integer, got %s", fname, tostring(bs)), 3)
+    error(fmt("%s: batch_size must be a positive integer, got %s", fname, tostring(bs)), level or 3)
   end
   return bs
 end
 
-local function as_float(x)
+-- the dtype the model computes in: its first layer's (float32 by default)
+local function model_dtype(self)
+  local l = self.layers[1]
+  return l and l.dtype or "float32"
+end
+
+-- x in the model's dtype: float64 or integer input is cast, as Keras casts
+-- to the model's floatx (a float tensor the first layer does not own, e.g.
+-- a custom layer's, stays as it is when the model has no dtype of its own)
+local function as_float(x, dtype)
   local dt = x:dtype()
-  if dt == "float32" or dt == "float64" then return x end
-  return x:float()
+  if dt == dtype then return x end
+  if dtype == nil and (dt == "float32" or dt == "float64") then return x end
+  return x:astype(dtype or "float32")
 end
 
 -- loss tensor and predictions for one batch
 -- (fname: the method, named in errors from the loss)
 local function forward_loss(self, x, y, training, fname, loss_fn)
   local fused = self.fused and last_softmax(self)
-  local out = self:call(as_float(x), training, fused)
+  local out = self:call(as_float(x, model_dtype(self)), training, fused)
   local loss = check.within(fname, 0, loss_fn or self.loss_fn, y, out, fused or nil)
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
     error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
@@ -310,12 +389,20 @@ local function rows(t, idx, i, n)
   return t:narrow(1, i, n)
 end
 
---- evaluate(x, y [, {batch_size=32}]) --> {loss=, <metric>=}
+--- evaluate(x, y [, {batch_size=32, return_dict=false}]): the loss and the
+-- metrics in inference mode.  The result holds them twice, as Keras'
+-- list and as its dict: r[1] is the loss and r[1 + i] the i-th compiled
+-- metric (Keras' score[0], score[i]), and r.loss, r.accuracy, ... by name.
+-- With return_dict = true it holds the names only.
 function Sequential:evaluate(x, y, opts)
   if not self.loss_fn then error("evaluate: compile the model first", 2) end
   check_xy("evaluate", x, y)
   check_input(self, "evaluate", x, 2)
-  local bs = batch_size("evaluate", utils.check_options("evaluate", opts, { batch_size = true, verbose = true }))
+  opts = utils.check_options("evaluate", opts, { batch_size = true, verbose = true, return_dict = true })
+  if opts.return_dict ~= nil and type(opts.return_dict) ~= "boolean" then
+    check.arg_error("evaluate", "return_dict", "a boolean", opts.return_dict, 2)
+  end
+  local bs = batch_size("evaluate", opts)
   local n = x:size(1)
   local logs = { loss = 0 }
   autograd.no_grad(function()
@@ -328,23 +415,56 @@ function Sequential:evaluate(x, y, opts)
     end
   end)
   for k, v in pairs(logs) do logs[k] = v / n end
+  if not opts.return_dict then
+    logs[1] = logs.loss
+    for i, m in ipairs(self.metric_list) do logs[i + 1] = logs[m.name] end
+  end
   return logs
 end
 
---- predict(x [, {batch_size=32}]) --> outputs in inference mode
-function Sequential:predict(x, opts)
-  check_xy("predict", x, nil, true)
-  check_input(self, "predict", x, 2)
-  local bs = batch_size("predict", utils.check_options("predict", opts, { batch_size = true, verbose = true }))
+-- predict on behalf of fname (predict, predict_classes, predict_proba):
+-- errors name it and point at its caller
+local function predict_as(fname, self, x, opts)
+  check_xy(fname, x, nil, true, 4)
+  check_input(self, fname, x, 3)
+  local bs = batch_size(fname, utils.check_options(fname, opts, { batch_size = true, verbose = true }, 3), 4)
   local n = x:size(1)
   local outs = {}
   autograd.no_grad(function()
     for i = 1, n, bs do
-      outs[#outs + 1] = self:call(as_float(rows(x, nil, i, math.min(bs, n - i + 1))), false)
+      outs[#outs + 1] = self:call(as_float(rows(x, nil, i, math.min(bs, n - i + 1)), model_dtype(self)), false)
     end
   end)
   if #outs == 1 then return outs[1] end
   return core.cat(outs, 1)
+end
+
+--- predict(x [, {batch_size=32}]) --> outputs in inference mode.  Integer
+-- and float64 input is cast to the model's dtype (float32 unless its first
+-- layer has another), as Keras casts to floatx.
+function Sequential:predict(x, opts)
+  local out = predict_as("predict", self, x, opts)
+  return out
+end
+
+--- predict_classes(x [, {batch_size=32}]) (Keras 2): the 0-based class id of
+-- each sample as an int32 tensor of shape (N): the argmax of the last dim of
+-- predict's output, or output > 0.5 when it has one unit (binary).
+function Sequential:predict_classes(x, opts)
+  local p = predict_as("predict_classes", self, x, opts)
+  if p:dim() < 2 then
+    error(fmt("predict_classes: the model's output %s has no class dim", shape_str(p:shape())), 2)
+  end
+  if p:size(-1) > 1 then return p:argmax(-1, { base = 0 }) end
+  local s = p:shape()
+  s[#s] = nil
+  return p:gt(0.5):int():reshape(s)
+end
+
+--- predict_proba(x [, opts]) (Keras 2): predict's output.
+function Sequential:predict_proba(x, opts)
+  local out = predict_as("predict_proba", self, x, opts)
+  return out
 end
 
 -- the progress bar lives in lunet/progress.lua
@@ -412,7 +532,7 @@ function Sequential:fit(x, y, opts)
     xv, yv = x:narrow(1, split_at + 1, n - split_at), y:narrow(1, split_at + 1, n - split_at)
     x, y = x:narrow(1, 1, split_at), y:narrow(1, 1, split_at)
   end
-  ensure_built(self, as_float(x:narrow(1, 1, 1)))
+  ensure_built(self, as_float(x:narrow(1, 1, 1), model_dtype(self)))
   -- sparse labels are checked once here, not again at every step
   local loss_fn
   local out_shape = self.output_shapes[#self.layers]
@@ -456,7 +576,7 @@ function Sequential:fit(x, y, opts)
     end
     for k, v in pairs(sums) do logs[k] = v / seen end
     if xv then
-      local vl = self:evaluate(xv, yv, { batch_size = bs })
+      local vl = self:evaluate(xv, yv, { batch_size = bs, return_dict = true })
       for k, v in pairs(vl) do logs["val_" .. k] = v end
     end
     local elapsed = core.clock() - bar.t0
@@ -649,6 +769,7 @@ check.methods(Sequential, "Sequential")
 
 M.initializers, M.constraints = I, C
 nn.Sequential = Sequential
+nn.Input = M.Input
 nn.load_model = M.load_model
 nn.read_safetensors = M.read_safetensors
 return M

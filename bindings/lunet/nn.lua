@@ -37,13 +37,39 @@ Dense.args = { "units" }
 nn.Dense = Dense
 
 local dense_opts = { activation = true, use_bias = true, kernel_initializer = true,
-  bias_initializer = true, kernel_constraint = true, bias_constraint = true }
+  bias_initializer = true, kernel_constraint = true, bias_constraint = true, input_dim = true }
+
+-- the activations that need weights: as a string option they are an error
+-- at construction, pointing to their layer
+local weighted = { prelu = "PReLU", pelu = "PELU" }
+local function check_activation_name(cls_name, act, level)
+  if weighted[act] then
+    local instead = cls_name == "Dense" and "a linear Dense followed by the %s layer (nn.%s())"
+        or "the %s layer (nn.%s())"
+    error(fmt("%s: activation '%s' has trainable weights and cannot be named here; use " .. instead,
+      cls_name, act, weighted[act], weighted[act]), level + 1)
+  end
+  get_for(cls_name, A.get, act, level + 1) -- validate the name
+end
 
 --- Dense(units, {activation=, use_bias=true, kernel_initializer="glorot_uniform",
 -- bias_initializer="zeros", kernel_constraint=, bias_constraint=, input_shape=})
 function Dense:init(units, opts)
   if math.type(units) ~= "integer" or units < 1 then refuse(Dense.class_name, "units must be a positive integer", units, 3) end
   opts = check_opts(Dense.class_name, opts, dense_opts)
+  if opts.input_dim ~= nil then -- Keras 2: input_dim = d is input_shape = {d}
+    if math.type(opts.input_dim) ~= "integer" or opts.input_dim < 1 then
+      refuse(Dense.class_name, "input_dim must be a positive integer", opts.input_dim, 3)
+    end
+    local s = opts.input_shape
+    if s ~= nil and not (type(s) == "table" and #s == 1 and s[1] == opts.input_dim) then
+      refuse(Dense.class_name, fmt("input_dim = %d disagrees with input_shape", opts.input_dim), s, 3)
+    end
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    o.input_dim, o.input_shape = nil, { opts.input_dim }
+    opts = o
+  end
   Layer.init(self, opts)
   self.units = units
   self.activation = opts.activation or "linear"
@@ -51,7 +77,7 @@ function Dense:init(units, opts)
   if at ~= "string" and at ~= "function" then
     refuse(Dense.class_name, "activation must be a name or a function", self.activation, 3)
   end
-  if at == "string" then get_for(Dense.class_name, A.get, self.activation) end -- validate the name
+  if at == "string" then check_activation_name(Dense.class_name, self.activation, 3) end
   if at == "function" then self.function_option = "activation" end
   check_bool(Dense.class_name, "use_bias", opts.use_bias, 3)
   self.use_bias = opts.use_bias ~= false
@@ -153,6 +179,7 @@ function Activation:init(act, opts)
     refuse(Activation.class_name, "activation must be a name or a function", act, 3)
   end
   Layer.init(self, check_opts(Activation.class_name, opts, {}))
+  if type(act) == "string" then check_activation_name(Activation.class_name, act, 3) end
   self.fn = get_for(Activation.class_name, A.get, act)
   self.activation = act
   if type(act) == "function" then self.function_option = "activation" end
@@ -172,14 +199,43 @@ function Activation:call(x, _, want_logits)
 end
 function Activation:ends_in_softmax() return self.activation == "softmax" end
 
+-- The options of a layer whose options may come positionally first, in the
+-- order of `args` as Keras takes them (`ReLU(50)` is max_value 50), then an
+-- options table: (v1, v2, ..., opts) with opts last, or only opts.
+local function positional_opts(name, args, ...)
+  local n = select("#", ...)
+  local last = n > 0 and select(n, ...) or nil
+  local opts, np = nil, n
+  if type(last) == "table" then opts, np = last, n - 1 end
+  if np == 0 then return opts end
+  if np > #args then
+    error(fmt("%s: takes at most %d positional argument%s (%s) before the options, got %d", name, #args,
+      #args == 1 and "" or "s", table.concat(args, ", "), np), 4)
+  end
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  for i = 1, np do
+    local v = select(i, ...)
+    if v ~= nil then
+      if o[args[i]] ~= nil then
+        error(fmt("%s: %s is given twice (positionally and in the options)", name, args[i]), 4)
+      end
+      o[args[i]] = v
+    end
+  end
+  return o
+end
+
 -- A layer with the options of one activation function (`known`; each
--- checked by `check(opts, level)`) that applies `make(opts)`.
-local function simple_activation(name, known, check, make)
+-- checked by `check(opts, level)`) that applies `make(opts)`; `args` lists
+-- the options that may also come positionally, in Keras' order.
+local function simple_activation(name, known, check, make, args)
   local cls = Layer:extend(name)
   nn[name] = cls
   cls.compute_output_shape = same_shape
-  function cls:init(opts)
-    opts = check_opts(name, opts, known)
+  cls.args = args
+  function cls:init(...)
+    local opts = check_opts(name, positional_opts(name, args, ...), known)
     check(opts, 3)
     Layer.init(self, opts)
     self.config = {}
@@ -194,15 +250,17 @@ end
 -- row's parameters (names and defaults from the table): the layer, its
 -- activation, and the lower bound of each option that has one (Keras'
 -- checks); options are finite numbers, max_value may be left out.
+-- Each takes its options positionally too, as Keras: ReLU(max_value,
+-- negative_slope, threshold), LeakyReLU(alpha), ELU(alpha), ThresholdedReLU(theta).
 --- ReLU({max_value=, negative_slope=0, threshold=0}), LeakyReLU({alpha=0.3}),
 -- ELU({alpha=1}), ThresholdedReLU({theta=1})
 for _, row in ipairs({
-  { "ReLU", "relu", { max_value = 0, negative_slope = 0 } },
-  { "LeakyReLU", "leaky_relu", { alpha = 0 } },
-  { "ELU", "elu", {} },
-  { "ThresholdedReLU", "thresholded_relu", { theta = 0 } },
+  { "ReLU", "relu", { max_value = 0, negative_slope = 0 }, { "max_value", "negative_slope", "threshold" } },
+  { "LeakyReLU", "leaky_relu", { alpha = 0 }, { "alpha" } },
+  { "ELU", "elu", {}, { "alpha" } },
+  { "ThresholdedReLU", "thresholded_relu", { theta = 0 }, { "theta" } },
 }) do
-  local cls_name, act, mins = row[1], row[2], row[3]
+  local cls_name, act, mins, args = row[1], row[2], row[3], row[4]
   local known = {}
   for _, p in ipairs(table_act[act].params) do known[p] = true end
   local fn = A[act]
@@ -212,7 +270,7 @@ for _, row in ipairs({
     local opts = {}
     for p in pairs(known) do opts[p] = o[p] end
     return function(x) return fn(x, opts) end
-  end)
+  end, args)
 end
 --- Softmax({axis=-1})
 local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
@@ -221,7 +279,7 @@ local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
   end
 end, function(o)
   return function(x) return A.softmax(x, o.axis or -1) end
-end)
+end, { "axis" })
 function Softmax:call(x, _, want_logits)
   if want_logits and (self.config.axis or -1) == -1 then return x end
   return self.fn(x)
@@ -357,9 +415,10 @@ local function dropout_node(layer, x, rate, a, b, alpha)
   return y
 end
 
-local function check_rate(cls_name, rate)
+-- level: as check_rate's caller would pass it to error() (3 from a layer's init)
+local function check_rate(cls_name, rate, level)
   if type(rate) ~= "number" or not (rate >= 0 and rate < 1) then
-    refuse(cls_name, "rate must be a number in [0, 1)", rate, 4)
+    refuse(cls_name, "rate must be a number in [0, 1)", rate, (level or 3) + 1)
   end
 end
 
@@ -401,13 +460,39 @@ function nn.dropout_selu_constants(rate, alpha, mean, var)
   return a, b, alpha
 end
 
---- dropout_selu(x, rate [, {alpha=, fixed_point_mean=0, fixed_point_var=1, training=true}])
+-- dropout_selu's options: lunet's names, and the SNN authors' TensorFlow
+-- names (seed 000) as aliases
+local dropout_selu_opts = { alpha = true, fixed_point_mean = true, fixed_point_var = true,
+  noise_shape = true, seed = true, training = true, name = true }
+local dropout_selu_aliases = { fixedPointMean = "fixed_point_mean", fixedPointVar = "fixed_point_var" }
+
+--- dropout_selu(x, rate [, {alpha=-1.7580993408473766, fixed_point_mean=0,
+-- fixed_point_var=1, noise_shape=, seed=, training=false}]): the SNN
+-- authors' dropout_selu.  As in their signature it is the identity unless
+-- training = true.  `rate` is the drop rate, as their implementation uses
+-- its second argument (`keep_prob = 1 - rate` inside dropout_selu_impl),
+-- whatever the argument's name there.  Their option names fixedPointMean
+-- and fixedPointVar are accepted too; name is accepted and ignored (a
+-- TensorFlow graph name); other options are an error.  With a seed, the same
+-- seed gives the same mask on every call.
 function nn.dropout_selu(x, rate, opts)
-  check_rate("dropout_selu", rate)
-  opts = opts or {}
-  if opts.training == false or rate == 0 then return x end
-  local a, b, alpha = nn.dropout_selu_constants(rate, opts.alpha, opts.fixed_point_mean, opts.fixed_point_var)
-  return dropout_node({}, x, rate, a, b, alpha)
+  check.float_tensor("dropout_selu", "x", x, 2)
+  check_rate("dropout_selu", rate, 2)
+  local o = {}
+  for k, v in pairs(utils.check_options("dropout_selu", opts, dropout_selu_opts, 2, dropout_selu_aliases)) do
+    local key = dropout_selu_aliases[k] or k
+    if o[key] ~= nil then
+      error(fmt("dropout_selu: %s is given twice (as %s and %s)", key, key, k == key and "its alias" or k), 2)
+    end
+    o[key] = v
+  end
+  check_bool("dropout_selu", "training", o.training, 2)
+  check_sparse_dims("dropout_selu", "noise_shape", o.noise_shape, 2)
+  check_seed("dropout_selu", o.seed, 2)
+  if o.name ~= nil and type(o.name) ~= "string" then refuse("dropout_selu", "name must be a string", o.name, 2) end
+  local a, b, alpha = nn.dropout_selu_constants(rate, o.alpha, o.fixed_point_mean, o.fixed_point_var)
+  if o.training ~= true or rate == 0 then return x end
+  return dropout_node({ noise_shape = o.noise_shape, seed = o.seed }, x, rate, a, b, alpha)
 end
 
 local AlphaDropout = Layer:extend("AlphaDropout")

@@ -1,0 +1,268 @@
+-- spec/keras_fidelity_spec.lua - issue 14: a Keras 2 line ported to lunet
+-- computes what Keras computes, or raises.  Each test quotes the Keras line.
+local lunet = require("lunet")
+local S = require("support")
+
+local nn = lunet.nn
+local A = lunet.activations
+local metrics = lunet.metrics
+
+local quiet = { print_fn = function() end }
+
+-- a separable 3-class problem with 0-based int32 labels
+local function problem(n, d)
+  local x = lunet.randn(n, d)
+  local w = lunet.randn(d, 3)
+  local labels = x:matmul(w):argmax(2, { base = 0 })
+  return x, labels
+end
+
+local function trained(x, y, metric_names)
+  local m = nn.Sequential({
+    nn.Dense(16, { activation = "selu", input_shape = { x:size(2) } }),
+    nn.Dense(3, { activation = "softmax" }),
+  })
+  m:compile({ optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = metric_names })
+  m:fit(x, y, { epochs = 30, verbose = 0, batch_size = 16 })
+  return m
+end
+
+describe("Keras 2 fidelity", function()
+  before_each(function() nn.reset_names() end)
+
+  describe("class ids versus positions (trap 1)", function()
+    it("model.predict_classes(x) gives 0-based int32 class ids, the argmax of predict", function()
+      S.seed(11)
+      local x, y = problem(200, 6)
+      local m = trained(x, y)
+      local ids = m:predict_classes(x)
+      assert.are.equal("int32", ids:dtype())
+      assert.are.same({ 200 }, ids:shape())
+      local p = m:predict(x):totable()
+      local want = {}
+      for i, row in ipairs(p) do
+        local best = 1
+        for j = 2, #row do if row[j] > row[best] then best = j end end
+        want[i] = best - 1
+      end
+      assert.are.same(want, ids:totable())
+      -- the ids compare with the labels: a trained model is far above chance
+      local acc = ids:eq(y):double():mean():item()
+      assert.is_true(acc > 0.8, "accuracy " .. acc)
+      assert.are.equal(acc, metrics.accuracy(y, ids))
+    end)
+
+    it("predict_classes of a one-unit sigmoid model is (p > 0.5) as int32, shape (N)", function()
+      S.seed(12)
+      local m = nn.Sequential({ nn.Dense(1, { activation = "sigmoid", input_shape = { 3 } }) })
+      local x = lunet.randn(50, 3)
+      local p = m:predict(x):reshape(50):totable()
+      local ids = m:predict_classes(x)
+      assert.are.same({ 50 }, ids:shape())
+      for i, v in ipairs(ids:totable()) do assert.are.equal(p[i] > 0.5 and 1 or 0, v) end
+    end)
+
+    it("metrics.accuracy(y_true, y_pred) takes 0-based ids, one-hot rows or probabilities on either side", function()
+      local p = lunet.tensor({ { 0.1, 0.7, 0.2 }, { 0.9, 0.05, 0.05 }, { 0.2, 0.2, 0.6 }, { 0.5, 0.4, 0.1 } })
+      local ids = lunet.tensor({ 1, 0, 0, 0 }, "int32") -- rows 1, 2, 4 right
+      local onehot = lunet.utils.to_categorical(ids, 3)
+      assert.are.equal(0.75, metrics.accuracy(ids, p))
+      assert.are.equal(0.75, metrics.accuracy(p, ids))
+      assert.are.equal(0.75, metrics.accuracy(onehot, p))
+      assert.are.equal(0.75, metrics.accuracy(onehot, p:argmax(2, { base = 0 })))
+      assert.are.equal(0.75, metrics.acc(ids, p:argmax(2, { base = 0 })))
+      -- 1-based positions are not class ids: the trap gives a wrong number, not 0.75
+      assert.are.equal(0, metrics.accuracy(ids, p:argmax(2)))
+      -- a 1-d float tensor stays binary: p > 0.5 against 0/1 targets
+      assert.are.equal(0.5, metrics.accuracy(lunet.tensor({ 1, 0, 1, 0 }), lunet.tensor({ 0.9, 0.6, 0.2, 0.1 })))
+      assert.are.equal(0.5, metrics.accuracy(lunet.tensor({ 1, 0, 1, 0 }, "int32"), lunet.tensor({ 0.9, 0.6, 0.2, 0.1 })))
+      assert.has_error(function() metrics.accuracy(ids, lunet.tensor({ 1, 2 }, "int32")) end,
+        "accuracy: y_true of shape (4,) does not match y_pred of shape (2,)")
+    end)
+  end)
+
+  describe("evaluate (trap 2)", function()
+    it("score = model.evaluate(x, y); score[0], score[1] port as r[1], r[2] (and r.loss, r.accuracy)", function()
+      S.seed(13)
+      local x, y = problem(120, 5)
+      local m = trained(x, y, { "accuracy", "sparse_categorical_accuracy" })
+      local r = m:evaluate(x, y)
+      assert.are.equal(3, #r)
+      assert.are.equal(r.loss, r[1])
+      assert.are.equal(r.accuracy, r[2])
+      assert.are.equal(r.sparse_categorical_accuracy, r[3])
+      assert.is_true(r.accuracy > 0.5)
+      -- the loss is the mean cross-entropy of predict's output
+      local p = m:predict(x)
+      local want = lunet.losses.sparse_categorical_crossentropy(y, p):item()
+      assert.is_true(math.abs(want - r.loss) < 1e-5 * math.max(1, want))
+      local d = m:evaluate(x, y, { return_dict = true })
+      assert.is_nil(d[1])
+      assert.are.equal(r.loss, d.loss)
+      assert.has_error(function() m:evaluate(x, y, { return_dict = 1 }) end, "evaluate: return_dict must be a boolean (got 1)")
+    end)
+
+    it("history.history keys are loss, acc, val_loss, val_acc as compiled: no list part reaches them", function()
+      S.seed(14)
+      local x, y = problem(80, 4)
+      local m = nn.Sequential({ nn.Dense(3, { activation = "softmax", input_shape = { 4 } }) })
+      m:compile({ optimizer = "sgd", loss = "sparse_categorical_crossentropy", metrics = { "acc" } })
+      local seen = {}
+      local h = m:fit(x, y, { epochs = 2, verbose = 0, validation_split = 0.25, callbacks = {
+        { on_epoch_end = function(_, _, logs) for k in pairs(logs) do seen[k] = true end end } } })
+      local keys = {}
+      for k in pairs(h.history) do keys[#keys + 1] = k end
+      table.sort(keys)
+      assert.are.same({ "acc", "loss", "val_acc", "val_loss" }, keys)
+      assert.are.same({ acc = true, loss = true, val_acc = true, val_loss = true }, seen)
+    end)
+  end)
+
+  describe("dropout_selu (trap 3)", function()
+    local x
+    before_each(function() S.seed(15); x = lunet.randn(2000, 40) end)
+
+    it("dropout_selu(x, keep_prob) is the identity by default, as the seed's training=False", function()
+      local y = nn.dropout_selu(x, 0.3)
+      assert.are.equal(x, y)
+      assert.is_true(lunet.equal(nn.dropout_selu(x, 0.3, { training = false }), x))
+    end)
+
+    it("dropout_selu(x, rate, fixedPointMean=0.0, fixedPointVar=1.0, training=True) keeps mean 0 and var 1", function()
+      local y = nn.dropout_selu(x, 0.3, { training = true, fixedPointMean = 0.0, fixedPointVar = 1.0, seed = 4 })
+      assert.is_false(lunet.equal(x, y))
+      assert.is_true(math.abs(y:mean():item()) < 0.02)
+      assert.is_true(math.abs(y:std():item() - 1) < 0.02)
+      -- the camelCase names are the snake_case ones
+      local z = nn.dropout_selu(x, 0.3, { training = true, fixed_point_mean = 0.0, fixed_point_var = 1.0, seed = 4 })
+      assert.is_true(lunet.equal(y, z))
+      -- rate is the drop rate (the seed's dropout_selu_impl: keep_prob = 1 - rate): the
+      -- dropped elements all hold a*alpha' + b, 30% of them
+      local a, b, alpha = nn.dropout_selu_constants(0.3)
+      local dropped = (y - (a * alpha + b)):abs():lt(1e-5):double():mean():item()
+      assert.is_true(math.abs(dropped - 0.3) < 0.01, "dropped " .. dropped)
+      -- another fixed point gives other constants
+      local w = nn.dropout_selu(x, 0.3, { training = true, fixedPointMean = 0.1, fixedPointVar = 0.9, seed = 4 })
+      assert.is_false(lunet.equal(y, w))
+    end)
+
+    it("dropout_selu(x, rate, noise_shape=[N, 1], seed=1) drops whole rows of the mask", function()
+      local y = nn.dropout_selu(x, 0.5, { training = true, noise_shape = { 2000, 1 }, seed = 1 })
+      local a, b, alpha = nn.dropout_selu_constants(0.5)
+      local d = (y - (a * alpha + b)):abs():lt(1e-5):double():sum(2):totable()
+      for i = 1, 2000 do assert.is_true(d[i] == 0 or d[i] == 40) end
+    end)
+
+    it("dropout_selu refuses unknown options and names given twice", function()
+      assert.has_error(function() nn.dropout_selu(x, 0.1, { keep_prob = 0.9 }) end,
+        "dropout_selu: unknown option 'keep_prob' (known: alpha, fixed_point_mean, fixed_point_var, name, noise_shape, seed, training)")
+      assert.has_error(function() nn.dropout_selu(x, 0.1, { fixedPointVar = 1, fixed_point_var = 1 }) end)
+      assert.has_error(function() nn.dropout_selu(x, 0.1, { training = 1 }) end,
+        "dropout_selu: training must be a boolean (got 1)")
+    end)
+  end)
+
+  describe("positional arguments", function()
+    local x = lunet.tensor({ { -2, -0.5, 0.5, 3, 60 } })
+
+    it("tf.keras.layers.ReLU(50) is max_value 50; LeakyReLU(alpha=0.05) ports as LeakyReLU(0.05)", function()
+      assert.are.same({ { 0, 0, 0.5, 3, 50 } }, nn.ReLU(50)(x):totable())
+      assert.are.same(nn.LeakyReLU({ alpha = 0.05 })(x):totable(), nn.LeakyReLU(0.05)(x):totable())
+      assert.are.same(nn.ELU({ alpha = 0.5 })(x):totable(), nn.ELU(0.5)(x):totable())
+      assert.are.same({ { 0, 0, 0, 3, 60 } }, nn.ThresholdedReLU(2)(x):totable())
+      assert.are.equal(1, nn.Softmax(1).config.axis)
+      -- ReLU(max_value, negative_slope, threshold), then options
+      local r = nn.ReLU(6, 0.1, 1, { name = "r" })
+      assert.are.equal("r", r.name)
+      assert.are.same(A.relu(x, { max_value = 6, negative_slope = 0.1, threshold = 1 }):totable(), r(x):totable())
+      assert.has_error(function() nn.ReLU(6, { max_value = 5 }) end,
+        "ReLU: max_value is given twice (positionally and in the options)")
+      assert.has_error(function() nn.LeakyReLU(0.1, 0.2) end,
+        "LeakyReLU: takes at most 1 positional argument (alpha) before the options, got 2")
+      -- the layers round-trip through save/load
+      local m = nn.Sequential({ nn.Input({ 5 }), nn.Dense(5), nn.ReLU(50), nn.LeakyReLU(0.05) })
+      local path = os.tmpname()
+      m:save(path)
+      local m2 = nn.load_model(path)
+      os.remove(path)
+      assert.are.equal(50, m2.layers[2].config.max_value)
+      assert.are.equal(0.05, m2.layers[3].config.alpha)
+    end)
+
+    it("Dropout(0.2) and AlphaDropout(0.1) take the rate first", function()
+      assert.are.equal(0.2, nn.Dropout(0.2).rate)
+      assert.are.equal(0.1, nn.AlphaDropout(0.1).rate)
+    end)
+
+    it("K.relu(x, alpha=0.1, max_value=6, threshold=1) ports positionally or with alpha by name", function()
+      local want = {}
+      for i, v in ipairs(x:totable()[1]) do
+        -- Keras' code: clip(x * (x > threshold), 0, max_value) - alpha * relu(-x + threshold)
+        local pos = v > 1 and v or 0
+        pos = math.min(math.max(pos, 0), 6)
+        want[i] = pos - 0.1 * math.max(-v + 1, 0)
+      end
+      local y1 = A.relu(x, 0.1, 6, 1):totable()[1]
+      local y2 = A.relu(x, { alpha = 0.1, max_value = 6, threshold = 1 }):totable()[1]
+      for i = 1, #want do
+        assert.is_true(math.abs(y1[i] - want[i]) < 1e-6)
+        assert.are.equal(y1[i], y2[i])
+      end
+      assert.has_error(function() A.relu(x, { alpha = 0.1, negative_slope = 0.1 }) end)
+    end)
+  end)
+
+  describe("summary, Input, input_dim, count_params", function()
+    it("tf.keras.Input(shape=(x_train.shape[1],)) as the first element of a Sequential", function()
+      local m = nn.Sequential({ nn.Input({ shape = { 48 } }), nn.Dense(50), nn.Dense(11, { activation = "softmax" }) })
+      assert.are.same({ 48 }, m.input_shape)
+      assert.are.equal(48 * 50 + 50 + 50 * 11 + 11, m:count_params())
+      local m2 = nn.Sequential({ nn.Input({ 28, 28, 1 }), nn.Flatten(), nn.Dense(10) })
+      assert.are.same({ 784 }, m2.output_shapes[1])
+      -- the summary lists layers only, as Keras' Sequential
+      assert.is_nil(m:summary(quiet):find("Input"))
+      assert.has_error(function() nn.Sequential({ nn.Dense(3, { input_shape = { 2 } }), nn.Input({ 2 }) }) end,
+        "Sequential.add: an Input must come first, before any layer and without an input_shape")
+      assert.has_error(function() nn.Sequential({ nn.Input({ 3 }), nn.Dense(3, { input_shape = { 2 } }) }) end)
+      assert.has_error(function() nn.Input({ shap = { 1 } }) end, "Input: unknown option 'shap' (known: name, shape)")
+      assert.has_error(function() nn.Input({ shape = { 0 } }) end)
+    end)
+
+    it("Dense(512, input_dim=784) is Dense(512, input_shape=(784,))", function()
+      local m = nn.Sequential({ nn.Dense(512, { input_dim = 784 }) })
+      assert.are.same({ 784 }, m.input_shape)
+      assert.are.equal(784 * 512 + 512, m:count_params())
+      assert.has_error(function() nn.Dense(5, { input_dim = 0 }) end, "Dense: input_dim must be a positive integer (got 0)")
+      assert.has_error(function() nn.Dense(5, { input_dim = 3, input_shape = { 4 } }) end)
+    end)
+
+    it("model.count_params() counts trainable and frozen weights; unbuilt is an error", function()
+      local m = nn.Sequential({ nn.Dense(4, { input_shape = { 3 } }), nn.Dense(2, { trainable = false }) })
+      assert.are.equal(16 + 10, m:count_params())
+      assert.has_error(function() nn.Sequential({ nn.Dense(4) }):count_params() end)
+    end)
+  end)
+
+  describe("predict and activation names", function()
+    it("model.predict(x) casts float64 and integer input to the model's float32", function()
+      S.seed(16)
+      local m = nn.Sequential({ nn.Dense(3, { input_shape = { 4 } }) })
+      local x = lunet.randn(5, 4, "float64")
+      local p32 = m:predict(x:float())
+      local p64 = m:predict(x)
+      assert.are.equal("float32", p64:dtype())
+      assert.is_true(lunet.equal(p32, p64))
+      local xi = lunet.tensor({ { 1, 2, 3, 4 } }, "int32")
+      assert.is_true(lunet.equal(m:predict(xi), m:predict(xi:float())))
+      assert.are.equal("int32", m:predict_classes(x):dtype())
+    end)
+
+    it("Dense(64, activation='prelu') fails at construction and points to the PReLU layer", function()
+      assert.has_error(function() nn.Dense(64, { activation = "prelu" }) end,
+        "Dense: activation 'prelu' has trainable weights and cannot be named here; " ..
+        "use a linear Dense followed by the PReLU layer (nn.PReLU())")
+      assert.has_error(function() nn.Activation("pelu") end,
+        "Activation: activation 'pelu' has trainable weights and cannot be named here; use the PELU layer (nn.PELU())")
+    end)
+  end)
+end)
