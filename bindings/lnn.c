@@ -5,6 +5,9 @@
  *   core.dense(x, w, b|nil, act, want_z [, a, b, c]) --> y [, z]
  *   core.dropout(x, rate, a, b, alpha [, keep]) --> y, keep (uint8, x's shape)
  *   core.dropout_backward(g, keep, a) --> dx
+ *   core.softmax_cross_entropy(z, y) --> loss (N), p = softmax(z) (N, C)
+ *   core.softmax_cross_entropy_backward(p, y, g) --> dz
+ *     (z logits (N, C); y targets of z's shape or N integer class ids)
  *   core.sgd_step(w, g, m|nil, lr, momentum, nesterov) and rmsprop_step,
  *   adam_step, adagrad_step, adadelta_step, adamax_step, nadam_step
  *   core.tobytes(t) --> little-endian string; core.frombytes(s, offset, dtype, shape)
@@ -100,6 +103,81 @@ static int l_dropout_backward(lua_State *L)
     keep = lt_contiguous_at(L, 2, LT_FN);
     lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, LT_FN);
     ln_dropout_backward(g->v.dtype, ln_numel(&g->v), g->v.data, keep->v.data, a, dx->v.data);
+    return 1;
+}
+
+/* ---- softmax cross-entropy from logits ----------------------------------------- */
+
+/* The targets at idx for scores of shape (n, c) and dtype dt: a float tensor
+ * of n*c elements (made contiguous, in dt; *ids = NULL), or an integer tensor
+ * of n class ids, each in [0, c) (made a contiguous int32 copy).  Replaces
+ * the value at idx; returns the data. */
+static const void *xent_targets(lua_State *L, int idx, int64_t n, int64_t c, ln_dtype dt,
+                                const int32_t **ids, const char *fname)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *y = lt_check(L, idx, fname);
+    *ids = NULL;
+    if (y->v.dtype == LN_F32 || y->v.dtype == LN_F64) {
+        if (ln_numel(&y->v) != n * c || y->v.ndim < 1 || y->v.shape[0] != n)
+            lt_error(L, fname, "targets of shape %s do not match scores (%lld, %lld)", shape_of(s1, y),
+                     (long long)n, (long long)c);
+        if (y->v.dtype != dt || !ln_is_contiguous(&y->v)) {
+            y = lt_copy_of(L, idx, dt, fname);
+            lua_replace(L, idx);
+        }
+        return y->v.data;
+    }
+    if (ln_numel(&y->v) != n || (y->v.ndim >= 1 && y->v.shape[0] != n))
+        lt_error(L, fname, "class ids of shape %s do not match %lld rows of scores", shape_of(s1, y),
+                 (long long)n);
+    if (y->v.dtype != LN_I32 || !ln_is_contiguous(&y->v)) {
+        y = lt_copy_of(L, idx, LN_I32, fname);
+        lua_replace(L, idx);
+    }
+    const int32_t *d = y->v.data;
+    for (int64_t i = 0; i < n; i++)
+        if (d[i] < 0 || d[i] >= c)
+            lt_error(L, fname, "class id %d of row %lld is outside [0, %lld)", (int)d[i],
+                     (long long)i + 1, (long long)c);
+    *ids = d;
+    return NULL;
+}
+
+static int l_softmax_cross_entropy(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *z = lt_check_float(L, 1, LT_FN);
+    if (z->v.ndim != 2 || z->v.shape[1] < 1)
+        lt_error(L, LT_FN, "expected scores (N, C) with C >= 1, got %s", shape_of(s1, z));
+    int64_t n = z->v.shape[0], c = z->v.shape[1];
+    lua_settop(L, 2);
+    z = lt_contiguous_at(L, 1, LT_FN);
+    const int32_t *ids;
+    const void *y = xent_targets(L, 2, n, c, z->v.dtype, &ids, LT_FN);
+    lt_Tensor *loss = lt_new(L, z->v.dtype, 1, &n, LT_FN);
+    lt_Tensor *p = lt_new_like(L, &z->v, z->v.dtype, LT_FN);
+    ln_softmax_xent_forward(z->v.dtype, n, c, z->v.data, y, ids, loss->v.data, p->v.data);
+    return 2;
+}
+
+static int l_softmax_cross_entropy_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *p = lt_check_float(L, 1, LT_FN);
+    if (p->v.ndim != 2 || !ln_is_contiguous(&p->v))
+        lt_error(L, LT_FN, "expected the contiguous softmax (N, C) of the forward, got %s", shape_of(s1, p));
+    int64_t n = p->v.shape[0], c = p->v.shape[1];
+    lt_Tensor *g = lt_check_float(L, 3, LT_FN);
+    if (ln_numel(&g->v) != n || g->v.dtype != p->v.dtype)
+        lt_error(L, LT_FN, "expected a %s gradient of %lld elements, got %s", ln_dtype_name(p->v.dtype),
+                 (long long)n, shape_of(s1, g));
+    lua_settop(L, 3);
+    g = lt_contiguous_at(L, 3, LT_FN);
+    const int32_t *ids;
+    const void *y = xent_targets(L, 2, n, c, p->v.dtype, &ids, LT_FN);
+    lt_Tensor *dz = lt_new_like(L, &p->v, p->v.dtype, LT_FN);
+    ln_softmax_xent_backward(p->v.dtype, n, c, p->v.data, y, ids, g->v.data, dz->v.data);
     return 1;
 }
 
@@ -249,6 +327,8 @@ static const luaL_Reg fns[] = {
     {"dense", l_dense},
     {"dropout", l_dropout},
     {"dropout_backward", l_dropout_backward},
+    {"softmax_cross_entropy", l_softmax_cross_entropy},
+    {"softmax_cross_entropy_backward", l_softmax_cross_entropy_backward},
     {"sgd_step", l_sgd_step},
     {"rmsprop_step", l_rmsprop_step},
     {"adam_step", l_adam_step},

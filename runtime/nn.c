@@ -3,9 +3,11 @@
  */
 #include "nn.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "linalg.h"
+#include "vmath.h"
 
 #define ROW_CHUNK 1024
 
@@ -75,4 +77,76 @@ void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *k
 {
     LN_BY_DTYPE(dt, ln_dropout_backward_f32(n, g, keep, a, dx),
         ln_dropout_backward_f64(n, g, keep, a, dx));
+}
+
+/* ---- softmax cross-entropy from logits ------------------------------------ */
+
+#define DEF_XENT(FWD_NAME, BWD_NAME, TT, EXPF)                                                      \
+    static void FWD_NAME(int64_t n, int64_t c, const TT *z, const TT *y, const int32_t *ids, TT *loss,    \
+                  TT *p)                                                                           \
+    {                                                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const TT *zi = z + i * c;                                                              \
+            TT *pi = p + i * c;                                                                    \
+            TT m = -(TT)INFINITY;                                                                  \
+            int nan = 0;                                                                           \
+            for (int64_t j = 0; j < c; j++) {                                                      \
+                nan |= zi[j] != zi[j];                                                             \
+                m = zi[j] > m ? zi[j] : m;                                                         \
+            }                                                                                      \
+            if (nan) m = (TT)NAN;                                                                  \
+            double sum = 0;                                                                        \
+            for (int64_t j = 0; j < c; j++) {                                                      \
+                pi[j] = EXPF(zi[j] - m);                                                           \
+                sum += (double)pi[j];                                                              \
+            }                                                                                      \
+            TT inv = (TT)(1.0 / sum);                                                              \
+            for (int64_t j = 0; j < c; j++) pi[j] *= inv;                                          \
+            double lse = (double)m + log(sum);                                                     \
+            double l;                                                                              \
+            if (ids) {                                                                             \
+                l = lse - (double)zi[ids[i]];                                                      \
+            } else {                                                                               \
+                const TT *yi = y + i * c;                                                          \
+                l = 0;                                                                             \
+                for (int64_t j = 0; j < c; j++)                                                    \
+                    if (yi[j] != 0) l += (double)yi[j] * (lse - (double)zi[j]);                    \
+            }                                                                                      \
+            loss[i] = (TT)l;                                                                       \
+        }                                                                                          \
+    }                                                                                              \
+    static void BWD_NAME(int64_t n, int64_t c, const TT *p, const TT *y, const int32_t *ids, const TT *g, \
+                  TT *dz)                                                                          \
+    {                                                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            const TT *pi = p + i * c;                                                              \
+            TT *di = dz + i * c;                                                                   \
+            TT gi = g[i];                                                                          \
+            if (ids) {                                                                             \
+                for (int64_t j = 0; j < c; j++) di[j] = gi * pi[j];                                \
+                di[ids[i]] -= gi;                                                                  \
+            } else {                                                                               \
+                const TT *yi = y + i * c;                                                          \
+                double s = 0;                                                                      \
+                for (int64_t j = 0; j < c; j++) s += (double)yi[j];                                \
+                TT st = (TT)s;                                                                     \
+                for (int64_t j = 0; j < c; j++) di[j] = gi * (pi[j] * st - yi[j]);                 \
+            }                                                                                      \
+        }                                                                                          \
+    }
+DEF_XENT(ln_softmax_xent_forward_f32, ln_softmax_xent_backward_f32, float, ln_expf)
+DEF_XENT(ln_softmax_xent_forward_f64, ln_softmax_xent_backward_f64, double, exp)
+
+void ln_softmax_xent_forward(ln_dtype dt, int64_t n, int64_t c, const void *z, const void *y,
+                             const int32_t *ids, void *loss, void *p)
+{
+    LN_BY_DTYPE(dt, ln_softmax_xent_forward_f32(n, c, z, y, ids, loss, p),
+                ln_softmax_xent_forward_f64(n, c, z, y, ids, loss, p));
+}
+
+void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, const void *y,
+                              const int32_t *ids, const void *g, void *dz)
+{
+    LN_BY_DTYPE(dt, ln_softmax_xent_backward_f32(n, c, p, y, ids, g, dz),
+                ln_softmax_xent_backward_f64(n, c, p, y, ids, g, dz));
 }

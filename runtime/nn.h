@@ -29,4 +29,19 @@ void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *
 void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
                          void *dx);
 
+/* Softmax cross-entropy from logits, one row at a time (z, p: (n, c)
+ * contiguous; loss: n).  p = softmax(z) per row and, with lse the row's
+ * log-sum-exp (max subtracted first, so no overflow),
+ *   dense targets y (n, c):  loss = sum_j y_j (lse - z_j)
+ *   class ids (n, int32, each in [0, c), checked by the caller):
+ *                            loss = lse - z[id].
+ * Exactly one of y and ids is non-NULL.  A NaN in a row gives NaN. */
+void ln_softmax_xent_forward(ln_dtype dt, int64_t n, int64_t c, const void *z, const void *y,
+                             const int32_t *ids, void *loss, void *p);
+
+/* The gradient of sum_i g_i loss_i: dz = g_i (p_ij s_i - y_ij), s_i the sum
+ * of row i of y; with ids dz = g_i (p_ij - [j == id_i]).  dz may be p. */
+void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, const void *y,
+                              const int32_t *ids, const void *g, void *dz);
+
 #endif

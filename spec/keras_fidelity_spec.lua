@@ -265,4 +265,95 @@ describe("Keras 2 fidelity", function()
         "Activation: activation 'pelu' has trainable weights and cannot be named here; use the PELU layer (nn.PELU())")
     end)
   end)
+
+  describe("losses", function()
+    local L = lunet.losses
+
+    -- -log softmax(z)[k] in Lua float64, from the definition
+    local function nll(row, k)
+      local m = -math.huge
+      for _, v in ipairs(row) do m = math.max(m, v) end
+      local sum = 0
+      for _, v in ipairs(row) do sum = sum + math.exp(v - m) end
+      return m + math.log(sum) - row[k + 1]
+    end
+
+    it("tf.nn.sparse_softmax_cross_entropy_with_logits(logits=logits, labels=y) gives one value per row", function()
+      S.seed(21)
+      local z = lunet.randn(6, 4, "float64") * 3
+      local y = lunet.tensor({ 0, 3, 1, 2, 3, 0 }, "int32")
+      local got = L.sparse_softmax_cross_entropy_with_logits({ labels = y, logits = z })
+      assert.are.same({ 6 }, got:shape())
+      local zt, gt = z:totable(), got:totable()
+      for i = 1, 6 do assert.is_true(math.abs(gt[i] - nll(zt[i], y:get(i))) < 1e-12) end
+      assert.is_true(lunet.equal(got, L.sparse_softmax_cross_entropy_with_logits(y, z)))
+      -- tf.reduce_mean(xentropy) is the Keras loss with from_logits
+      assert.is_true(math.abs(got:mean():item() - L.sparse_categorical_crossentropy(y, z, true):item()) < 1e-12)
+      -- the dense form agrees on one-hot rows
+      local dense = L.softmax_cross_entropy_with_logits(lunet.utils.to_categorical(y, 4), z)
+      assert.is_true(lunet.allclose(dense, got, 0, 1e-12))
+      assert.has_error(function() L.sparse_softmax_cross_entropy_with_logits(lunet.tensor({ 4, 0, 0, 0, 0, 0 }, "int32"), z) end)
+      assert.has_error(function() L.sparse_softmax_cross_entropy_with_logits({ labels = y, logit = z }) end,
+        "sparse_softmax_cross_entropy_with_logits: unknown option 'logit' (known: labels, logits)")
+    end)
+
+    it("from_logits=True is stable: logits of 1000 give the exact loss, no inf or NaN", function()
+      for _, dt in ipairs({ "float32", "float64" }) do
+        local z = lunet.tensor({ { 1000, 0, -1000 }, { -1000, 1000, 0 } }, dt)
+        local y = lunet.tensor({ 1, 1 }, "int32")
+        local rows = L.sparse_softmax_cross_entropy_with_logits(y, z):totable()
+        assert.are.equal(1000, rows[1])
+        assert.are.equal(0, rows[2])
+        local zg = z:clone():requires_grad()
+        L.sparse_categorical_crossentropy(y, zg, true):backward()
+        -- d/dz mean(loss) = (softmax - one_hot) / N
+        assert.is_true(lunet.allclose(zg:grad(), lunet.tensor({ { 0.5, -0.5, 0 }, { 0, 0, 0 } }, dt), 0, 1e-6))
+      end
+    end)
+
+    it("the fused softmax cross-entropy has exact float64 gradients (gradcheck), ids and dense targets", function()
+      S.seed(22)
+      local z = lunet.randn(5, 7, "float64")
+      local ids = lunet.tensor({ 0, 6, 3, 3, 1 }, "int32")
+      local soft = lunet.rand(5, 7, "float64")
+      local w = lunet.randn(5, "float64") -- an upstream gradient that differs per row
+      assert.is_true(lunet.autograd.gradcheck(function(a)
+        return (L.sparse_softmax_cross_entropy_with_logits(ids, a) * w):sum() end, { z }))
+      assert.is_true(lunet.autograd.gradcheck(function(a)
+        return (L.softmax_cross_entropy_with_logits(soft, a) * w):sum() end, { z }))
+      assert.is_true(lunet.autograd.gradcheck(function(a)
+        return L.categorical_crossentropy(soft, a, true) end, { z:reshape(5, 1, 7) }))
+    end)
+
+    it("loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True) compiles and trains a linear-output model", function()
+      S.seed(23)
+      local x, y = problem(200, 4)
+      local obj = L.SparseCategoricalCrossentropy({ from_logits = true })
+      local z = lunet.randn(200, 3)
+      assert.is_true(lunet.equal(obj(y, z), L.sparse_categorical_crossentropy(y, z, true)))
+      local m = nn.Sequential({ nn.Dense(16, { activation = "relu", input_shape = { 4 } }), nn.Dense(3) })
+      m:compile({ optimizer = "adam", loss = obj, metrics = { "accuracy" } })
+      local h = m:fit(x, y, { epochs = 20, verbose = 0 })
+      assert.is_true(h.history.loss[20] < h.history.loss[1])
+      assert.is_true(h.history.accuracy[20] > 0.6)
+      local r = m:evaluate(x, y)
+      assert.is_true(math.abs(r.loss - L.sparse_categorical_crossentropy(y, m:predict(x), true):item()) < 1e-5)
+    end)
+
+    it("CategoricalCrossentropy(), BinaryCrossentropy(from_logits=True), MeanSquaredError() are the loss functions", function()
+      S.seed(24)
+      local p = lunet.rand(6, 3) + 0.1
+      local t = lunet.utils.to_categorical(lunet.tensor({ 0, 1, 2, 2, 1, 0 }, "int32"), 3)
+      assert.is_true(lunet.equal(L.CategoricalCrossentropy()(t, p), L.categorical_crossentropy(t, p)))
+      local zb, yb = lunet.randn(6, 1), lunet.tensor({ { 1 }, { 0 }, { 1 }, { 1 }, { 0 }, { 0 } })
+      assert.is_true(lunet.equal(L.BinaryCrossentropy({ from_logits = true })(yb, zb), L.binary_crossentropy(yb, zb, true)))
+      assert.is_true(lunet.equal(L.MeanSquaredError()(t, p), L.mean_squared_error(t, p)))
+      assert.has_error(function() L.MeanSquaredError({ from_logits = true }) end,
+        "MeanSquaredError: unknown option 'from_logits' (known: name)")
+      assert.has_error(function() L.CategoricalCrossentropy({ from_logits = 1 }) end)
+      -- compile{loss=, from_logits=} is not Keras' form: refused
+      local m = nn.Sequential({ nn.Dense(3, { input_shape = { 2 } }) })
+      assert.has_error(function() m:compile({ loss = "categorical_crossentropy", from_logits = true }) end)
+    end)
+  end)
 end)

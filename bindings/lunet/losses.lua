@@ -7,6 +7,7 @@
 -- @alias L
 local core = require("lunet.core")
 local A = require("lunet.activations")
+local autograd = require("lunet.autograd")
 local utils = require("lunet.utils")
 local check = require("lunet.check")
 
@@ -54,6 +55,28 @@ local function mean_rows(t) -- mean over the batch of per-row values
   return t:mean()
 end
 
+-- The cross-entropy of each row of softmax(z) against y, as one C kernel
+-- (core.softmax_cross_entropy: log-sum-exp with the max subtracted, so
+-- large logits do not overflow) and one backward (p - y): z (..., C), y
+-- targets of z's shape or integer class ids of z's leading shape, already
+-- checked.  Returns a tensor of z's leading shape, recorded for autograd.
+local function xent_rows(z, y)
+  local s = z:shape()
+  local c = s[#s]
+  s[#s] = nil
+  local z2 = z:dim() == 2 and z or z:reshape(-1, c)
+  local dense = y:dtype() == "float32" or y:dtype() == "float64"
+  local y2 = dense and y:reshape(z2:shape()) or y:reshape(z2:size(1))
+  local rows, p = core.softmax_cross_entropy(z2, y2)
+  if autograd.is_tracked(z) then
+    autograd.record("softmax_cross_entropy", rows, { z }, function(g)
+      return core.softmax_cross_entropy_backward(p, y2, g):reshape(z:shape())
+    end, 1)
+  end
+  if #s ~= 1 then rows = rows:reshape(#s == 0 and {} or s) end
+  return rows
+end
+
 --- Categorical cross-entropy: the mean over the rows of -sum(`y_true` * log p).
 -- Without `from_logits`, p is `y_pred` divided by its row sums and clipped to
 -- [1e-7, 1 - 1e-7], as Keras does; with it, p = softmax(`y_pred`) (through a
@@ -68,9 +91,7 @@ function L.categorical_crossentropy(y_true, y_pred, from_logits)
     mismatch("categorical_crossentropy", y_true, y_pred, 2)
   end
   local y = y_true:astype(y_pred:dtype())
-  if from_logits then
-    return mean_rows(-(y * A.log_softmax(y_pred, -1)):sum(-1))
-  end
+  if from_logits then return mean_rows(xent_rows(y_pred, y)) end
   local p = y_pred / y_pred:sum(-1, true)
   p = p:clamp(EPS, 1 - EPS)
   return mean_rows(-(y * p:log()):sum(-1))
@@ -88,6 +109,10 @@ function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
     error(fmt("sparse_categorical_crossentropy: y_true must hold one label per row, (N) or (N, 1), got %s",
       shape_str(y_true:shape())), 2)
   end
+  if from_logits then
+    utils.check_labels("sparse_categorical_crossentropy", y_true, y_pred:size(-1), 2)
+    return mean_rows(xent_rows(y_pred, y_true:dtype() == "int32" and y_true or y_true:int()))
+  end
   local y = L.one_hot("sparse_categorical_crossentropy", y_true, y_pred:size(-1), y_pred:dtype())
   return L.categorical_crossentropy(y, y_pred, from_logits)
 end
@@ -98,6 +123,7 @@ local one_hot_of = utils._internal.one_hot_of
 L._internal = setmetatable({
   sparse_categorical_crossentropy = function(y_true, y_pred, from_logits)
     check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
+    if from_logits then return mean_rows(xent_rows(y_pred, y_true:dtype() == "int32" and y_true or y_true:int())) end
     return L.categorical_crossentropy(one_hot_of(y_true, y_pred:size(-1), y_pred:dtype()), y_pred, from_logits)
   end,
 }, { __metatable = "internal" })
@@ -177,18 +203,147 @@ for _, names in ipairs({ { "mean_squared_error", "mse" }, { "mean_absolute_error
   end
 end
 
+-- ---- TensorFlow's per-example cross-entropies ----------------------------------
+
+-- (labels, logits) given positionally or as TensorFlow's keywords
+-- {labels =, logits =}; both checked
+local function labels_logits(fname, labels, logits)
+  if type(labels) == "table" and not core.is_tensor(labels) and logits == nil then
+    local o = utils.check_options(fname, labels, { "labels", "logits", labels = true, logits = true }, 3)
+    labels, logits = o.labels, o.logits
+  end
+  check.tensor(fname, "labels", labels, 3)
+  check.float_tensor(fname, "logits", logits, 3)
+  if logits:dim() == 0 then error(fmt("%s: logits need a class dim, got shape ()", fname), 3) end
+  return labels, logits
+end
+
+--- TensorFlow's `tf.nn.sparse_softmax_cross_entropy_with_logits(labels=, logits=)`:
+-- the cross-entropy of each row of softmax(`logits`) against a class id, one
+-- value per row (not averaged; `reduce_mean` it as the seed does).  The
+-- softmax and the log run as one stable C kernel, and so does the gradient
+-- (softmax - one_hot).  Called as `(labels, logits)`, or with TensorFlow's
+-- keywords as one table `{labels = y, logits = z}`.
+-- @param labels 0-based integer class ids of `logits`' leading shape (a
+-- float tensor holding integers is accepted); an id outside [0, C) is an error
+-- @param[opt] logits scores (..., C), float32 or float64
+-- @return a tensor of `logits`' leading shape (differentiable in `logits`)
+function L.sparse_softmax_cross_entropy_with_logits(labels, logits)
+  local fname = "sparse_softmax_cross_entropy_with_logits"
+  labels, logits = labels_logits(fname, labels, logits)
+  local s = logits:shape()
+  local lead = 1
+  for i = 1, #s - 1 do lead = lead * s[i] end
+  if labels:numel() ~= lead then
+    error(fmt("%s: labels of shape %s do not match logits of shape %s", fname, shape_str(labels:shape()),
+      shape_str(s)), 2)
+  end
+  utils.check_labels(fname, labels, s[#s], 2)
+  return xent_rows(logits, labels:dtype() == "int32" and labels or labels:int())
+end
+
+--- TensorFlow's `tf.nn.softmax_cross_entropy_with_logits(labels=, logits=)`:
+-- -sum(labels * log softmax(logits)) of each row, one value per row, from one
+-- stable C kernel.  No gradient flows into `labels` (as TensorFlow 1's
+-- function; its `_v2` differs there).  Called as `(labels, logits)` or
+-- `{labels = y, logits = z}`.
+-- @param labels targets (one-hot or soft) of `logits`' shape
+-- @param[opt] logits scores (..., C), float32 or float64
+-- @return a tensor of `logits`' leading shape (differentiable in `logits`)
+function L.softmax_cross_entropy_with_logits(labels, logits)
+  local fname = "softmax_cross_entropy_with_logits"
+  labels, logits = labels_logits(fname, labels, logits)
+  if labels:numel() ~= logits:numel() then mismatch(fname, labels, logits, 2) end
+  return xent_rows(logits, labels:astype(logits:dtype()))
+end
+
+-- ---- loss objects (tf.keras 2: losses.SparseCategoricalCrossentropy(...)) ------
+
 local names = { "binary_crossentropy", "categorical_crossentropy", "mae", "mean_absolute_error",
   "mean_squared_error", "mse", "sparse_categorical_crossentropy" }
 
---- The loss function for a name; a function is returned as it is.
+local Loss = {}
+Loss.__index = Loss
+Loss.__tostring = function(l) return fmt("%s(from_logits=%s)", l.class_name, tostring(l.from_logits)) end
+Loss.__call = function(self, y_true, y_pred, logits)
+  local v = self.fn(y_true, y_pred, self.from_logits or logits or nil)
+  return v
+end
+
+-- Loss classes as tf.keras 2 has them: calling the class with
+-- {from_logits =, name =} makes a loss object; calling the object
+-- (y_true, y_pred) gives the loss function's value; compile takes it.
+local function loss_class(class_name, fn_name, has_logits)
+  local known = { name = true }
+  if has_logits then known.from_logits = true end
+  local cls = setmetatable({ class_name = class_name }, {
+    __call = function(_, opts)
+      opts = utils.check_options(class_name, opts, known, 2)
+      if opts.from_logits ~= nil and type(opts.from_logits) ~= "boolean" then
+        check.arg_error(class_name, "from_logits", "a boolean", opts.from_logits, 2)
+      end
+      if opts.name ~= nil and type(opts.name) ~= "string" then check.arg_error(class_name, "name", "a string", opts.name, 2) end
+      return setmetatable({ class_name = class_name, loss_name = fn_name, fn = L[fn_name],
+        from_logits = opts.from_logits == true, name = opts.name or fn_name }, Loss)
+    end,
+  })
+  L[class_name] = cls
+end
+--- `tf.keras.losses.SparseCategoricalCrossentropy(from_logits=)`: a loss
+-- object; `L(y_true, y_pred)` is `sparse_categorical_crossentropy(y_true,
+-- y_pred, from_logits)`, and compile accepts it as its loss.  With
+-- from_logits = true the model's last layer is linear and the softmax and
+-- cross-entropy run fused.
+-- @function SparseCategoricalCrossentropy
+-- @param[opt] opts `{from_logits = false, name = "sparse_categorical_crossentropy"}`
+-- @return a callable loss object
+
+--- `tf.keras.losses.CategoricalCrossentropy(from_logits=)`: a loss object
+-- computing `categorical_crossentropy` (see SparseCategoricalCrossentropy).
+-- @function CategoricalCrossentropy
+-- @param[opt] opts `{from_logits = false, name =}`
+-- @return a callable loss object
+
+--- `tf.keras.losses.BinaryCrossentropy(from_logits=)`: a loss object
+-- computing `binary_crossentropy`.
+-- @function BinaryCrossentropy
+-- @param[opt] opts `{from_logits = false, name =}`
+-- @return a callable loss object
+
+--- `tf.keras.losses.MeanSquaredError()`: a loss object computing
+-- `mean_squared_error`.
+-- @function MeanSquaredError
+-- @param[opt] opts `{name =}`
+-- @return a callable loss object
+
+--- `tf.keras.losses.MeanAbsoluteError()`: a loss object computing
+-- `mean_absolute_error`.
+-- @function MeanAbsoluteError
+-- @param[opt] opts `{name =}`
+-- @return a callable loss object
+loss_class("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy", true)
+loss_class("CategoricalCrossentropy", "categorical_crossentropy", true)
+loss_class("BinaryCrossentropy", "binary_crossentropy", true)
+loss_class("MeanSquaredError", "mean_squared_error", false)
+loss_class("MeanAbsoluteError", "mean_absolute_error", false)
+
+--- Whether v is a loss object (made by a loss class such as SparseCategoricalCrossentropy).
+-- @param v any value
+-- @return a boolean
+function L.is_loss_object(v) return getmetatable(v) == Loss end
+
+local loss_names = {}
+for _, n in ipairs(names) do loss_names[n] = true end
+
+--- The loss function for a name; a function or a loss object is returned as it is.
 -- @param spec a loss name (`binary_crossentropy`, `categorical_crossentropy`,
 -- `mae`, `mean_absolute_error`, `mean_squared_error`, `mse`,
--- `sparse_categorical_crossentropy`) or a function
+-- `sparse_categorical_crossentropy`), a function or a loss object
 -- @return the loss function; an unknown name is an error listing the known ones
 function L.get(spec)
-  if type(spec) == "function" then return spec end
-  local f = type(spec) == "string" and L[spec]
-  if not f or spec == "get" or spec == "one_hot" then
+  if type(spec) == "function" or getmetatable(spec) == Loss then return spec end
+  local f = type(spec) == "string" and loss_names[spec] and L[spec]
+  if not f then
     error(fmt("losses.get: unknown loss '%s' (known: %s)", tostring(spec), table.concat(names, ", ")), 2)
   end
   return f

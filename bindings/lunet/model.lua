@@ -279,8 +279,14 @@ function Sequential:compile(opts)
     metric_list[i] = { name = name, fn = fn }
   end
   self.optimizer, self.loss_fn, self.metric_list = optimizer, loss_fn, metric_list
-  self.loss_name = type(opts.loss) == "string" and opts.loss or nil
-  self.fused = (self.loss_name == "categorical_crossentropy" or self.loss_name == "sparse_categorical_crossentropy")
+  -- a loss object (losses.SparseCategoricalCrossentropy{...}) names its function
+  local lname, from_logits = opts.loss, false
+  if losses.is_loss_object(opts.loss) then lname, from_logits = opts.loss.loss_name, opts.loss.from_logits end
+  self.loss_name = type(lname) == "string" and lname or nil
+  self.from_logits = from_logits
+  -- a final softmax is fused into the cross-entropy unless the loss takes logits already
+  self.fused = not from_logits and (self.loss_name == "categorical_crossentropy"
+    or self.loss_name == "sparse_categorical_crossentropy")
   return self
 end
 
@@ -536,10 +542,12 @@ function Sequential:fit(x, y, opts)
   -- sparse labels are checked once here, not again at every step
   local loss_fn
   local out_shape = self.output_shapes[#self.layers]
-  if self.loss_fn == losses.sparse_categorical_crossentropy and out_shape and #out_shape >= 1
-      and y:numel() == y:size(1) then
+  local sparse = self.loss_fn == losses.sparse_categorical_crossentropy
+    or (losses.is_loss_object(self.loss_fn) and self.loss_name == "sparse_categorical_crossentropy")
+  if sparse and out_shape and #out_shape >= 1 and y:numel() == y:size(1) then
     check.within("fit", 2, utils.check_labels, "sparse_categorical_crossentropy", y, out_shape[#out_shape])
-    loss_fn = losses._internal.sparse_categorical_crossentropy
+    local internal, from_logits = losses._internal.sparse_categorical_crossentropy, self.from_logits
+    loss_fn = function(y_true, y_pred, logits) return internal(y_true, y_pred, from_logits or logits) end
   end
   local n = x:size(1)
   local steps = (n - 1) // bs + 1 -- n >= 1; no overflow at a huge batch_size
