@@ -356,4 +356,118 @@ describe("Keras 2 fidelity", function()
       assert.has_error(function() m:compile({ loss = "categorical_crossentropy", from_logits = true }) end)
     end)
   end)
+
+  describe("layer names and custom layers", function()
+    it("to_snake_case as Keras 2: Conv2D -> conv2d, PReLU -> p_re_lu, with per-name counters", function()
+      local want = { Conv2D = "conv2d", PReLU = "p_re_lu", AlphaDropout = "alpha_dropout",
+        GlobalAveragePooling2D = "global_average_pooling2d", ThresholdedReLU = "thresholded_re_lu",
+        LeakyReLU = "leaky_re_lu", ELU = "elu", HTTPServer = "http_server", Conv2DTranspose = "conv2d_transpose",
+        _Private = "private__private", MyScale = "my_scale" }
+      for name, snake in pairs(want) do assert.are.equal(snake, nn.snake_case(name), name) end
+      local a, b, c = nn.PReLU(), nn.Dense(2), nn.PReLU()
+      assert.are.same({ "p_re_lu_1", "dense_1", "p_re_lu_2" }, { a.name, b.name, c.name })
+      local Conv2DLike = nn.Layer:extend("MyConv2D")
+      assert.are.equal("my_conv2d_1", Conv2DLike().name)
+    end)
+
+    it("class PELU(Layer) with __init__(self, units) and get_config {'units'} reloads with custom_objects", function()
+      local PELU = nn.Layer:extend("SeedPELU")
+      function PELU:init(units, opts)
+        nn.Layer.init(self, opts)
+        self.units = units
+      end
+      function PELU:build()
+        self.alpha = self:add_weight({ name = "alpha", shape = { self.units }, constraint = "non_neg",
+          initializer = lunet.initializers.RandomUniform({ minval = 0, maxval = 1 }) })
+        self.beta = self:add_weight({ name = "beta", shape = { self.units }, constraint = "non_neg",
+          initializer = lunet.initializers.RandomUniform({ minval = 0, maxval = 1 }) })
+      end
+      function PELU:call(x) return A.pelu(x, self.alpha, self.beta + 0.1) end
+      function PELU:get_config()
+        local c = nn.Layer.get_config(self)
+        c.units = self.units
+        return c
+      end
+      S.seed(31)
+      local m = nn.Sequential({ nn.Input({ shape = { 6 } }), nn.Dense(50), PELU(50), nn.Dense(3, { activation = "softmax" }) })
+      local x = lunet.randn(4, 6)
+      local path = os.tmpname()
+      m:save(path)
+      local m2 = nn.load_model(path, { custom_objects = { SeedPELU = PELU } })
+      os.remove(path)
+      assert.are.equal(50, m2.layers[2].units)
+      assert.are.equal(m.layers[2].name, m2.layers[2].name)
+      assert.is_true(lunet.equal(m:predict(x), m2:predict(x)))
+    end)
+
+    it("a user class registered under a built-in's name is an error, not a silent shadow on load", function()
+      assert.has_error(function() nn.Layer:extend("Dense") end,
+        "Layer:extend: 'Dense' is the name of a built-in layer; give your class another name")
+      local Mine = nn.Layer:extend("MineForRegister")
+      assert.has_error(function() nn.register("PReLU", Mine) end,
+        "register: 'PReLU' is the name of a built-in layer; give your class another name")
+      local m = nn.Sequential({ nn.Dense(2, { input_shape = { 2 } }) })
+      local path = os.tmpname()
+      m:save(path)
+      assert.has_error(function() nn.load_model(path, { custom_objects = { Dense = Mine } }) end,
+        "load_model: custom_objects names the built-in layer 'Dense'; give your class another name")
+      assert.are.equal("Dense", nn.load_model(path, { custom_objects = { Dense = nn.Dense } }).layers[1].class_name)
+      os.remove(path)
+    end)
+  end)
+
+  describe("callbacks and fit", function()
+    -- what fn writes to io.stderr
+    local function stderr_of(fn)
+      local saved, out = io.stderr, {}
+      io.stderr = { write = function(_, ...) for _, v in ipairs({ ... }) do out[#out + 1] = v end end, flush = function() end }
+      local ok, err = pcall(fn)
+      io.stderr = saved
+      assert(ok, err)
+      return table.concat(out)
+    end
+
+    local function model()
+      local m = nn.Sequential({ nn.Dense(2, { input_shape = { 3 }, activation = "softmax" }) })
+      m:compile({ optimizer = "sgd", loss = "sparse_categorical_crossentropy", metrics = { "acc" } })
+      return m
+    end
+    local x = lunet.randn(20, 3)
+    local y = lunet.tensor({ 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 }, "int32")
+
+    it("EarlyStopping(monitor='val_acc') without validation warns once on stderr and training goes on", function()
+      local m = model()
+      local h
+      local err = stderr_of(function()
+        h = m:fit(x, y, { epochs = 4, verbose = 0, callbacks = { lunet.callbacks.EarlyStopping({ monitor = "val_acc" }) } })
+      end)
+      assert.are.equal(4, #h.history.loss)
+      local _, count = err:gsub("WARNING: EarlyStopping", "")
+      assert.are.equal(1, count)
+      assert.truthy(err:find("'val_acc'", 1, true))
+      assert.truthy(err:find("available: acc, loss", 1, true))
+    end)
+
+    it("ModelCheckpoint(path, save_best_only=True) warns once when the monitor is missing and saves nothing", function()
+      local m = model()
+      local path = os.tmpname()
+      os.remove(path)
+      local err = stderr_of(function()
+        m:fit(x, y, { epochs = 3, verbose = 0,
+          callbacks = { lunet.callbacks.ModelCheckpoint(path, { save_best_only = true, monitor = "val_loss" }) } })
+      end)
+      local _, count = err:gsub("WARNING: ModelCheckpoint", "")
+      assert.are.equal(1, count)
+      assert.truthy(err:find("'val_loss'", 1, true))
+      assert.is_nil(io.open(path, "rb"))
+    end)
+
+    it("fit(validation_data=(x_val, y_val, sample_weight)) is an error, not silently ignored", function()
+      local m = model()
+      assert.has_error(function() m:fit(x, y, { verbose = 0, validation_data = { x, y, lunet.ones(20) } }) end,
+        "fit: validation_data has a third element (sample weights), which lunet does not support; pass {x_val, y_val}")
+      local h = m:fit(x, y, { epochs = 1, verbose = 0, validation_data = { x, y } })
+      assert.is_not_nil(h.history.val_acc)
+    end)
+  end)
 end)

@@ -87,10 +87,25 @@ local function mode_for(fname, monitor, mode)
   return "min"
 end
 
+-- A warning on stderr, once per training, when the epoch logs lack the
+-- monitored key (Keras logs one too); training goes on
+local function warn_missing(cb, fname, monitor, logs, doing)
+  if cb.warned_missing then return end
+  cb.warned_missing = true
+  local keys = {}
+  for k in pairs(logs or {}) do if type(k) == "string" then keys[#keys + 1] = k end end
+  table.sort(keys)
+  io.stderr:write(fmt("WARNING: %s: %s conditioned on '%s', which is not in the epoch logs " ..
+    "(available: %s); %s\n", fname, fname == "EarlyStopping" and "early stopping" or "saving the best model",
+    monitor, #keys > 0 and table.concat(keys, ", ") or "none", doing))
+  io.stderr:flush()
+end
+
 --- Stop training when the monitored quantity stops improving: after
 -- `patience` epochs in a row without an improvement of more than
 -- `min_delta`, fit stops (`stopped_epoch` is the 0-based epoch).  Epochs
--- whose logs lack the quantity are skipped.
+-- whose logs lack the quantity are skipped, with one warning on stderr
+-- naming it, as Keras warns.
 -- @param[opt] opts a table of options:
 --
 -- - `monitor` (`"val_loss"`): a key of the epoch logs
@@ -112,11 +127,12 @@ function CB.EarlyStopping(opts)
   local cb = {}
   function cb.on_train_begin()
     cb.wait, cb.best, cb.stopped_epoch, cb.best_weights = 0, mode == "max" and -math.huge or math.huge, 0, nil
+    cb.warned_missing = false
   end
   cb.on_train_begin()
   function cb.on_epoch_end(self, epoch, logs)
     local cur = logs and logs[monitor]
-    if cur == nil then return end
+    if cur == nil then return warn_missing(self, "EarlyStopping", monitor, logs, "training goes on") end
     if improved(mode, cur, self.best, delta) then
       self.best, self.wait = cur, 0
       if opts.restore_best_weights then self.best_weights = self.model:get_weights() end
@@ -138,7 +154,9 @@ end
 -- epoch number, two digits at least ("01")
 -- @param[opt] opts `monitor` (`"val_loss"`), `save_best_only` (false: true
 -- saves only when the monitored value improves on the best so far), `mode`
--- ("auto", "min" or "max", as for EarlyStopping)
+-- ("auto", "min" or "max", as for EarlyStopping).  With save_best_only, an
+-- epoch whose logs lack the monitored key is not saved, with one warning on
+-- stderr naming it.
 -- @return the callback
 function CB.ModelCheckpoint(path, opts)
   check.path("ModelCheckpoint", "path", path, 2)
@@ -147,11 +165,13 @@ function CB.ModelCheckpoint(path, opts)
   local mode = mode_for("ModelCheckpoint", monitor, opts.mode)
   local best = mode == "max" and -math.huge or math.huge
   return callback("ModelCheckpoint", {
+    on_train_begin = function(self) self.warned_missing = false end,
     on_epoch_end = function(self, epoch, logs)
       local p = path:gsub("{epoch}", fmt("%02d", epoch + 1))
       if opts.save_best_only then
         local cur = logs and logs[monitor]
-        if cur == nil or not improved(mode, cur, best, 0) then return end
+        if cur == nil then return warn_missing(self, "ModelCheckpoint", monitor, logs, "this epoch is not saved") end
+        if not improved(mode, cur, best, 0) then return end
         best = cur
       end
       check.within("ModelCheckpoint", 0, self.model.save, self.model, p)

@@ -106,14 +106,25 @@ end
 -- ---- the Layer base class ------------------------------------------------------
 
 local registry = {}
+local builtin = {} -- name -> class, for the layers lunet.nn defines
 local name_counts = {}
 
--- Keras' to_snake_case: "AlphaDropout" -> "alpha_dropout", "PReLU" -> "p_re_lu"
+-- Keras 2's to_snake_case, rule for rule: "AlphaDropout" -> "alpha_dropout",
+-- "PReLU" -> "p_re_lu", "Conv2D" -> "conv2d"; a name starting with "_"
+-- gets "private" in front
 local function snake(name)
   if type(name) ~= "string" then check.arg_error("snake_case", "name", "a string", name, 2) end
-  local s = name:gsub("(.)(%u%l+)", "%1_%2")
-  s = s:gsub("([%l%d])(%u)", "%1_%2")
-  return s:lower()
+  local s = name:gsub("(.)(%u[%l%d]+)", "%1_%2")
+  s = s:gsub("(%l)(%u)", "%1_%2"):lower()
+  if s:sub(1, 1) == "_" then s = "private" .. s end
+  return s
+end
+
+-- a user class may not take a built-in layer's name (it would shadow it on load)
+local function check_not_builtin(fname, name, cls, level)
+  if builtin[name] and builtin[name] ~= cls then
+    error(fmt("%s: '%s' is the name of a built-in layer; give your class another name", fname, name), level + 1)
+  end
 end
 
 --- Forget the automatic names given so far (the next Dense is dense_1 again).
@@ -140,6 +151,7 @@ local function get_for(cls_name, getter, spec, level) return check.within(cls_na
 
 local function is_layer(v) return type(v) == "table" and rawget(v, "weights_") ~= nil and v.class_name ~= nil end
 local is_guard = setmetatable({}, { __mode = "k" }) -- the wrappers made so far
+local unguarded = setmetatable({}, { __mode = "k" }) -- wrapper -> the function it wraps
 local function guarded(cls, k, f)
   if type(f) ~= "function" or not PROTOCOL[k] or is_guard[f] then return f end
   local label = cls.class_name
@@ -161,6 +173,7 @@ local function guarded(cls, k, f)
     return f(self, ...)
   end
   is_guard[g] = true
+  unguarded[g] = f
   return g
 end
 -- a class table whose methods are guarded as they are defined
@@ -190,6 +203,7 @@ end
 -- class makes an instance; calling an instance applies it.
 function Layer:extend(name)
   if type(name) ~= "string" or name == "" then error("Layer:extend: expected a class name", 2) end
+  check_not_builtin("Layer:extend", name, nil, 2)
   local cls = guard_class(setmetatable({ class_name = name, super = self }, {
     __index = self,
     __call = instantiate,
@@ -212,6 +226,7 @@ function M.get_class(name) return registry[name] end
 function M.register(name, cls)
   if type(name) ~= "string" or name == "" then check.arg_error("register", "name", "a class name", name, 2) end
   if type(cls) ~= "table" or type(cls.call) ~= "function" then check.arg_error("register", "cls", "a layer class", cls, 2) end
+  check_not_builtin("register", name, cls, 2)
   registry[name] = cls
 end
 
@@ -373,19 +388,37 @@ function Layer:get_config()
   return c
 end
 
---- Rebuild from a config (positional arguments named by cls.args).
+-- The config keys init takes positionally, as Keras' cls(**config) maps
+-- keys to parameters: cls.args when the class declares it, else the names of
+-- init's parameters after self (debug.getlocal reads them), except a last
+-- one that is no config key: that one gets the options table.
+local function positional_args(cls, config)
+  if cls.args then return cls.args end
+  local init = unguarded[cls.init] or cls.init
+  local info = type(init) == "function" and debug.getinfo(init, "u")
+  if not info or info.nparams < 2 then return {} end
+  local names = {}
+  for i = 2, info.nparams do names[#names + 1] = debug.getlocal(init, i) end
+  if config[names[#names]] == nil then names[#names] = nil end
+  return names
+end
+
+--- Rebuild from a config: the keys init takes positionally (cls.args, or
+-- init's own parameter names, e.g. `units` of `function PELU:init(units,
+-- opts)`) in order, then the other keys as one options table.
 function Layer.from_config(cls, config)
   if type(cls) ~= "table" or getmetatable(cls) == nil or type(cls.class_name) ~= "string" then
     check.arg_error("from_config", "cls", "a layer class", cls, 2)
   end
   if type(config) ~= "table" then check.arg_error(cls.class_name .. ".from_config", "config", "a table", config, 2) end
+  local names = positional_args(cls, config)
   local args = {}
-  for i, k in ipairs(cls.args or {}) do args[i] = config[k] end
+  for i, k in ipairs(names) do args[i] = config[k] end
   local opts = {}
   for k, v in pairs(config) do opts[k] = v end
-  for _, k in ipairs(cls.args or {}) do opts[k] = nil end
-  args[#(cls.args or {}) + 1] = opts
-  return cls(table.unpack(args, 1, #(cls.args or {}) + 1))
+  for _, k in ipairs(names) do opts[k] = nil end
+  args[#names + 1] = opts
+  return cls(table.unpack(args, 1, #names + 1))
 end
 
 -- the base class's methods check their self too
@@ -415,6 +448,7 @@ M._internal = {
   refuse = refuse, check_number = check_number, check_bool = check_bool, check_seed = check_seed,
   check_sparse_dims = check_sparse_dims, check_axes = check_axes, check_opts = check_opts,
   get_for = get_for, serialize_spec = serialize_spec, registry = registry, guarded = guarded, got = got,
+  builtin = builtin,
 }
 M.snake_case = snake
 

@@ -518,6 +518,10 @@ function Sequential:fit(x, y, opts)
   if opts.validation_data ~= nil and (type(opts.validation_data) ~= "table" or core.is_tensor(opts.validation_data)) then
     check.arg_error("fit", "validation_data", "{x_val, y_val}", opts.validation_data, 2)
   end
+  if opts.validation_data ~= nil and opts.validation_data[3] ~= nil then
+    error("fit: validation_data has a third element (sample weights), which lunet does not support; " ..
+      "pass {x_val, y_val}", 2)
+  end
   local cbs = opts.callbacks or {}
   if type(cbs) ~= "table" or core.is_tensor(cbs) then check.arg_error("fit", "callbacks", "an array of callbacks", cbs, 2) end
   for i = 1, #cbs do
@@ -719,6 +723,11 @@ function M.load_model(path, opts)
   opts = utils.check_options("load_model", opts, { custom_objects = true })
   local custom = opts.custom_objects or {}
   if type(custom) ~= "table" then error("load_model: custom_objects must be a table of classes", 2) end
+  for k, cls in pairs(custom) do
+    if nn._builtin_class(k) and nn._builtin_class(k) ~= cls then
+      error(fmt("load_model: custom_objects names the built-in layer '%s'; give your class another name", tostring(k)), 2)
+    end
+  end
   local json = ST.cjson()
   local st = ST.parse(path, "load_model")
   local meta = st.meta

@@ -618,7 +618,10 @@ end
 for _, cls in pairs(registry) do
   for k, f in pairs(cls) do rawset(cls, k, guarded(cls, k, f)) end
   rawset(cls, "float_input", true)
+  LI.builtin[cls.class_name] = cls -- a user class may not take its name
 end
 
 nn.snake_case = L.snake_case
+-- the built-in class of a name, or nil (load_model's custom_objects check)
+function nn._builtin_class(name) return LI.builtin[name] end
 return nn
