@@ -657,5 +657,27 @@ M.jacobian = G.jacobian
 -- @param[opt] opts `{eps=1e-6, atol=1e-5, rtol=1e-3}`
 -- @return true, or false and a report
 M.gradcheck = G.gradcheck
+--- tf.GradientTape for ported code (lunet.gradcheck.GradientTape):
+-- `local tape = GradientTape()`, then its methods below.
+-- @type GradientTape
+-- @return a new tape
+M.GradientTape = G.GradientTape
+
+--- Watch a float tensor (it requires grad from now on).
+-- @function GradientTape:watch
+-- @param t a float tensor
+-- @return t
+
+--- d y / d x, of shape y's shape .. x's shape (tf.GradientTape.jacobian).
+-- @function GradientTape:jacobian
+-- @param y a tensor computed from x
+-- @param x a watched tensor
+-- @return the Jacobian
+
+--- d sum(y) / d x, of x's shape (tf.GradientTape.gradient).
+-- @function GradientTape:gradient
+-- @param y a tensor computed from x
+-- @param x a watched tensor
+-- @return the gradient
 
 return M

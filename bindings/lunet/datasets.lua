@@ -108,6 +108,14 @@ DS.mnist = {
   load = idx_dataset("mnist.load", "mnist",
     "run `make data` for 10,000 real digits, or pass the directory of the full MNIST files"),
 }
+--- Keras' `mnist.load_data()`: `mnist.load` under Keras' name, with the
+-- same four results (Keras' two pairs, flattened: Lua returns values, not tuples).
+-- @function mnist.load_data
+-- @param[opt] dir the directory of the files
+-- @param[opt] opts as for `mnist.load`
+-- @return `x_train`, `y_train`, `x_test`, `y_test`
+DS.mnist.load_data = idx_dataset("mnist.load_data", "mnist",
+  "run `make data` for 10,000 real digits, or pass the directory of the full MNIST files")
 
 --- Fashion-MNIST, in the same four IDX files as MNIST.
 -- @table fashion_mnist
@@ -126,6 +134,12 @@ DS.fashion_mnist = {
   class_names = { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
     "Sneaker", "Bag", "Ankle boot" },
 }
+--- Keras' `fashion_mnist.load_data()`: `fashion_mnist.load` under Keras' name.
+-- @function fashion_mnist.load_data
+-- @param[opt] dir the directory of the files
+-- @param[opt] opts as for `fashion_mnist.load`
+-- @return `x_train`, `y_train`, `x_test`, `y_test`
+DS.fashion_mnist.load_data = idx_dataset("fashion_mnist.load_data", "fashion-mnist", "run `make data`")
 
 -- ---- UCI tables ---------------------------------------------------------------
 

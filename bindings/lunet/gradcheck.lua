@@ -105,6 +105,81 @@ function M.jacobian(f, x)
   return J:reshape(concat_shapes(y:shape(), x:shape()))
 end
 
+-- ---- GradientTape ----------------------------------------------------------------
+
+--- tf.GradientTape's shape for ported code: `local tape = GradientTape()`,
+-- `tape:watch(t)`, compute, then `tape:jacobian(y, t)` or `tape:gradient(y, t)`.
+-- lunet records every operation on a tensor that requires grad, so the tape
+-- only marks what is watched (a layer's weights already are); the with-block
+-- of Python becomes the lines between watch and jacobian.  `GradientTape()`
+-- makes a tape.
+-- @type GradientTape
+-- @return a new tape
+local Tape = {}
+Tape.__index = Tape
+M.GradientTape = setmetatable(Tape, {
+  __call = function() return setmetatable({ watched = {} }, Tape) end,
+})
+
+local function check_tape(fname, self)
+  if getmetatable(self) ~= Tape then check.arg_error(fname, "self", "a GradientTape (call tape:" ..
+    fname:match("[%w_]+$") .. "(...))", self, 3) end
+end
+
+--- Watch a float tensor: it requires grad from now on (a leaf; a tensor
+-- computed from others is tracked already).
+-- @param t a float tensor
+-- @return t
+function Tape:watch(t)
+  check_tape("GradientTape:watch", self)
+  check.float_tensor("GradientTape:watch", "t", t, 2)
+  if not t:is_grad_tracked() then t:requires_grad() end
+  self.watched[#self.watched + 1] = t
+  return t
+end
+
+-- x must be a tracked leaf of the tape (the tensor a gradient is read from)
+local function check_source(fname, y, x)
+  check.tensor(fname, "target", y, 3)
+  check.float_tensor(fname, "source", x, 3)
+  if not x:is_grad_tracked() then
+    error(fmt("%s: the source is not watched (tape:watch(t) it, or use a tensor that requires grad)", fname), 3)
+  end
+end
+
+--- d y / d x as tf.GradientTape.jacobian: a tensor of shape y's shape ..
+-- x's shape.  x's own gradient is left zero.
+-- @param y a tensor computed from x
+-- @param x a watched tensor (or one that requires grad)
+-- @return the Jacobian
+function Tape:jacobian(y, x)
+  check_tape("GradientTape:jacobian", self)
+  check_source("GradientTape:jacobian", y, x)
+  local m, n = y:numel(), x:numel()
+  local J = core.zeros({ m, n }, x:dtype())
+  jacobian_of(y, { x }, function(k)
+    local g = x:grad()
+    if g then T.copy(J[k], g:reshape(n)) end
+  end)
+  x:zero_grad()
+  return J:reshape(concat_shapes(y:shape(), x:shape()))
+end
+
+--- d sum(y) / d x as tf.GradientTape.gradient (zeros where y does not depend on x).
+-- @param y a tensor computed from x
+-- @param x a watched tensor (or one that requires grad)
+-- @return a tensor of x's shape
+function Tape:gradient(y, x)
+  check_tape("GradientTape:gradient", self)
+  check_source("GradientTape:gradient", y, x)
+  x:zero_grad()
+  if tape(y) then T.backward(y, core.ones(y:shape(), y:dtype())) end
+  local g = x:grad()
+  g = g and g:clone() or core.zeros(x:shape(), x:dtype())
+  x:zero_grad()
+  return g
+end
+
 --- Compare analytic gradients with central differences (float64 inputs).
 -- @param f function(...) returning a tensor
 -- @param inputs a tensor or an array of tensors

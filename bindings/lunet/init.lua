@@ -58,6 +58,29 @@ lunet.activations = activations
 -- @return what fn returns
 lunet.no_grad = autograd.no_grad
 
+-- all/any (numpy's, tf.reduce_all/reduce_any): nonzero elements are true
+local function truth(fname, t, dim, keepdim, want_all)
+  require("lunet.check").tensor(fname, "t", t, 3)
+  local nz = t:ne(0)
+  if dim == nil then
+    if t:numel() == 0 then return want_all end
+    local v = want_all and nz:min():item() or nz:max():item()
+    return v == 1
+  end
+  return want_all and nz:min(dim, keepdim) or nz:max(dim, keepdim)
+end
+local function all(t, dim, keepdim) local r = truth("all", t, dim, keepdim, true) return r end
+local function any(t, dim, keepdim) local r = truth("any", t, dim, keepdim, false) return r end
+core.Tensor.all, core.Tensor.any = all, any
+lunet.all, lunet.any = all, any
+
+-- numpy's function forms of the elementwise methods: lunet.exp(x) is x:exp()
+-- (recorded for autograd as the method is); doc/tensor.luadoc documents them
+for _, k in ipairs({ "exp", "log", "sqrt", "abs", "sign", "square", "tanh" }) do
+  local method = core.Tensor[k]
+  if rawget(lunet, k) == nil then lunet[k] = function(x) return method(x) end end
+end
+
 --- Whether two tensors have the same shape and equal elements (compared
 -- after numpy's type promotion, so a float32 and a float64 tensor can be
 -- equal; NaN is never equal).

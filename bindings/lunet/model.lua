@@ -59,9 +59,20 @@ function M.Input(opts)
   return setmetatable({ shape = copy, name = opts.name }, Input)
 end
 
---- Sequential([layers] [, {name=}])
+--- Sequential([layers] [, {name=}]), or with Keras' keywords as one table:
+-- Sequential({layers = {...}, name = "..."}).
 setmetatable(Sequential, {
   __call = function(_, layers, opts)
+    if type(layers) == "table" and getmetatable(layers) == nil and layers[1] == nil and opts == nil
+        and next(layers) ~= nil then
+      local kw = utils.check_options("Sequential", layers, { layers = true, name = true })
+      layers, opts = kw.layers, { name = kw.name }
+    elseif opts ~= nil then
+      utils.check_options("Sequential", opts, { name = true })
+    end
+    if opts and opts.name ~= nil and (type(opts.name) ~= "string" or opts.name == "") then
+      check.arg_error("Sequential", "name", "a non-empty string", opts.name, 2)
+    end
     model_count = model_count + 1
     local self = setmetatable({ layers = {}, name = (opts and opts.name) or ("sequential_" .. model_count) }, Sequential)
     if layers ~= nil then
@@ -164,6 +175,9 @@ function Sequential:call(x, training, want_logits)
     x = l:call(x, training, want_logits and i == n)
   end
   return x
+end
+Sequential.__tostring = function(self)
+  return fmt("Sequential %s (%d layers)", tostring(rawget(self, "name")), #(rawget(self, "layers") or {}))
 end
 Sequential.__call = function(self, x, training)
   if getmetatable(self) ~= Sequential then check.arg_error("Sequential", "the model called", "a Sequential", self, 2) end

