@@ -255,7 +255,7 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
         }
         for (; kept < width; kept++) { /* a short line: pandas' NaN */
             if (dt == LN_F32) ((float *)dst)[at + (size_t)kept] = NAN;
-            else ((double *)dst)[at + (size_t)kept] = NAN;
+            else ((double *)dst)[at + (size_t)kept] = (double)NAN;
         }
         row++;
     }
