@@ -296,6 +296,32 @@ io.stdout:write(table.concat(t:reshape(t:numel()):totable(), " "))
       "max_bytes, nrows, on_bad_lines, sep, skip, usecols)", D.read_csv, write("k.csv", "1\n"), { names = { "a" } })
   end)
 
+  it("answers every bad value of every option with an error naming read_csv, or a table", function()
+    local p = write("sweep.csv", "a,b,c\n1,2,3\n4,5\n")
+    local values = { false, true, "", "x", "\\s+", {}, { 1, { 2 } }, { "a" }, { 1 }, print, 0 / 0, math.huge,
+      -math.huge, 0, -1, 1.5, math.maxinteger, math.mininteger, 1e300, coroutine.create(print) }
+    local keys = { "sep", "delim_whitespace", "header", "skip", "nrows", "usecols", "on_bad_lines", "dtype",
+      "allow_nonfinite", "max_bytes" }
+    local calls = 0
+    for _, k in ipairs(keys) do
+      for _, v in ipairs(values) do
+        for _, header in ipairs({ false, true }) do
+          local opts = { [k] = v }
+          if k ~= "header" then opts.header = header end
+          local ok, r = pcall(D.read_csv, p, opts)
+          calls = calls + 1
+          if ok then
+            assert.is_true(lunet.is_tensor(r), k)
+          else
+            assert.are.equal("string", type(r))
+            assert.is_truthy(r:find("^read_csv: "), r)
+          end
+        end
+      end
+    end
+    assert.are.equal(#keys * #values * 2, calls)
+  end)
+
   it("checks every option before opening the file", function()
     fails("read_csv: nrows must be an integer >= 0, got -1", D.read_csv, path("missing.csv"), { nrows = -1 })
     fails("read_csv: usecols[1] = 0 is not a column position", D.read_csv, path("missing.csv"), { usecols = { 0 } })
