@@ -110,35 +110,47 @@ ln_status ln_csv_scan(const char *buf, size_t len, const ln_csv_opts *o, ln_csv_
     const char *line;
     int64_t lineno = 0, first_line = 0;
     memset(lay, 0, sizeof *lay);
+    lay->cols = -1;
     while (lineno < o->skip && next_line(buf, len, &pos, &line, &n)) lineno++;
     int want_header = o->header;
-    int64_t header_cols = -1;
     while (next_line(buf, len, &pos, &line, &n)) {
         lineno++;
         if (is_blank_line(line, n)) continue;
+        if (!want_header && lay->cols >= 0 && o->nrows >= 0 && lay->rows >= o->nrows) break;
         int64_t m = count_cells(line, n, o->sep);
         if (want_header) {
             want_header = 0;
             lay->header_at = (size_t)(line - buf);
             lay->header_len = n;
-            header_cols = m;
+            lay->cols = m;
             first_line = lineno;
             continue;
         }
-        if (lay->rows == 0 && header_cols < 0) {
+        if (lay->cols < 0) { /* the first data line sets the width */
             lay->cols = m;
             first_line = lineno;
-        } else if (lay->rows == 0) {
-            lay->cols = header_cols;
+            if (o->nrows == 0) break; /* only the width was asked for */
         }
-        if (m != lay->cols)
-            return ln_fail(err, LN_EFORMAT, "line %lld has %lld columns, expected %lld (as %sline %lld)",
-                           (long long)lineno, (long long)m, (long long)lay->cols,
-                           header_cols >= 0 ? "the header, " : "", (long long)first_line);
+        if (m > lay->cols) {
+            if (!o->skip_bad)
+                return ln_fail(err, LN_EFORMAT,
+                               "line %lld has %lld columns, expected %lld (as %sline %lld; "
+                               "on_bad_lines = \"skip\" drops such lines)",
+                               (long long)lineno, (long long)m, (long long)lay->cols,
+                               o->header ? "the header, " : "", (long long)first_line);
+            if (o->on_bad) o->on_bad(o->on_bad_ctx, lineno, lay->cols, m);
+            lay->dropped++;
+            continue;
+        }
+        if (m < lay->cols) lay->padded++;
         lay->rows++;
     }
-    if (lay->rows == 0)
+    if (lay->rows == 0 && (o->nrows != 0 || lay->cols < 0)) {
+        if (lay->dropped)
+            return ln_fail(err, LN_EFORMAT, "no data rows (%lld lines read, %lld dropped by on_bad_lines)",
+                           (long long)lineno, (long long)lay->dropped);
         return ln_fail(err, LN_EFORMAT, "no data rows (%lld lines read)", (long long)lineno);
+    }
     return LN_OK;
 }
 
@@ -192,6 +204,15 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
                        ln_dtype dt, void *dst, ln_error *err)
 {
     if (dt != LN_F32 && dt != LN_F64) return ln_fail(err, LN_EARG, "dtype must be float32 or float64");
+    const int64_t *use = o->usecols;
+    int64_t width = use ? o->nusecols : lay->cols;
+    if (use) {
+        if (width < 1) return ln_fail(err, LN_EARG, "usecols is empty");
+        for (int64_t i = 0; i < width; i++)
+            if (use[i] < 0 || use[i] >= lay->cols || (i > 0 && use[i] <= use[i - 1]))
+                return ln_fail(err, LN_EARG, "usecols must be ascending columns in [0, %lld)",
+                               (long long)lay->cols);
+    }
     locale_t loc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (loc == (locale_t)0) return ln_fail(err, LN_ENOMEM, "cannot create the C locale");
     size_t pos = 0, n;
@@ -207,12 +228,16 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
             want_header = 0;
             continue;
         }
+        if (o->skip_bad && count_cells(line, n, o->sep) > lay->cols) continue; /* as ln_csv_scan */
         ln_csv_cells c;
         const char *cell;
         size_t k;
-        int64_t col = 0;
+        int64_t col = 0, kept = 0; /* the line's next column, the row's next element */
+        size_t at = (size_t)(row * width);
         ln_csv_cells_init(&c, line, n, o->sep);
-        while (col < lay->cols && ln_csv_next_cell(&c, &cell, &k)) {
+        while (kept < width && ln_csv_next_cell(&c, &cell, &k)) {
+            int64_t j = col++;
+            if (use && use[kept] != j) continue;
             double v = 0;
             const char *why = parse_cell(cell, k, o->allow_nonfinite, loc, &v);
             if (why == NULL && dt == LN_F32 && isfinite(v) && fabs(v) > (double)FLT_MAX)
@@ -220,14 +245,17 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
             if (why) {
                 int shown = k > 40 ? 40 : (int)k;
                 st = ln_fail(err, LN_EFORMAT, "line %lld, column %lld: '%.*s%s' %s",
-                             (long long)lineno, (long long)(col + 1), shown, cell,
+                             (long long)lineno, (long long)(j + 1), shown, cell,
                              k > 40 ? "..." : "", why);
                 goto out;
             }
-            size_t at = (size_t)(row * lay->cols + col);
-            if (dt == LN_F32) ((float *)dst)[at] = (float)v;
-            else ((double *)dst)[at] = v;
-            col++;
+            if (dt == LN_F32) ((float *)dst)[at + (size_t)kept] = (float)v;
+            else ((double *)dst)[at + (size_t)kept] = v;
+            kept++;
+        }
+        for (; kept < width; kept++) { /* a short line: pandas' NaN */
+            if (dt == LN_F32) ((float *)dst)[at + (size_t)kept] = NAN;
+            else ((double *)dst)[at + (size_t)kept] = (double)NAN;
         }
         row++;
     }

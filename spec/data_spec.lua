@@ -199,8 +199,8 @@ describe("lunet.data CSV", function()
   end)
 
   local bad = {
-    { "ragged", "1,2,3\n4,5\n", "line 2 has 2 columns, expected 3 (as line 1)" },
-    { "ragged after header", "a,b\n1,2\n3,4,5\n", "line 3 has 3 columns, expected 2 (as the header, line 1)", { header = true } },
+    { "a long row", "1,2\n3,4,5\n", "line 2 has 3 columns, expected 2 (as line 1; on_bad_lines" },
+    { "ragged after header", "a,b\n1,2\n3,4,5\n", "line 3 has 3 columns, expected 2 (as the header, line 1;", { header = true } },
     { "non-numeric", "1,2\n3,abc\n", "line 2, column 2: 'abc' is not a number" },
     { "nan", "1,nan\n", "line 1, column 2: 'nan' is not finite" },
     { "inf", "-Inf,1\n", "line 1, column 1: '-Inf' is not finite" },
@@ -298,6 +298,23 @@ describe("lunet.datasets.uci", function()
     fails("labels must be integers in [0, 3)", lunet.datasets.uci.load, "wine", path("uci"))
     fails("unknown dataset 'mushroom' (known: boston", lunet.datasets.uci.load, "mushroom")
     fails("no breast_cancer.csv in", lunet.datasets.uci.load, "breast_cancer", path("uci"))
+  end)
+
+  it("refuses a truncated table, whose short last line read_csv would pad with NaN", function()
+    local rows = {}
+    for i = 1, 3 do
+      local r = {}
+      for j = 1, 48 do r[j] = string.format("%.4f", i + j / 100) end
+      rows[i] = table.concat(r, " ") .. " " .. i
+    end
+    rows[3] = rows[3]:sub(1, 100) -- cut inside the third row: 15 features and no label
+    fixture("Sensorless_drive_diagnosis.txt", table.concat(rows, "\n"))
+    fails("uci.load: " .. path("uci/Sensorless_drive_diagnosis.txt") .. ": data row 3 is short (its missing " ..
+      "cells would be NaN): the file is truncated or damaged", lunet.datasets.uci.load, "sensorless", path("uci"))
+    -- a regression target (boston) would otherwise load the NaN silently
+    fixture("boston_house_prices.csv", "1,13,,,,,,,,,,,,\n" .. string.rep("a,", 13) .. "MEDV\n" ..
+      string.rep("1,", 13) .. "24\n" .. string.rep("1,", 12) .. "1\n")
+    fails("data row 2 is short", lunet.datasets.uci.load, "boston", path("uci"))
   end)
 end)
 
