@@ -131,7 +131,7 @@ ln_status ln_csv_scan(const char *buf, size_t len, const ln_csv_opts *o, ln_csv_
             first_line = lineno;
             if (o->nrows == 0) break; /* only the width was asked for */
         }
-        if (m > lay->cols) {
+        if (m != lay->cols) { /* a ragged line, short or long: DESIGN's rule, no silent padding */
             if (!o->skip_bad)
                 return ln_fail(err, LN_EFORMAT,
                                "line %lld has %lld columns, expected %lld (as %sline %lld; "
@@ -142,7 +142,6 @@ ln_status ln_csv_scan(const char *buf, size_t len, const ln_csv_opts *o, ln_csv_
             lay->dropped++;
             continue;
         }
-        if (m < lay->cols) lay->padded++;
         lay->rows++;
     }
     if (lay->rows == 0 && (o->nrows != 0 || lay->cols < 0)) {
@@ -228,7 +227,7 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
             want_header = 0;
             continue;
         }
-        if (o->skip_bad && count_cells(line, n, o->sep) > lay->cols) continue; /* as ln_csv_scan */
+        if (o->skip_bad && count_cells(line, n, o->sep) != lay->cols) continue; /* as ln_csv_scan */
         ln_csv_cells c;
         const char *cell;
         size_t k;
@@ -253,7 +252,7 @@ ln_status ln_csv_parse(const char *buf, size_t len, const ln_csv_opts *o, const 
             else ((double *)dst)[at + (size_t)kept] = v;
             kept++;
         }
-        for (; kept < width; kept++) { /* a short line: pandas' NaN */
+        for (; kept < width; kept++) { /* unreachable (ln_csv_scan refuses short lines): never unwritten */
             if (dt == LN_F32) ((float *)dst)[at + (size_t)kept] = NAN;
             else ((double *)dst)[at + (size_t)kept] = (double)NAN;
         }

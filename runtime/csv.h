@@ -11,8 +11,9 @@
  *
  * The table has as many columns as the header line, or without a header
  * as the first data line (pandas' C parser does the same).  A line with
- * fewer cells is padded with NaN; a line with more is an error, or with
- * skip_bad dropped (and passed to on_bad when set).
+ * fewer or more cells (ragged) is an error naming it, or with skip_bad
+ * dropped (and passed to on_bad when set).  pandas pads short lines with
+ * NaN; lunet does not fill a table with values the file does not hold.
  */
 #ifndef LN_CSV_H
 #define LN_CSV_H
@@ -44,7 +45,7 @@ typedef struct ln_csv_opts {
 /* Set by ln_csv_scan. */
 typedef struct ln_csv_layout {
     int64_t rows, cols;           /* data rows read, columns of the table */
-    int64_t dropped, padded;      /* lines dropped by skip_bad, rows padded with NaN */
+    int64_t dropped;              /* lines dropped by skip_bad */
     size_t header_at, header_len; /* the header line, when opts.header */
 } ln_csv_layout;
 

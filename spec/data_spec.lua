@@ -300,7 +300,7 @@ describe("lunet.datasets.uci", function()
     fails("no breast_cancer.csv in", lunet.datasets.uci.load, "breast_cancer", path("uci"))
   end)
 
-  it("refuses a truncated table, whose short last line read_csv would pad with NaN", function()
+  it("refuses a truncated table: read_csv names its short last line (pandas would pad it with NaN)", function()
     local rows = {}
     for i = 1, 3 do
       local r = {}
@@ -309,12 +309,12 @@ describe("lunet.datasets.uci", function()
     end
     rows[3] = rows[3]:sub(1, 100) -- cut inside the third row: 15 features and no label
     fixture("Sensorless_drive_diagnosis.txt", table.concat(rows, "\n"))
-    fails("uci.load: " .. path("uci/Sensorless_drive_diagnosis.txt") .. ": data row 3 is short (its missing " ..
-      "cells would be NaN): the file is truncated or damaged", lunet.datasets.uci.load, "sensorless", path("uci"))
+    fails(path("uci/Sensorless_drive_diagnosis.txt") .. ": line 3 has 15 columns, expected 49",
+      lunet.datasets.uci.load, "sensorless", path("uci"))
     -- a regression target (boston) would otherwise load the NaN silently
     fixture("boston_house_prices.csv", "1,13,,,,,,,,,,,,\n" .. string.rep("a,", 13) .. "MEDV\n" ..
       string.rep("1,", 13) .. "24\n" .. string.rep("1,", 12) .. "1\n")
-    fails("data row 2 is short", lunet.datasets.uci.load, "boston", path("uci"))
+    fails("has 13 columns, expected 14", lunet.datasets.uci.load, "boston", path("uci"))
   end)
 end)
 

@@ -73,9 +73,10 @@ local csv_options = { sep = true, delim_whitespace = true, header = true, skip =
 -- its line and column.  Files ending in .gz are decompressed.
 --
 -- The table has as many columns as the header, or without a header as the
--- first data line.  As in pandas, a line with fewer cells is padded with
--- NaN (the result is always float32 or float64), and a line with more
--- cells is a "bad line" that `on_bad_lines` decides about.
+-- first data line.  A line with more or fewer cells is a "bad line" that
+-- `on_bad_lines` decides about.  pandas pads a short line with NaN instead
+-- (the seed's Sensorless file ends in one); lunet does not invent values, so
+-- such a file is an error naming the line unless on_bad_lines drops it.
 -- @param path the file name
 -- @param[opt] opts a table of options (any other key is an error listing these):
 --
@@ -103,14 +104,14 @@ local csv_options = { sep = true, delim_whitespace = true, header = true, skip =
 --   returned names match.  Columns not kept are not read as numbers (they
 --   may hold text).  A position past the table, a name not in the header,
 --   a name found twice in the header and a column given twice are errors
--- - `on_bad_lines` ("error"): what to do with a line that has more cells
---   than the table: "error" (an error naming the line and both counts),
+-- - `on_bad_lines` ("error"): what to do with a line that has more or fewer
+--   cells than the table: "error" (an error naming the line and both counts),
 --   "skip" (drop it) or "warn" (drop it and write
 --   `read_csv: <path>: skipping line <n>: expected <cols> columns, saw <m>`
 --   to stderr, one line each).  Dropped lines do not count towards `nrows`
 -- - `dtype` ("float32"): the result's dtype, "float32" or "float64"
 -- - `allow_nonfinite` (false): accept nan and inf cells (hex is always
---   refused); the NaN that pads a short line needs no option
+--   refused)
 -- - `max_bytes` (`max_bytes`): the largest file size accepted
 -- @return the tensor, and with `header` the column names (an array of strings)
 -- @usage

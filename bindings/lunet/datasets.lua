@@ -250,13 +250,6 @@ function DS.uci.load(name, dir)
     t = data.read_csv(path)
     features, classes = spec.features, spec.classes
   end
-  -- read_csv pads a short line with NaN (pandas' rule); in these files a
-  -- short line means a truncated or damaged copy
-  local nan_cells = t:ne(t):float():sum(2)
-  if nan_cells:max():item() > 0 then
-    error(fmt("uci.load: %s: data row %d is short (its missing cells would be NaN): the file is "
-      .. "truncated or damaged", path, nan_cells:argmax()), 2)
-  end
   local f = t:size(2) - 1
   if features and #features ~= f then
     error(fmt("uci.load: %s has %d feature columns, expected %d", path, f, #features), 2)
