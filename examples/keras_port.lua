@@ -37,7 +37,7 @@ modelSELU:add(Dense(512, { activation = "selu" }))               -- modelSELU.ad
 modelSELU:add(AlphaDropout(0.1))                                 -- modelSELU.add(AlphaDropout(0.1))
 modelSELU:add(Dense(10, { activation = "softmax" }))             -- modelSELU.add(Dense(10, activation='softmax'))
 
-modelSELU:summary()                                       -- modelSELU.summary()
+modelSELU:summary()                                              -- modelSELU.summary()
 
 modelSELU:compile({ loss = "categorical_crossentropy",           -- modelSELU.compile(loss='categorical_crossentropy',
                     optimizer = RMSprop(),                       --               optimizer=RMSprop(),
@@ -48,7 +48,7 @@ local historySELU = modelSELU:fit(x_train, y_train, {            -- historySELU 
                     epochs = epochs,                             --                     epochs=epochs,
                     verbose = 1,                                 --                     verbose=1,
                     validation_data = { x_test, y_test } })      --                     validation_data=(x_test, y_test))
-local scoreSELU = modelSELU:evaluate(x_test, y_test)             -- scoreSELU = modelSELU.evaluate(x_test, y_test, verbose=0)
-print("Test loss:", scoreSELU.loss)                              -- print('Test loss:', scoreSELU[0])
-print("Test accuracy:", scoreSELU.accuracy)                      -- print('Test accuracy:', scoreSELU[1])
+local scoreSELU = modelSELU:evaluate(x_test, y_test, { verbose = 0 })  -- scoreSELU = modelSELU.evaluate(x_test, y_test, verbose=0)
+print("Test loss:", scoreSELU[1])                                -- print('Test loss:', scoreSELU[0])
+print("Test accuracy:", scoreSELU[2])                            -- print('Test accuracy:', scoreSELU[1])
 print("epochs run:", #historySELU.epoch)

@@ -60,14 +60,17 @@ lunet.no_grad = autograd.no_grad
 
 -- all/any (numpy's, tf.reduce_all/reduce_any): nonzero elements are true
 local function truth(fname, t, dim, keepdim, want_all)
-  require("lunet.check").tensor(fname, "t", t, 3)
+  local check = require("lunet.check")
+  check.tensor(fname, "t", t, 3)
   local nz = t:ne(0)
   if dim == nil then
     if t:numel() == 0 then return want_all end
     local v = want_all and nz:min():item() or nz:max():item()
     return v == 1
   end
-  return want_all and nz:min(dim, keepdim) or nz:max(dim, keepdim)
+  -- errors (a bad dim) read "all: ..." at the caller
+  local r = check.within(fname, 3, want_all and nz.min or nz.max, nz, dim, keepdim)
+  return r
 end
 local function all(t, dim, keepdim) local r = truth("all", t, dim, keepdim, true) return r end
 local function any(t, dim, keepdim) local r = truth("any", t, dim, keepdim, false) return r end

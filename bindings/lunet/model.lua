@@ -177,6 +177,7 @@ function Sequential:call(x, training, want_logits)
   return x
 end
 Sequential.__tostring = function(self)
+  if type(self) ~= "table" then check.arg_error("Sequential.__tostring", "self", "a Sequential", self, 2) end
   return fmt("Sequential %s (%d layers)", tostring(rawget(self, "name")), #(rawget(self, "layers") or {}))
 end
 Sequential.__call = function(self, x, training)
