@@ -17,6 +17,8 @@
 typedef struct operand {
     lt_Tensor *t; /* NULL for a number */
     double num;
+    int is_int; /* the number is a Lua integer, exactly ival */
+    lua_Integer ival;
     int ndim;
     const int64_t *shape;
 } operand;
@@ -25,9 +27,11 @@ static const int64_t no_shape[1] = {1};
 
 static operand get_operand(lua_State *L, int idx, const char *fname)
 {
-    operand o = {NULL, 0, 0, no_shape};
+    operand o = {NULL, 0, 0, 0, 0, no_shape};
     if (lua_type(L, idx) == LUA_TNUMBER) {
         o.num = lua_tonumber(L, idx);
+        o.is_int = lua_isinteger(L, idx);
+        o.ival = o.is_int ? lua_tointeger(L, idx) : 0;
         return o;
     }
     o.t = lt_test(L, idx);
@@ -57,7 +61,9 @@ static ln_tensor operand_view(const operand *o, void *scalar_buf, ln_dtype dt, i
                               const int64_t *shape)
 {
     ln_tensor v;
-    if (!o->t) {
+    if (!o->t && o->is_int) {
+        ln_scalar_i64(&v, scalar_buf, dt, (int64_t)o->ival, nd, shape);
+    } else if (!o->t) {
         ln_scalar(&v, scalar_buf, dt, o->num, nd, shape);
     } else {
         v = o->t->v;
@@ -171,9 +177,10 @@ static int compare(lua_State *L, ln_cmpop op, const char *fname)
     two_operands(L, &a, &b, NULL, &nd, shape, fname);
     lt_Tensor *out = lt_new(L, LN_U8, nd, shape, fname);
     double sa, sb;
-    /* numbers compare as float64 against any dtype */
-    ln_tensor va = operand_view(&a, &sa, a.t ? a.t->v.dtype : LN_F64, nd, shape);
-    ln_tensor vb = operand_view(&b, &sb, b.t ? b.t->v.dtype : LN_F64, nd, shape);
+    /* numbers compare by value: a Lua integer as an int64 (exactly, against
+     * an integer dtype), a float as a float64 */
+    ln_tensor va = operand_view(&a, &sa, a.t ? a.t->v.dtype : a.is_int ? LN_I64 : LN_F64, nd, shape);
+    ln_tensor vb = operand_view(&b, &sb, b.t ? b.t->v.dtype : b.is_int ? LN_I64 : LN_F64, nd, shape);
     ln_compare(op, &out->v, &va, &vb);
     return 1;
 }
@@ -191,7 +198,7 @@ static int l_where(lua_State *L)
     lt_Tensor *cond = lt_check(L, 1, LT_FN);
     operand c = get_operand(L, 1, LT_FN);
     operand a = get_operand(L, 2, LT_FN), b = get_operand(L, 3, LT_FN);
-    ln_dtype dt;
+    ln_dtype dt = LN_F32;
     if (a.t && b.t) {
         if (a.t->v.dtype == b.t->v.dtype) dt = a.t->v.dtype;
         else if (ln_dtype_is_float(a.t->v.dtype) && ln_dtype_is_float(b.t->v.dtype)) dt = LN_F64;
@@ -206,7 +213,7 @@ static int l_where(lua_State *L)
     int nd, nd2;
     int64_t s1[LN_MAX_DIMS], shape[LN_MAX_DIMS];
     broadcast2(L, &c, &a, LT_FN, &nd, s1);
-    operand ab = {NULL, 0, nd, s1};
+    operand ab = {.ndim = nd, .shape = s1};
     broadcast2(L, &ab, &b, LT_FN, &nd2, shape);
     coerce(L, &a, 2, dt, LT_FN);
     coerce(L, &b, 3, dt, LT_FN);
@@ -302,7 +309,8 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     int is_best = is_arg || op == LN_RED_MAX || op == LN_RED_MIN;
     if (is_arg) odt = LN_I32;
     else if (is_best) odt = xdt;
-    else odt = ln_dtype_is_float(xdt) ? xdt : LN_F64;
+    else if (ln_dtype_is_float(xdt)) odt = xdt;
+    else odt = op == LN_RED_SUM ? LN_I64 : LN_F64; /* numpy: int sums are int64 */
 
     if (lua_isnoneornil(L, 2)) {
         if (!lua_isnoneornil(L, 3)) lt_error(L, fname, "keepdim needs a dim");

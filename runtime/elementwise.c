@@ -168,6 +168,7 @@ double ln_load(const void *p, ln_dtype dt)
     case LN_F64: return *(const double *)p;
     case LN_I32: return (double)*(const int32_t *)p;
     case LN_U8: return (double)*(const uint8_t *)p;
+    case LN_I64: return (double)*(const int64_t *)p;
     }
     return 0;
 }
@@ -179,6 +180,28 @@ void ln_store(void *p, ln_dtype dt, double v)
     case LN_F64: *(double *)p = v; break;
     case LN_I32: *(int32_t *)p = (int32_t)v; break;
     case LN_U8: *(uint8_t *)p = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)p = (int64_t)v; break;
+    }
+}
+
+int64_t ln_load_i64(const void *p, ln_dtype dt)
+{
+    switch (dt) {
+    case LN_I32: return *(const int32_t *)p;
+    case LN_U8: return *(const uint8_t *)p;
+    case LN_I64: return *(const int64_t *)p;
+    default: return (int64_t)ln_load(p, dt);
+    }
+}
+
+void ln_store_i64(void *p, ln_dtype dt, int64_t v)
+{
+    switch (dt) {
+    case LN_F32: *(float *)p = (float)v; break;
+    case LN_F64: *(double *)p = (double)v; break;
+    case LN_I32: *(int32_t *)p = (int32_t)v; break;
+    case LN_U8: *(uint8_t *)p = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)p = v; break;
     }
 }
 
@@ -225,6 +248,30 @@ DEF_CMP_SAME(cmp_f32, float)
 DEF_CMP_SAME(cmp_f64, double)
 DEF_CMP_SAME(cmp_i32, int32_t)
 DEF_CMP_SAME(cmp_u8, uint8_t)
+DEF_CMP_SAME(cmp_i64, int64_t)
+
+static int cmp_ints(ln_cmpop op, int64_t x, int64_t y)
+{
+    switch (op) {
+    case LN_CMP_EQ: return x == y;
+    case LN_CMP_NE: return x != y;
+    case LN_CMP_LT: return x < y;
+    case LN_CMP_LE: return x <= y;
+    case LN_CMP_GT: return x > y;
+    case LN_CMP_GE: return x >= y;
+    }
+    return 0;
+}
+
+/* two integer dtypes: exactly, as int64 */
+static void cmp_mixed_int(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const cmp_ctx *c = (const cmp_ctx *)ctx;
+    uint8_t *o = (uint8_t *)p[0];
+    const char *pa = p[1], *pb = p[2];
+    for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2])
+        *o = (uint8_t)cmp_ints(c->op, ln_load_i64(pa, c->da), ln_load_i64(pb, c->db));
+}
 
 static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
 {
@@ -237,10 +284,13 @@ static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
 
 void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
-    static const ln_loop_fn same[] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8};
+    static const ln_loop_fn same[LN_NDTYPES] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8, cmp_i64};
     cmp_ctx c = {op, a->dtype, b->dtype};
     const ln_tensor *ops[3] = {out, a, b};
-    ln_foreach(3, ops, a->dtype == b->dtype ? same[a->dtype] : cmp_mixed, &c);
+    ln_loop_fn fn = a->dtype == b->dtype ? same[a->dtype]
+                    : !ln_dtype_is_float(a->dtype) && !ln_dtype_is_float(b->dtype) ? cmp_mixed_int
+                                                                                   : cmp_mixed;
+    ln_foreach(3, ops, fn, &c);
 }
 
 /* ---- where ------------------------------------------------------------- */
@@ -261,6 +311,7 @@ static void where_loop(int64_t n, char **p, const int64_t *s, void *ctx)
         case LN_F32: take_a = *(const float *)pc != 0; break;
         case LN_F64: take_a = *(const double *)pc != 0; break;
         case LN_I32: take_a = *(const int32_t *)pc != 0; break;
+        case LN_I64: take_a = *(const int64_t *)pc != 0; break;
         default: take_a = *(const uint8_t *)pc != 0; break;
         }
         memcpy(po, take_a ? pa : pb, c->es);
@@ -292,29 +343,24 @@ void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const l
         }                                                                                          \
     }
 
-DEF_CONVERT(cv_f32_f32, float, float)
-DEF_CONVERT(cv_f32_f64, float, double)
-DEF_CONVERT(cv_f32_i32, float, int32_t)
-DEF_CONVERT(cv_f32_u8, float, uint8_t)
-DEF_CONVERT(cv_f64_f32, double, float)
-DEF_CONVERT(cv_f64_f64, double, double)
-DEF_CONVERT(cv_f64_i32, double, int32_t)
-DEF_CONVERT(cv_f64_u8, double, uint8_t)
-DEF_CONVERT(cv_i32_f32, int32_t, float)
-DEF_CONVERT(cv_i32_f64, int32_t, double)
-DEF_CONVERT(cv_i32_i32, int32_t, int32_t)
-DEF_CONVERT(cv_i32_u8, int32_t, uint8_t)
-DEF_CONVERT(cv_u8_f32, uint8_t, float)
-DEF_CONVERT(cv_u8_f64, uint8_t, double)
-DEF_CONVERT(cv_u8_i32, uint8_t, int32_t)
-DEF_CONVERT(cv_u8_u8, uint8_t, uint8_t)
+/* the loops converting every source dtype into TO, named cv_<to>_<from> */
+#define DEF_CONVERT_ROW(TN, TO)                                                                    \
+    DEF_CONVERT(cv_##TN##_f32, TO, float)                                                          \
+    DEF_CONVERT(cv_##TN##_f64, TO, double)                                                         \
+    DEF_CONVERT(cv_##TN##_i32, TO, int32_t)                                                        \
+    DEF_CONVERT(cv_##TN##_u8, TO, uint8_t)                                                         \
+    DEF_CONVERT(cv_##TN##_i64, TO, int64_t)
+#define CONVERT_ROW(TN) {cv_##TN##_f32, cv_##TN##_f64, cv_##TN##_i32, cv_##TN##_u8, cv_##TN##_i64}
+
+DEF_CONVERT_ROW(f32, float)
+DEF_CONVERT_ROW(f64, double)
+DEF_CONVERT_ROW(i32, int32_t)
+DEF_CONVERT_ROW(u8, uint8_t)
+DEF_CONVERT_ROW(i64, int64_t)
 
 /* [to][from], in ln_dtype order */
 static const ln_loop_fn convert_loops[LN_NDTYPES][LN_NDTYPES] = {
-    {cv_f32_f32, cv_f32_f64, cv_f32_i32, cv_f32_u8},
-    {cv_f64_f32, cv_f64_f64, cv_f64_i32, cv_f64_u8},
-    {cv_i32_f32, cv_i32_f64, cv_i32_i32, cv_i32_u8},
-    {cv_u8_f32, cv_u8_f64, cv_u8_i32, cv_u8_u8},
+    CONVERT_ROW(f32), CONVERT_ROW(f64), CONVERT_ROW(i32), CONVERT_ROW(u8), CONVERT_ROW(i64),
 };
 
 void ln_copy(ln_tensor *dst, const ln_tensor *src)
@@ -330,7 +376,7 @@ void ln_copy(ln_tensor *dst, const ln_tensor *src)
 
 typedef struct check_ctx {
     ln_dtype from;
-    double lo, hi;
+    double lo, hi; /* the target's range: lo included, hi excluded */
     int bad;
     double bad_value;
 } check_ctx;
@@ -343,7 +389,7 @@ static void check_loop(int64_t n, char **p, const int64_t *s, void *ctx)
     for (int64_t i = 0; i < n; i++, pa += s[0]) {
         double v = ln_load(pa, c->from);
         double t = trunc(v);
-        if (!(t >= c->lo && t <= c->hi)) { /* also catches NaN */
+        if (!(t >= c->lo && t < c->hi)) { /* also catches NaN */
             c->bad = 1;
             c->bad_value = v;
             return;
@@ -354,16 +400,26 @@ static void check_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad)
 {
     check_ctx c = {src->dtype, 0, 0, 0, 0};
-    if (to == LN_F32 || to == LN_F64) return LN_OK;
-    if (to == LN_I32) {
-        if (src->dtype == LN_I32 || src->dtype == LN_U8) return LN_OK;
+    ln_dtype from = src->dtype;
+    /* every value of `from` fits `to` */
+    if (ln_dtype_is_float(to) || from == to || from == LN_U8) return LN_OK;
+    if (to == LN_I64 && from == LN_I32) return LN_OK;
+    switch (to) {
+    case LN_I32:
         c.lo = -2147483648.0;
-        c.hi = 2147483647.0;
-    } else {
-        if (src->dtype == LN_U8) return LN_OK;
+        c.hi = 2147483648.0;
+        break;
+    case LN_I64:
+        c.lo = -9223372036854775808.0;
+        c.hi = 9223372036854775808.0;
+        break;
+    default:
         c.lo = 0;
-        c.hi = 255;
+        c.hi = 256;
+        break;
     }
+    /* (an int64 source is loaded as a double: exact near the int32 and
+     * uint8 bounds, which are all that is checked for it) */
     const ln_tensor *ops[1] = {src};
     ln_foreach(1, ops, check_loop, &c);
     if (c.bad) {
@@ -379,6 +435,7 @@ typedef struct fill_ctx {
         double f64;
         int32_t i32;
         uint8_t u8;
+        int64_t i64;
     } v;
     ln_dtype dt;
 } fill_ctx;
@@ -400,6 +457,9 @@ static void fill_loop(int64_t n, char **p, const int64_t *s, void *ctx)
             for (int64_t i = 0; i < n; i++) ((int32_t *)po)[i] = c->v.i32;
             break;
         case LN_U8: memset(po, c->v.u8, (size_t)n); break;
+        case LN_I64:
+            for (int64_t i = 0; i < n; i++) ((int64_t *)po)[i] = c->v.i64;
+            break;
         }
         return;
     }
@@ -411,6 +471,15 @@ void ln_fill(ln_tensor *t, double v)
     fill_ctx c;
     c.dt = t->dtype;
     ln_store(&c.v, t->dtype, v);
+    const ln_tensor *ops[1] = {t};
+    ln_foreach(1, ops, fill_loop, &c);
+}
+
+void ln_fill_i64(ln_tensor *t, int64_t v)
+{
+    fill_ctx c;
+    c.dt = t->dtype;
+    ln_store_i64(&c.v, t->dtype, v);
     const ln_tensor *ops[1] = {t};
     ln_foreach(1, ops, fill_loop, &c);
 }

@@ -39,7 +39,8 @@ typedef enum ln_cmpop { LN_CMP_EQ, LN_CMP_NE, LN_CMP_LT, LN_CMP_LE, LN_CMP_GT, L
 void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
 /* out = op(a); lo/hi are used by LN_OP_CLAMP only.  One float dtype. */
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi);
-/* out (uint8) = a cmp b, any dtypes, compared as doubles. */
+/* out (uint8) = a cmp b, any dtypes: two integer dtypes compare exactly
+ * (as int64), anything else as doubles. */
 void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
 /* out = cond != 0 ? a : b; out, a, b share a dtype; cond is any dtype. */
 void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const ln_tensor *b);
@@ -52,9 +53,16 @@ void ln_copy(ln_tensor *dst, const ln_tensor *src);
 ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad);
 /* Every element of t = v (v representable in t's dtype; checked by caller). */
 void ln_fill(ln_tensor *t, double v);
+/* The same for an integer value: exact in an int64 tensor. */
+void ln_fill_i64(ln_tensor *t, int64_t v);
 
 /* Load / store one element as a double. */
 double ln_load(const void *p, ln_dtype dt);
 void ln_store(void *p, ln_dtype dt, double v);
+/* Load / store one element as an int64: exact for the integer dtypes (a
+ * float loads truncated, and must fit; a store into a narrower integer
+ * dtype keeps the low bits). */
+int64_t ln_load_i64(const void *p, ln_dtype dt);
+void ln_store_i64(void *p, ln_dtype dt, int64_t v);
 
 #endif

@@ -23,7 +23,7 @@ describe("lunet tensors: bad input", function()
 
   it("wrong dtypes", function()
     assert.has_error(function() lunet.zeros(2, "float16") end,
-                     "zeros: unknown dtype 'float16' (expected float32, float64, int32 or uint8)")
+                     "zeros: unknown dtype 'float16' (expected float32, float64, int32, int64 or uint8)")
     assert.has_error(function() return lunet.ones(2, "uint8") * 2 end,
                      "mul: arithmetic needs float32 or float64 tensors, got uint8 (convert with :float())")
     assert.has_error(function() lunet.tensor({1.5}, "int32") end,

@@ -26,8 +26,10 @@ lunet.version = core.version
 -- dims count from the end, and a method ending in `_` works in place.
 --
 -- - shape: `shape`, `size(dim)`, `dim`, `numel`, `#t`, `dtype`
--- - conversion: `astype(dtype)`, `float`, `double`, `int`, `byte` (float to
---   integer truncates toward zero; NaN and values out of range are errors)
+-- - conversion: `astype(dtype)`, `float`, `double`, `int` (int32), `long`
+--   (int64), `byte` (uint8); float to integer truncates toward zero; NaN and
+--   values out of range are errors.  int64 elements are Lua integers, exact
+--   beyond 2^53.
 -- - copies and views: `clone`, `contiguous`, `is_contiguous`,
 --   `reshape`, `view`, `flatten`, `transpose(d1, d2)`, `t`, `permute`,
 --   `narrow(dim, start, length)`, `select(dim, index)`, `squeeze`,
