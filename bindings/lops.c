@@ -2,9 +2,12 @@
  * lops.c - arithmetic with numpy broadcasting, comparisons, where, unary
  * math and reductions.
  *
- * Arithmetic is defined on float32 and float64; mixing them promotes to
- * float64, and a Lua number takes the tensor's dtype (numpy's rule for
- * Python scalars).  Comparisons accept every dtype and return uint8 masks.
+ * Arithmetic works on every dtype with numpy's promotion (arith_dtype; the
+ * table is in the README): two tensors promote as numpy arrays do, and a
+ * Lua number takes the tensor's dtype (numpy's rule for Python scalars)
+ * except that a Lua float with an integer tensor gives float64.  Integer
+ * arithmetic wraps; integer // and % by zero give 0.  Comparisons accept
+ * every dtype and return uint8 masks.
  */
 #include <math.h>
 #include <string.h>
@@ -83,34 +86,63 @@ static void coerce(lua_State *L, operand *o, int idx, ln_dtype dt, const char *f
     }
 }
 
-static ln_dtype arith_dtype(lua_State *L, const operand *a, const operand *b, const char *fname)
+/* The dtype `a op b` is computed in (at least one of a, b is a tensor). */
+static ln_dtype arith_dtype(ln_binop op, const operand *a, const operand *b)
 {
-    const operand *ops[2] = {a, b};
-    int any64 = 0;
-    for (int i = 0; i < 2; i++) {
-        if (!ops[i]->t) continue;
-        ln_dtype dt = ops[i]->t->v.dtype;
-        if (!ln_dtype_is_float(dt))
-            lt_error(L, fname, "arithmetic needs float32 or float64 tensors, got %s (convert with "
-                     ":float())", ln_dtype_name(dt));
-        if (dt == LN_F64) any64 = 1;
+    ln_dtype dt;
+    if (a->t && b->t) {
+        dt = ln_promote_types(a->t->v.dtype, b->t->v.dtype);
+    } else {
+        const operand *t = a->t ? a : b, *num = a->t ? b : a;
+        dt = t->t->v.dtype;
+        if (!ln_dtype_is_float(dt) && !num->is_int) dt = LN_F64; /* int tensor + 1.5 */
     }
-    return any64 ? LN_F64 : LN_F32;
+    if (op == LN_OP_DIV && !ln_dtype_is_float(dt)) dt = LN_F64; /* true division */
+    return dt;
+}
+
+/* A number operand must fit an integer dtype it is computed in (numpy 2
+ * refuses uint8 + 300 too); integer powers need exponents >= 0. */
+static void check_arith(lua_State *L, ln_binop op, const operand *a, const operand *b,
+                        ln_dtype dt, const char *fname)
+{
+    if (ln_dtype_is_float(dt)) return;
+    if (!a->t) lt_check_ivalue(L, a->ival, dt, fname);
+    if (!b->t) lt_check_ivalue(L, b->ival, dt, fname);
+    if (op == LN_OP_POW && (b->t ? ln_any_negative(&b->t->v) : b->ival < 0))
+        lt_error(L, fname, "integers to negative integer powers are not allowed (convert with "
+                 ":double())");
 }
 
 /* The operands at 1 and 2 of a binary function (at least one a tensor)
- * and their broadcast shape.  With `promoted`: an arithmetic op, so both
- * must be float; *promoted is set to the dtype they promote to (checked
- * before the shapes). */
-static void two_operands(lua_State *L, operand *a, operand *b, ln_dtype *promoted, int *nd,
-                         int64_t *shape, const char *fname)
+ * and their broadcast shape.  With `promoted`: an arithmetic op; *promoted
+ * is set to the dtype it is computed in (checked before the shapes). */
+static void two_operands(lua_State *L, ln_binop op, operand *a, operand *b, ln_dtype *promoted,
+                         int *nd, int64_t *shape, const char *fname)
 {
     lua_settop(L, 2);
     *a = get_operand(L, 1, fname);
     *b = get_operand(L, 2, fname);
     if (!a->t && !b->t) lt_error(L, fname, "expected at least one tensor");
-    if (promoted) *promoted = arith_dtype(L, a, b, fname);
+    if (promoted) {
+        *promoted = arith_dtype(op, a, b);
+        check_arith(L, op, a, b, *promoted, fname);
+    }
     broadcast2(L, a, b, fname, nd, shape);
+}
+
+/* out = a op b in dtype dt, out a new tensor pushed on the stack */
+static lt_Tensor *compute(lua_State *L, ln_binop op, operand *a, operand *b, ln_dtype dt, int nd,
+                          const int64_t *shape, const char *fname)
+{
+    coerce(L, a, 1, dt, fname);
+    coerce(L, b, 2, dt, fname);
+    lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
+    double sa, sb;
+    ln_tensor va = operand_view(a, &sa, dt, nd, shape);
+    ln_tensor vb = operand_view(b, &sb, dt, nd, shape);
+    ln_binary(op, &out->v, &va, &vb);
+    return out;
 }
 
 static int binary(lua_State *L, ln_binop op, const char *fname)
@@ -119,18 +151,15 @@ static int binary(lua_State *L, ln_binop op, const char *fname)
     ln_dtype dt;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, &dt, &nd, shape, fname);
-    coerce(L, &a, 1, dt, fname);
-    coerce(L, &b, 2, dt, fname);
-    lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
-    double sa, sb;
-    ln_tensor va = operand_view(&a, &sa, dt, nd, shape);
-    ln_tensor vb = operand_view(&b, &sb, dt, nd, shape);
-    ln_binary(op, &out->v, &va, &vb);
+    two_operands(L, op, &a, &b, &dt, &nd, shape, fname);
+    compute(L, op, &a, &b, dt, nd, shape, fname);
     return 1;
 }
 
-/* self op= other: the result keeps self's shape and dtype */
+/* self op= other: the result keeps self's shape and dtype.  As numpy's
+ * same-kind casting: an integer tensor cannot take a float result; a
+ * narrower integer one takes the low bits of the result computed in the
+ * promoted dtype (uint8 += int32 wraps). */
 static int binary_(lua_State *L, ln_binop op, const char *fname)
 {
     lt_Tensor *self = lt_check(L, 1, fname);
@@ -138,12 +167,22 @@ static int binary_(lua_State *L, ln_binop op, const char *fname)
     ln_dtype promoted, dt = self->v.dtype;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, &promoted, &nd, shape, fname);
+    two_operands(L, op, &a, &b, &promoted, &nd, shape, fname);
     if (nd != self->v.ndim || memcmp(shape, self->v.shape, sizeof(int64_t) * (size_t)nd) != 0) {
         char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
         lt_error(L, fname, "in-place result would have shape %s, not the tensor's %s",
                  lt_shape_str(sa, sizeof sa, nd, shape),
                  lt_shape_str(sb, sizeof sb, self->v.ndim, self->v.shape));
+    }
+    if (!ln_dtype_is_float(dt) && ln_dtype_is_float(promoted))
+        lt_error(L, fname, "the result is %s, which the %s tensor cannot hold in place",
+                 ln_dtype_name(promoted), ln_dtype_name(dt));
+    if (!ln_dtype_is_float(dt) && promoted != dt) {
+        lua_pushvalue(L, 1); /* self stays on the stack (3) while 1 is replaced */
+        lt_Tensor *r = compute(L, op, &a, &b, promoted, nd, shape, fname);
+        ln_copy(&self->v, &r->v);
+        lua_settop(L, 3);
+        return 1;
     }
     coerce(L, &b, 2, dt, fname);
     if (b.t) b.t = lt_unalias(L, 2, self, fname);
@@ -161,6 +200,8 @@ static int l_div(lua_State *L) { return binary(L, LN_OP_DIV, LT_FN); }
 static int l_pow(lua_State *L) { return binary(L, LN_OP_POW, LT_FN); }
 static int l_maximum(lua_State *L) { return binary(L, LN_OP_MAXIMUM, LT_FN); }
 static int l_minimum(lua_State *L) { return binary(L, LN_OP_MINIMUM, LT_FN); }
+static int l_floor_divide(lua_State *L) { return binary(L, LN_OP_FLOOR_DIVIDE, LT_FN); }
+static int l_remainder(lua_State *L) { return binary(L, LN_OP_REMAINDER, LT_FN); }
 static int l_add_(lua_State *L) { return binary_(L, LN_OP_ADD, LT_FN); }
 static int l_sub_(lua_State *L) { return binary_(L, LN_OP_SUB, LT_FN); }
 static int l_mul_(lua_State *L) { return binary_(L, LN_OP_MUL, LT_FN); }
@@ -174,7 +215,7 @@ static int compare(lua_State *L, ln_cmpop op, const char *fname)
     operand a, b;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, NULL, &nd, shape, fname);
+    two_operands(L, LN_OP_ADD, &a, &b, NULL, &nd, shape, fname);
     lt_Tensor *out = lt_new(L, LN_U8, nd, shape, fname);
     double sa, sb;
     /* numbers compare by value: a Lua integer as an int64 (exactly, against
@@ -231,7 +272,7 @@ static int l_where(lua_State *L)
 
 static int unary(lua_State *L, ln_unop op, const char *fname, double lo, double hi)
 {
-    lt_Tensor *t = lt_check_float(L, 1, fname);
+    lt_Tensor *t = ln_unary_has_int(op) ? lt_check(L, 1, fname) : lt_check_float(L, 1, fname);
     lt_Tensor *out = lt_new_like(L, &t->v, t->v.dtype, fname);
     ln_unary(op, &out->v, &t->v, lo, hi);
     return 1;
@@ -374,12 +415,14 @@ static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, LT_FN); }
 static const luaL_Reg functions[] = {
     {"add", l_add},         {"sub", l_sub},         {"mul", l_mul},   {"div", l_div},
     {"pow", l_pow},         {"maximum", l_maximum}, {"minimum", l_minimum},
+    {"floor_divide", l_floor_divide}, {"remainder", l_remainder},
     {"where", l_where},     {NULL, NULL}};
 
 static const luaL_Reg methods[] = {
     {"add", l_add},       {"sub", l_sub},       {"mul", l_mul},       {"div", l_div},
     {"pow", l_pow},       {"add_", l_add_},     {"sub_", l_sub_},     {"mul_", l_mul_},
     {"div_", l_div_},     {"pow_", l_pow_},     {"eq", l_eq},         {"ne", l_ne},
+    {"floor_divide", l_floor_divide},           {"remainder", l_remainder},
     {"lt", l_lt},         {"le", l_le},         {"gt", l_gt},         {"ge", l_ge},
     {"exp", l_exp},       {"log", l_log},       {"sqrt", l_sqrt},     {"abs", l_abs},
     {"neg", l_neg},       {"sign", l_sign},     {"square", l_square}, {"clamp", l_clamp},
@@ -387,9 +430,10 @@ static const luaL_Reg methods[] = {
     {"max", l_max},       {"min", l_min},       {"argmax", l_argmax}, {"argmin", l_argmin},
     {NULL, NULL}};
 
-static const luaL_Reg metamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
-                                       {"__div", l_div}, {"__pow", l_pow}, {"__unm", l_unm},
-                                       {NULL, NULL}};
+static const luaL_Reg metamethods[] = {
+    {"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},          {"__div", l_div},
+    {"__pow", l_pow}, {"__unm", l_unm}, {"__idiv", l_floor_divide}, {"__mod", l_remainder},
+    {NULL, NULL}};
 
 void lt_open_ops(lua_State *L)
 {

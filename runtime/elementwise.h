@@ -19,7 +19,9 @@ typedef enum ln_binop {
     LN_OP_DIV,
     LN_OP_POW,
     LN_OP_MAXIMUM, /* NaN if either side is NaN, as numpy.maximum */
-    LN_OP_MINIMUM
+    LN_OP_MINIMUM,
+    LN_OP_FLOOR_DIVIDE, /* numpy's floor_divide: Python's //; x // 0 is 0 for integers */
+    LN_OP_REMAINDER     /* numpy's remainder: Python's %, the divisor's sign; x % 0 is 0 for integers */
 } ln_binop;
 
 typedef enum ln_unop {
@@ -35,10 +37,17 @@ typedef enum ln_unop {
 
 typedef enum ln_cmpop { LN_CMP_EQ, LN_CMP_NE, LN_CMP_LT, LN_CMP_LE, LN_CMP_GT, LN_CMP_GE } ln_cmpop;
 
-/* out = a op b; out, a and b share one float dtype. */
+/* out = a op b; out, a and b share one dtype, any but for LN_OP_DIV (float
+ * only).  Integer arithmetic wraps on overflow (two's complement, as
+ * numpy's); integer LN_OP_POW needs exponents >= 0 (see ln_any_negative). */
 void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);
-/* out = op(a); lo/hi are used by LN_OP_CLAMP only.  One float dtype. */
+/* out = op(a); lo/hi are used by LN_OP_CLAMP only.  out and a share one
+ * dtype: a float one, or an integer one for the ops ln_unary_has_int names
+ * (integer abs and neg wrap: abs(INT32_MIN) is INT32_MIN, as numpy's). */
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi);
+int ln_unary_has_int(ln_unop op);
+/* Whether some element of t (an integer dtype) is negative. */
+int ln_any_negative(const ln_tensor *t);
 /* out (uint8) = a cmp b, any dtypes: two integer dtypes compare exactly
  * (as int64), anything else as doubles. */
 void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b);

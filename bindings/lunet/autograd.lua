@@ -412,6 +412,24 @@ for name, gradf in pairs(binary_grads) do
   mt["__" .. name] = op
 end
 
+-- x % y = x - floor(x / y) * y: d/dx = 1 and d/dy = -(x // y) between the
+-- jumps (numpy's remainder, Lua's __mod).  floor_divide is piecewise
+-- constant and is not recorded (a gradient of 0, as torch's).
+do
+  local f = raw.remainder
+  local function remainder(a, b)
+    local out = f(a, b)
+    if tracking2(a, b) then
+      record("remainder", out, { a, b }, function(g)
+        return sum_to(g, a), tape(b) and sum_to(neg(g) * raw.floor_divide(a, b), b)
+      end, 2)
+    end
+    return out
+  end
+  T.remainder = remainder
+  mt.__mod = remainder
+end
+
 local function guard_inplace(name)
   local f = raw[name]
   T[name] = function(t, ...)

@@ -36,9 +36,11 @@ lunet.version = core.version
 --   `unsqueeze`, `index_select(dim, idx)`, `t[i]` (a view of row i)
 -- - elements: `get(i, j, ...)`, `set(i, j, ..., value)`, `fill`, `copy`,
 --   `totable`, `item`, `tostring(t)`
--- - arithmetic with broadcasting: `+ - * / ^` and unary `-`, `add sub mul div
---   pow` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp log sqrt abs neg sign
---   square clamp(lo, hi)`
+-- - arithmetic with broadcasting, on every dtype with numpy's promotion (the
+--   README's table): `+ - * / // % ^` and unary `-`, `add sub mul div pow
+--   floor_divide remainder` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp
+--   log sqrt` (float), `abs neg sign square clamp(lo, hi)`; integer `/` gives
+--   float64, integer `//` and `%` by zero give 0, integer overflow wraps
 -- - comparisons (uint8 masks): `eq ne lt le gt ge`
 -- - reductions, over everything (a 0-d tensor) or a dim (`keepdim`):
 --   `sum mean var std min max` (var and std: population), `argmin argmax`
