@@ -16,6 +16,10 @@
 #include "../runtime/reduce.h"
 #include "lt.h"
 
+/* luaconf.h's l_floor (Lua's own floor, for its VM) would shadow the
+ * binding's name; nothing here uses the macro */
+#undef l_floor
+
 /* An operand: a tensor, or a number seen as a 0-d tensor. */
 typedef struct operand {
     lt_Tensor *t; /* NULL for a number */
@@ -285,6 +289,10 @@ static int l_abs(lua_State *L) { return unary(L, LN_OP_ABS, LT_FN, 0, 0); }
 static int l_neg(lua_State *L) { return unary(L, LN_OP_NEG, LT_FN, 0, 0); }
 static int l_sign(lua_State *L) { return unary(L, LN_OP_SIGN, LT_FN, 0, 0); }
 static int l_square(lua_State *L) { return unary(L, LN_OP_SQUARE, LT_FN, 0, 0); }
+static int l_floor(lua_State *L) { return unary(L, LN_OP_FLOOR, LT_FN, 0, 0); }
+static int l_ceil(lua_State *L) { return unary(L, LN_OP_CEIL, LT_FN, 0, 0); }
+static int l_round(lua_State *L) { return unary(L, LN_OP_ROUND, LT_FN, 0, 0); }
+static int l_trunc(lua_State *L) { return unary(L, LN_OP_TRUNC, LT_FN, 0, 0); }
 
 static double opt_bound(lua_State *L, int idx, double def, const char *fname, const char *what)
 {
@@ -294,13 +302,46 @@ static double opt_bound(lua_State *L, int idx, double def, const char *fname, co
     return lua_tonumber(L, idx);
 }
 
-static int l_clamp(lua_State *L)
+/* clamp(lo, hi) and clip(lo, hi): nil leaves a side open.  An integer
+ * tensor with Lua integer bounds stays in its dtype (a bound beyond the
+ * dtype's range leaves that side open, unless it lies beyond the other end:
+ * then no value of the dtype could be the result); a Lua float bound makes
+ * the result float64, as numpy's promotion. */
+static int clamp(lua_State *L, const char *fname)
 {
-    double lo = opt_bound(L, 2, -HUGE_VAL, LT_FN, "lo");
-    double hi = opt_bound(L, 3, HUGE_VAL, LT_FN, "hi");
-    if (lo > hi) lt_error(L, LT_FN, "lo must not exceed hi");
-    return unary(L, LN_OP_CLAMP, LT_FN, lo, hi);
+    lt_Tensor *t = lt_check(L, 1, fname);
+    double lo = opt_bound(L, 2, -HUGE_VAL, fname, "lo");
+    double hi = opt_bound(L, 3, HUGE_VAL, fname, "hi");
+    if (lo > hi) lt_error(L, fname, "lo must not exceed hi");
+    ln_dtype dt = t->v.dtype;
+    int int_lo = lua_isnoneornil(L, 2) || lua_isinteger(L, 2);
+    int int_hi = lua_isnoneornil(L, 3) || lua_isinteger(L, 3);
+    if (ln_dtype_is_float(dt) || !int_lo || !int_hi) {
+        if (!ln_dtype_is_float(dt)) dt = LN_F64;
+        lua_settop(L, 1);
+        lt_Tensor *out = lt_new_like(L, &t->v, dt, fname);
+        ln_tensor src = t->v;
+        if (src.dtype != dt) { /* an integer tensor with a float bound */
+            ln_copy(&out->v, &t->v);
+            src = out->v;
+        }
+        ln_unary(LN_OP_CLAMP, &out->v, &src, lo, hi);
+        return 1;
+    }
+    int64_t dmin = dt == LN_U8 ? 0 : dt == LN_I32 ? INT32_MIN : INT64_MIN;
+    int64_t dmax = dt == LN_U8 ? 255 : dt == LN_I32 ? INT32_MAX : INT64_MAX;
+    int64_t ilo = lua_isnoneornil(L, 2) ? INT64_MIN : (int64_t)lua_tointeger(L, 2);
+    int64_t ihi = lua_isnoneornil(L, 3) ? INT64_MAX : (int64_t)lua_tointeger(L, 3);
+    if (ilo > ihi) lt_error(L, fname, "lo must not exceed hi");
+    if (ilo > dmax) lt_check_ivalue(L, ilo, dt, fname);
+    if (ihi < dmin) lt_check_ivalue(L, ihi, dt, fname);
+    lt_Tensor *out = lt_new_like(L, &t->v, dt, fname);
+    ln_clamp_int(&out->v, &t->v, ilo < dmin ? dmin : ilo, ihi > dmax ? dmax : ihi);
+    return 1;
 }
+
+static int l_clamp(lua_State *L) { return clamp(L, LT_FN); }
+static int l_clip(lua_State *L) { return clamp(L, LT_FN); }
 
 /* __unm receives the operand twice */
 static int l_unm(lua_State *L)
@@ -426,6 +467,8 @@ static const luaL_Reg methods[] = {
     {"lt", l_lt},         {"le", l_le},         {"gt", l_gt},         {"ge", l_ge},
     {"exp", l_exp},       {"log", l_log},       {"sqrt", l_sqrt},     {"abs", l_abs},
     {"neg", l_neg},       {"sign", l_sign},     {"square", l_square}, {"clamp", l_clamp},
+    {"clip", l_clip},     {"floor", l_floor},   {"ceil", l_ceil},     {"round", l_round},
+    {"trunc", l_trunc},
     {"sum", l_sum},       {"mean", l_mean},     {"var", l_var},       {"std", l_std},
     {"max", l_max},       {"min", l_min},       {"argmax", l_argmax}, {"argmin", l_argmin},
     {NULL, NULL}};

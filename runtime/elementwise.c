@@ -238,6 +238,8 @@ typedef struct unary_ctx {
 #define WRAP_ABS(T, U) (x > 0 || x == 0 ? x : (T)(0 - (U)x)) /* abs(MIN) wraps to MIN */
 #define WRAP_SQUARE(T, U) (T)((U)x * (U)x)
 #define INT_SIGN(T, U) (T)(x > 0 ? 1 : x == 0 ? 0 : -1)
+#define INT_CLAMP(T, U) CLAMP(x)
+#define INT_SAME(T, U) x /* floor, ceil, round, trunc of an integer */
 
 /* one line per op: its float32 and float64 loops, then its integer loops */
 DEF_UNARY2(exp_f32, exp_f64, expf(x), exp(x))
@@ -248,33 +250,53 @@ DEF_UNARY2(neg_f32, neg_f64, -x, -x)
 DEF_UNARY2(sign_f32, sign_f64, SIGN(float, x), SIGN(double, x))
 DEF_UNARY2(clamp_f32, clamp_f64, CLAMP(x), CLAMP(x))
 DEF_UNARY2(square_f32, square_f64, x *x, x *x)
+DEF_UNARY2(floor_f32, floor_f64, floorf(x), floor(x))
+DEF_UNARY2(ceil_f32, ceil_f64, ceilf(x), ceil(x))
+DEF_UNARY2(round_f32, round_f64, rintf(x), rint(x)) /* the default mode: half to even */
+DEF_UNARY2(trunc_f32, trunc_f64, truncf(x), trunc(x))
 DEF_UNARY_INT(abs_i32, abs_u8, abs_i64, WRAP_ABS)
 DEF_UNARY_INT(neg_i32, neg_u8, neg_i64, WRAP_NEG)
 DEF_UNARY_INT(sign_i32, sign_u8, sign_i64, INT_SIGN)
 DEF_UNARY_INT(square_i32, square_u8, square_i64, WRAP_SQUARE)
+DEF_UNARY_INT(clamp_i32, clamp_u8, clamp_i64, INT_CLAMP)
+DEF_UNARY_INT(same_i32, same_u8, same_i64, INT_SAME)
+
+/* by ln_unop, then ln_dtype: float32, float64, int32, uint8, int64
+ * (NULL: float only; callers check with ln_unary_has_int) */
+static const ln_loop_fn unary_loops[][LN_NDTYPES] = {
+    [LN_OP_EXP] = {exp_f32, exp_f64},
+    [LN_OP_LOG] = {log_f32, log_f64},
+    [LN_OP_SQRT] = {sqrt_f32, sqrt_f64},
+    [LN_OP_ABS] = {abs_f32, abs_f64, abs_i32, abs_u8, abs_i64},
+    [LN_OP_NEG] = {neg_f32, neg_f64, neg_i32, neg_u8, neg_i64},
+    [LN_OP_SIGN] = {sign_f32, sign_f64, sign_i32, sign_u8, sign_i64},
+    [LN_OP_CLAMP] = {clamp_f32, clamp_f64, clamp_i32, clamp_u8, clamp_i64},
+    [LN_OP_SQUARE] = {square_f32, square_f64, square_i32, square_u8, square_i64},
+    [LN_OP_FLOOR] = {floor_f32, floor_f64, same_i32, same_u8, same_i64},
+    [LN_OP_CEIL] = {ceil_f32, ceil_f64, same_i32, same_u8, same_i64},
+    [LN_OP_ROUND] = {round_f32, round_f64, same_i32, same_u8, same_i64},
+    [LN_OP_TRUNC] = {trunc_f32, trunc_f64, same_i32, same_u8, same_i64},
+};
+
+static void run_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, unary_ctx *c)
+{
+    const ln_tensor *ops[2] = {out, a};
+    ln_foreach(2, ops, unary_loops[op][out->dtype], c);
+}
 
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi)
 {
-    /* by ln_unop, then ln_dtype: float32, float64, int32, uint8, int64
-     * (NULL: float only; callers check) */
-    static const ln_loop_fn loops[][LN_NDTYPES] = {
-        [LN_OP_EXP] = {exp_f32, exp_f64}, [LN_OP_LOG] = {log_f32, log_f64},
-        [LN_OP_SQRT] = {sqrt_f32, sqrt_f64},
-        [LN_OP_ABS] = {abs_f32, abs_f64, abs_i32, abs_u8, abs_i64},
-        [LN_OP_NEG] = {neg_f32, neg_f64, neg_i32, neg_u8, neg_i64},
-        [LN_OP_SIGN] = {sign_f32, sign_f64, sign_i32, sign_u8, sign_i64},
-        [LN_OP_CLAMP] = {clamp_f32, clamp_f64},
-        [LN_OP_SQUARE] = {square_f32, square_f64, square_i32, square_u8, square_i64},
-    };
-    unary_ctx c = {lo, hi, 0, 0};
-    const ln_tensor *ops[2] = {out, a};
-    ln_foreach(2, ops, loops[op][out->dtype], &c);
+    unary_ctx c = {lo, hi, 0, 0}; /* integer LN_OP_CLAMP goes through ln_clamp_int */
+    run_unary(op, out, a, &c);
 }
 
-int ln_unary_has_int(ln_unop op)
+void ln_clamp_int(ln_tensor *out, const ln_tensor *a, int64_t lo, int64_t hi)
 {
-    return op == LN_OP_ABS || op == LN_OP_NEG || op == LN_OP_SIGN || op == LN_OP_SQUARE;
+    unary_ctx c = {0, 0, lo, hi};
+    run_unary(LN_OP_CLAMP, out, a, &c);
 }
+
+int ln_unary_has_int(ln_unop op) { return unary_loops[op][LN_I32] != NULL; }
 
 static void negative_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 {

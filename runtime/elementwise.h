@@ -32,7 +32,11 @@ typedef enum ln_unop {
     LN_OP_NEG,
     LN_OP_SIGN,  /* -1, 0 or 1; NaN stays NaN */
     LN_OP_CLAMP, /* to [lo, hi]; NaN stays NaN */
-    LN_OP_SQUARE
+    LN_OP_SQUARE,
+    LN_OP_FLOOR,
+    LN_OP_CEIL,
+    LN_OP_ROUND, /* to the nearest integer, half to even (numpy's round: 2.5 -> 2, -0.5 -> -0) */
+    LN_OP_TRUNC  /* toward zero; on an integer dtype these four copy */
 } ln_unop;
 
 typedef enum ln_cmpop { LN_CMP_EQ, LN_CMP_NE, LN_CMP_LT, LN_CMP_LE, LN_CMP_GT, LN_CMP_GE } ln_cmpop;
@@ -46,6 +50,8 @@ void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor 
  * (integer abs and neg wrap: abs(INT32_MIN) is INT32_MIN, as numpy's). */
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi);
 int ln_unary_has_int(ln_unop op);
+/* out = clamp(a, lo, hi) for an integer dtype, lo <= hi within it. */
+void ln_clamp_int(ln_tensor *out, const ln_tensor *a, int64_t lo, int64_t hi);
 /* Whether some element of t (an integer dtype) is negative. */
 int ln_any_negative(const ln_tensor *t);
 /* out (uint8) = a cmp b, any dtypes: two integer dtypes compare exactly

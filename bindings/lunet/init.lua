@@ -41,6 +41,8 @@ lunet.version = core.version
 --   floor_divide remainder` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp
 --   log sqrt` (float), `abs neg sign square clamp(lo, hi)`; integer `/` gives
 --   float64, integer `//` and `%` by zero give 0, integer overflow wraps
+-- - rounding: `floor ceil round trunc` (round: half to even, as numpy) and
+--   `clip(lo, hi)` (clamp's numpy name; nil leaves a side open)
 -- - comparisons (uint8 masks): `eq ne lt le gt ge`
 -- - reductions, over everything (a 0-d tensor) or a dim (`keepdim`):
 --   `sum mean var std min max` (var and std: population), `argmin argmax`
