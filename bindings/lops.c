@@ -237,6 +237,9 @@ static int l_le(lua_State *L) { return compare(L, LN_CMP_LE, LT_FN); }
 static int l_gt(lua_State *L) { return compare(L, LN_CMP_GT, LT_FN); }
 static int l_ge(lua_State *L) { return compare(L, LN_CMP_GE, LT_FN); }
 
+/* where(cond, a, b): cond any numeric tensor (nonzero = true); a and b
+ * tensors or numbers, their dtype promoted as a + b (two numbers: float32,
+ * lunet's default dtype) */
 static int l_where(lua_State *L)
 {
     lua_settop(L, 3);
@@ -244,17 +247,10 @@ static int l_where(lua_State *L)
     operand c = get_operand(L, 1, LT_FN);
     operand a = get_operand(L, 2, LT_FN), b = get_operand(L, 3, LT_FN);
     ln_dtype dt = LN_F32;
-    if (a.t && b.t) {
-        if (a.t->v.dtype == b.t->v.dtype) dt = a.t->v.dtype;
-        else if (ln_dtype_is_float(a.t->v.dtype) && ln_dtype_is_float(b.t->v.dtype)) dt = LN_F64;
-        else
-            lt_error(L, LT_FN, "dtypes %s and %s differ", ln_dtype_name(a.t->v.dtype),
-                     ln_dtype_name(b.t->v.dtype));
-    } else {
-        dt = a.t ? a.t->v.dtype : b.t ? b.t->v.dtype : LN_F32;
+    if (a.t || b.t) {
+        dt = arith_dtype(LN_OP_ADD, &a, &b);
+        check_arith(L, LN_OP_ADD, &a, &b, dt, LT_FN);
     }
-    if (!a.t) lt_check_value(L, a.num, dt, LT_FN);
-    if (!b.t) lt_check_value(L, b.num, dt, LT_FN);
     int nd, nd2;
     int64_t s1[LN_MAX_DIMS], shape[LN_MAX_DIMS];
     broadcast2(L, &c, &a, LT_FN, &nd, s1);
