@@ -112,19 +112,50 @@ ln_dtype lt_opt_dtype(lua_State *L, int idx, ln_dtype def, const char *fname)
     ln_dtype dt;
     const char *name = lua_tostring(L, idx);
     if (ln_dtype_from_name(name, &dt) != 0)
-        lt_error(L, fname, "unknown dtype '%s' (expected float32, float64, int32 or uint8)", name);
+        lt_error(L, fname,
+                 "unknown dtype '%s' (expected float32, float64, int32, int64 or uint8)", name);
     return dt;
 }
 
 void lt_check_value(lua_State *L, double v, ln_dtype dt, const char *fname)
 {
     char nb[64];
-    if (dt == LN_I32 || dt == LN_U8) {
-        double lo = dt == LN_I32 ? -2147483648.0 : 0, hi = dt == LN_I32 ? 2147483647.0 : 255;
-        if (v != floor(v) || !(v >= lo && v <= hi))
-            lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, v),
-                     ln_dtype_name(dt));
-    }
+    if (ln_dtype_is_float(dt)) return;
+    /* the range: lo included, hi excluded (both exact doubles) */
+    double lo = dt == LN_U8 ? 0 : dt == LN_I32 ? -2147483648.0 : -9223372036854775808.0;
+    double hi = dt == LN_U8 ? 256 : dt == LN_I32 ? 2147483648.0 : 9223372036854775808.0;
+    if (v != floor(v) || !(v >= lo && v < hi))
+        lt_error(L, fname, "value %s does not fit in %s", lt_num_str(nb, sizeof nb, v),
+                 ln_dtype_name(dt));
+}
+
+void lt_check_ivalue(lua_State *L, lua_Integer v, ln_dtype dt, const char *fname)
+{
+    int fits = 1;
+    if (dt == LN_U8) fits = v >= 0 && v <= 255;
+    else if (dt == LN_I32) fits = v >= INT32_MIN && v <= INT32_MAX;
+    if (!fits)
+        lt_error(L, fname, "value %lld does not fit in %s", (long long)v, ln_dtype_name(dt));
+}
+
+void lt_check_number(lua_State *L, int idx, ln_dtype dt, const char *fname)
+{
+    if (lua_isinteger(L, idx)) lt_check_ivalue(L, lua_tointeger(L, idx), dt, fname);
+    else lt_check_value(L, lua_tonumber(L, idx), dt, fname);
+}
+
+void lt_store_number(lua_State *L, int idx, void *p, ln_dtype dt)
+{
+    if (lua_isinteger(L, idx) && !ln_dtype_is_float(dt))
+        ln_store_i64(p, dt, (int64_t)lua_tointeger(L, idx));
+    else ln_store(p, dt, lua_tonumber(L, idx));
+}
+
+void lt_fill_number(lua_State *L, int idx, ln_tensor *t)
+{
+    if (lua_isinteger(L, idx) && !ln_dtype_is_float(t->dtype))
+        ln_fill_i64(t, (int64_t)lua_tointeger(L, idx));
+    else ln_fill(t, lua_tonumber(L, idx));
 }
 
 static int64_t shape_entry(lua_State *L, int idx, const char *fname)
@@ -285,6 +316,7 @@ void lt_push_elem(lua_State *L, const void *p, ln_dtype dt)
     case LN_F64: lua_pushnumber(L, *(const double *)p); break;
     case LN_I32: lua_pushinteger(L, *(const int32_t *)p); break;
     case LN_U8: lua_pushinteger(L, *(const uint8_t *)p); break;
+    case LN_I64: lua_pushinteger(L, (lua_Integer) * (const int64_t *)p); break;
     }
 }
 

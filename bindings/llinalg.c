@@ -255,13 +255,14 @@ static int l_index_select(lua_State *L)
     int64_t size = t->v.shape[d], n;
     lt_Tensor *idx = lt_test(L, 3);
     if (idx) {
-        if (idx->v.dtype != LN_I32 || idx->v.ndim != 1)
-            lt_error(L, LT_FN, "indices must be a 1-d int32 tensor or a Lua array");
+        if (ln_dtype_is_float(idx->v.dtype) || idx->v.ndim != 1)
+            lt_error(L, LT_FN, "indices must be a 1-d integer tensor or a Lua array, got a %d-d %s tensor",
+                     idx->v.ndim, ln_dtype_name(idx->v.dtype));
         n = idx->v.shape[0];
     } else if (lua_type(L, 3) == LUA_TTABLE) {
         n = (int64_t)lua_rawlen(L, 3);
     } else {
-        lt_error(L, LT_FN, "indices must be a 1-d int32 tensor or a Lua array, got %s",
+        lt_error(L, LT_FN, "indices must be a 1-d integer tensor or a Lua array, got %s",
                  luaL_typename(L, 3));
         return 0;
     }
@@ -274,7 +275,9 @@ static int l_index_select(lua_State *L)
     for (int64_t i = 0; i < n; i++) {
         int64_t v;
         if (idx) {
-            v = *(const int32_t *)((const char *)idx->v.data + i * idx->v.stride[0] * 4);
+            v = ln_load_i64((const char *)idx->v.data +
+                                i * idx->v.stride[0] * (int64_t)ln_dtype_size(idx->v.dtype),
+                            idx->v.dtype);
         } else {
             lua_rawgeti(L, 3, (lua_Integer)i + 1);
             v = lt_check_int(L, -1, LT_FN, "index");

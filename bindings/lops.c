@@ -2,9 +2,12 @@
  * lops.c - arithmetic with numpy broadcasting, comparisons, where, unary
  * math and reductions.
  *
- * Arithmetic is defined on float32 and float64; mixing them promotes to
- * float64, and a Lua number takes the tensor's dtype (numpy's rule for
- * Python scalars).  Comparisons accept every dtype and return uint8 masks.
+ * Arithmetic works on every dtype with numpy's promotion (arith_dtype; the
+ * table is in the README): two tensors promote as numpy arrays do, and a
+ * Lua number takes the tensor's dtype (numpy's rule for Python scalars)
+ * except that a Lua float with an integer tensor gives float64.  Integer
+ * arithmetic wraps; integer // and % by zero give 0.  Comparisons accept
+ * every dtype and return uint8 masks.
  */
 #include <math.h>
 #include <string.h>
@@ -13,10 +16,16 @@
 #include "../runtime/reduce.h"
 #include "lt.h"
 
+/* luaconf.h's l_floor (Lua's own floor, for its VM) would shadow the
+ * binding's name; nothing here uses the macro */
+#undef l_floor
+
 /* An operand: a tensor, or a number seen as a 0-d tensor. */
 typedef struct operand {
     lt_Tensor *t; /* NULL for a number */
     double num;
+    int is_int; /* the number is a Lua integer, exactly ival */
+    lua_Integer ival;
     int ndim;
     const int64_t *shape;
 } operand;
@@ -25,9 +34,11 @@ static const int64_t no_shape[1] = {1};
 
 static operand get_operand(lua_State *L, int idx, const char *fname)
 {
-    operand o = {NULL, 0, 0, no_shape};
+    operand o = {NULL, 0, 0, 0, 0, no_shape};
     if (lua_type(L, idx) == LUA_TNUMBER) {
         o.num = lua_tonumber(L, idx);
+        o.is_int = lua_isinteger(L, idx);
+        o.ival = o.is_int ? lua_tointeger(L, idx) : 0;
         return o;
     }
     o.t = lt_test(L, idx);
@@ -57,7 +68,9 @@ static ln_tensor operand_view(const operand *o, void *scalar_buf, ln_dtype dt, i
                               const int64_t *shape)
 {
     ln_tensor v;
-    if (!o->t) {
+    if (!o->t && o->is_int) {
+        ln_scalar_i64(&v, scalar_buf, dt, (int64_t)o->ival, nd, shape);
+    } else if (!o->t) {
         ln_scalar(&v, scalar_buf, dt, o->num, nd, shape);
     } else {
         v = o->t->v;
@@ -77,34 +90,63 @@ static void coerce(lua_State *L, operand *o, int idx, ln_dtype dt, const char *f
     }
 }
 
-static ln_dtype arith_dtype(lua_State *L, const operand *a, const operand *b, const char *fname)
+/* The dtype `a op b` is computed in (at least one of a, b is a tensor). */
+static ln_dtype arith_dtype(ln_binop op, const operand *a, const operand *b)
 {
-    const operand *ops[2] = {a, b};
-    int any64 = 0;
-    for (int i = 0; i < 2; i++) {
-        if (!ops[i]->t) continue;
-        ln_dtype dt = ops[i]->t->v.dtype;
-        if (!ln_dtype_is_float(dt))
-            lt_error(L, fname, "arithmetic needs float32 or float64 tensors, got %s (convert with "
-                     ":float())", ln_dtype_name(dt));
-        if (dt == LN_F64) any64 = 1;
+    ln_dtype dt;
+    if (a->t && b->t) {
+        dt = ln_promote_types(a->t->v.dtype, b->t->v.dtype);
+    } else {
+        const operand *t = a->t ? a : b, *num = a->t ? b : a;
+        dt = t->t->v.dtype;
+        if (!ln_dtype_is_float(dt) && !num->is_int) dt = LN_F64; /* int tensor + 1.5 */
     }
-    return any64 ? LN_F64 : LN_F32;
+    if (op == LN_OP_DIV && !ln_dtype_is_float(dt)) dt = LN_F64; /* true division */
+    return dt;
+}
+
+/* A number operand must fit an integer dtype it is computed in (numpy 2
+ * refuses uint8 + 300 too); integer powers need exponents >= 0. */
+static void check_arith(lua_State *L, ln_binop op, const operand *a, const operand *b,
+                        ln_dtype dt, const char *fname)
+{
+    if (ln_dtype_is_float(dt)) return;
+    if (!a->t) lt_check_ivalue(L, a->ival, dt, fname);
+    if (!b->t) lt_check_ivalue(L, b->ival, dt, fname);
+    if (op == LN_OP_POW && (b->t ? ln_any_negative(&b->t->v) : b->ival < 0))
+        lt_error(L, fname, "integers to negative integer powers are not allowed (convert with "
+                 ":double())");
 }
 
 /* The operands at 1 and 2 of a binary function (at least one a tensor)
- * and their broadcast shape.  With `promoted`: an arithmetic op, so both
- * must be float; *promoted is set to the dtype they promote to (checked
- * before the shapes). */
-static void two_operands(lua_State *L, operand *a, operand *b, ln_dtype *promoted, int *nd,
-                         int64_t *shape, const char *fname)
+ * and their broadcast shape.  With `promoted`: an arithmetic op; *promoted
+ * is set to the dtype it is computed in (checked before the shapes). */
+static void two_operands(lua_State *L, ln_binop op, operand *a, operand *b, ln_dtype *promoted,
+                         int *nd, int64_t *shape, const char *fname)
 {
     lua_settop(L, 2);
     *a = get_operand(L, 1, fname);
     *b = get_operand(L, 2, fname);
     if (!a->t && !b->t) lt_error(L, fname, "expected at least one tensor");
-    if (promoted) *promoted = arith_dtype(L, a, b, fname);
+    if (promoted) {
+        *promoted = arith_dtype(op, a, b);
+        check_arith(L, op, a, b, *promoted, fname);
+    }
     broadcast2(L, a, b, fname, nd, shape);
+}
+
+/* out = a op b in dtype dt, out a new tensor pushed on the stack */
+static lt_Tensor *compute(lua_State *L, ln_binop op, operand *a, operand *b, ln_dtype dt, int nd,
+                          const int64_t *shape, const char *fname)
+{
+    coerce(L, a, 1, dt, fname);
+    coerce(L, b, 2, dt, fname);
+    lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
+    double sa, sb;
+    ln_tensor va = operand_view(a, &sa, dt, nd, shape);
+    ln_tensor vb = operand_view(b, &sb, dt, nd, shape);
+    ln_binary(op, &out->v, &va, &vb);
+    return out;
 }
 
 static int binary(lua_State *L, ln_binop op, const char *fname)
@@ -113,18 +155,15 @@ static int binary(lua_State *L, ln_binop op, const char *fname)
     ln_dtype dt;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, &dt, &nd, shape, fname);
-    coerce(L, &a, 1, dt, fname);
-    coerce(L, &b, 2, dt, fname);
-    lt_Tensor *out = lt_new(L, dt, nd, shape, fname);
-    double sa, sb;
-    ln_tensor va = operand_view(&a, &sa, dt, nd, shape);
-    ln_tensor vb = operand_view(&b, &sb, dt, nd, shape);
-    ln_binary(op, &out->v, &va, &vb);
+    two_operands(L, op, &a, &b, &dt, &nd, shape, fname);
+    compute(L, op, &a, &b, dt, nd, shape, fname);
     return 1;
 }
 
-/* self op= other: the result keeps self's shape and dtype */
+/* self op= other: the result keeps self's shape and dtype.  As numpy's
+ * same-kind casting: an integer tensor cannot take a float result; a
+ * narrower integer one takes the low bits of the result computed in the
+ * promoted dtype (uint8 += int32 wraps). */
 static int binary_(lua_State *L, ln_binop op, const char *fname)
 {
     lt_Tensor *self = lt_check(L, 1, fname);
@@ -132,12 +171,22 @@ static int binary_(lua_State *L, ln_binop op, const char *fname)
     ln_dtype promoted, dt = self->v.dtype;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, &promoted, &nd, shape, fname);
+    two_operands(L, op, &a, &b, &promoted, &nd, shape, fname);
     if (nd != self->v.ndim || memcmp(shape, self->v.shape, sizeof(int64_t) * (size_t)nd) != 0) {
         char sa[LT_SHAPE_BUF], sb[LT_SHAPE_BUF];
         lt_error(L, fname, "in-place result would have shape %s, not the tensor's %s",
                  lt_shape_str(sa, sizeof sa, nd, shape),
                  lt_shape_str(sb, sizeof sb, self->v.ndim, self->v.shape));
+    }
+    if (!ln_dtype_is_float(dt) && ln_dtype_is_float(promoted))
+        lt_error(L, fname, "the result is %s, which the %s tensor cannot hold in place",
+                 ln_dtype_name(promoted), ln_dtype_name(dt));
+    if (!ln_dtype_is_float(dt) && promoted != dt) {
+        lua_pushvalue(L, 1); /* self stays on the stack (3) while 1 is replaced */
+        lt_Tensor *r = compute(L, op, &a, &b, promoted, nd, shape, fname);
+        ln_copy(&self->v, &r->v);
+        lua_settop(L, 3);
+        return 1;
     }
     coerce(L, &b, 2, dt, fname);
     if (b.t) b.t = lt_unalias(L, 2, self, fname);
@@ -155,6 +204,8 @@ static int l_div(lua_State *L) { return binary(L, LN_OP_DIV, LT_FN); }
 static int l_pow(lua_State *L) { return binary(L, LN_OP_POW, LT_FN); }
 static int l_maximum(lua_State *L) { return binary(L, LN_OP_MAXIMUM, LT_FN); }
 static int l_minimum(lua_State *L) { return binary(L, LN_OP_MINIMUM, LT_FN); }
+static int l_floor_divide(lua_State *L) { return binary(L, LN_OP_FLOOR_DIVIDE, LT_FN); }
+static int l_remainder(lua_State *L) { return binary(L, LN_OP_REMAINDER, LT_FN); }
 static int l_add_(lua_State *L) { return binary_(L, LN_OP_ADD, LT_FN); }
 static int l_sub_(lua_State *L) { return binary_(L, LN_OP_SUB, LT_FN); }
 static int l_mul_(lua_State *L) { return binary_(L, LN_OP_MUL, LT_FN); }
@@ -168,12 +219,13 @@ static int compare(lua_State *L, ln_cmpop op, const char *fname)
     operand a, b;
     int nd;
     int64_t shape[LN_MAX_DIMS];
-    two_operands(L, &a, &b, NULL, &nd, shape, fname);
+    two_operands(L, LN_OP_ADD, &a, &b, NULL, &nd, shape, fname);
     lt_Tensor *out = lt_new(L, LN_U8, nd, shape, fname);
     double sa, sb;
-    /* numbers compare as float64 against any dtype */
-    ln_tensor va = operand_view(&a, &sa, a.t ? a.t->v.dtype : LN_F64, nd, shape);
-    ln_tensor vb = operand_view(&b, &sb, b.t ? b.t->v.dtype : LN_F64, nd, shape);
+    /* numbers compare by value: a Lua integer as an int64 (exactly, against
+     * an integer dtype), a float as a float64 */
+    ln_tensor va = operand_view(&a, &sa, a.t ? a.t->v.dtype : a.is_int ? LN_I64 : LN_F64, nd, shape);
+    ln_tensor vb = operand_view(&b, &sb, b.t ? b.t->v.dtype : b.is_int ? LN_I64 : LN_F64, nd, shape);
     ln_compare(op, &out->v, &va, &vb);
     return 1;
 }
@@ -185,28 +237,24 @@ static int l_le(lua_State *L) { return compare(L, LN_CMP_LE, LT_FN); }
 static int l_gt(lua_State *L) { return compare(L, LN_CMP_GT, LT_FN); }
 static int l_ge(lua_State *L) { return compare(L, LN_CMP_GE, LT_FN); }
 
+/* where(cond, a, b): cond any numeric tensor (nonzero = true); a and b
+ * tensors or numbers, their dtype promoted as a + b (two numbers: float32,
+ * lunet's default dtype) */
 static int l_where(lua_State *L)
 {
     lua_settop(L, 3);
     lt_Tensor *cond = lt_check(L, 1, LT_FN);
     operand c = get_operand(L, 1, LT_FN);
     operand a = get_operand(L, 2, LT_FN), b = get_operand(L, 3, LT_FN);
-    ln_dtype dt;
-    if (a.t && b.t) {
-        if (a.t->v.dtype == b.t->v.dtype) dt = a.t->v.dtype;
-        else if (ln_dtype_is_float(a.t->v.dtype) && ln_dtype_is_float(b.t->v.dtype)) dt = LN_F64;
-        else
-            lt_error(L, LT_FN, "dtypes %s and %s differ", ln_dtype_name(a.t->v.dtype),
-                     ln_dtype_name(b.t->v.dtype));
-    } else {
-        dt = a.t ? a.t->v.dtype : b.t ? b.t->v.dtype : LN_F32;
+    ln_dtype dt = LN_F32;
+    if (a.t || b.t) {
+        dt = arith_dtype(LN_OP_ADD, &a, &b);
+        check_arith(L, LN_OP_ADD, &a, &b, dt, LT_FN);
     }
-    if (!a.t) lt_check_value(L, a.num, dt, LT_FN);
-    if (!b.t) lt_check_value(L, b.num, dt, LT_FN);
     int nd, nd2;
     int64_t s1[LN_MAX_DIMS], shape[LN_MAX_DIMS];
     broadcast2(L, &c, &a, LT_FN, &nd, s1);
-    operand ab = {NULL, 0, nd, s1};
+    operand ab = {.ndim = nd, .shape = s1};
     broadcast2(L, &ab, &b, LT_FN, &nd2, shape);
     coerce(L, &a, 2, dt, LT_FN);
     coerce(L, &b, 3, dt, LT_FN);
@@ -224,7 +272,7 @@ static int l_where(lua_State *L)
 
 static int unary(lua_State *L, ln_unop op, const char *fname, double lo, double hi)
 {
-    lt_Tensor *t = lt_check_float(L, 1, fname);
+    lt_Tensor *t = ln_unary_has_int(op) ? lt_check(L, 1, fname) : lt_check_float(L, 1, fname);
     lt_Tensor *out = lt_new_like(L, &t->v, t->v.dtype, fname);
     ln_unary(op, &out->v, &t->v, lo, hi);
     return 1;
@@ -237,6 +285,10 @@ static int l_abs(lua_State *L) { return unary(L, LN_OP_ABS, LT_FN, 0, 0); }
 static int l_neg(lua_State *L) { return unary(L, LN_OP_NEG, LT_FN, 0, 0); }
 static int l_sign(lua_State *L) { return unary(L, LN_OP_SIGN, LT_FN, 0, 0); }
 static int l_square(lua_State *L) { return unary(L, LN_OP_SQUARE, LT_FN, 0, 0); }
+static int l_floor(lua_State *L) { return unary(L, LN_OP_FLOOR, LT_FN, 0, 0); }
+static int l_ceil(lua_State *L) { return unary(L, LN_OP_CEIL, LT_FN, 0, 0); }
+static int l_round(lua_State *L) { return unary(L, LN_OP_ROUND, LT_FN, 0, 0); }
+static int l_trunc(lua_State *L) { return unary(L, LN_OP_TRUNC, LT_FN, 0, 0); }
 
 static double opt_bound(lua_State *L, int idx, double def, const char *fname, const char *what)
 {
@@ -246,13 +298,46 @@ static double opt_bound(lua_State *L, int idx, double def, const char *fname, co
     return lua_tonumber(L, idx);
 }
 
-static int l_clamp(lua_State *L)
+/* clamp(lo, hi) and clip(lo, hi): nil leaves a side open.  An integer
+ * tensor with Lua integer bounds stays in its dtype (a bound beyond the
+ * dtype's range leaves that side open, unless it lies beyond the other end:
+ * then no value of the dtype could be the result); a Lua float bound makes
+ * the result float64, as numpy's promotion. */
+static int clamp(lua_State *L, const char *fname)
 {
-    double lo = opt_bound(L, 2, -HUGE_VAL, LT_FN, "lo");
-    double hi = opt_bound(L, 3, HUGE_VAL, LT_FN, "hi");
-    if (lo > hi) lt_error(L, LT_FN, "lo must not exceed hi");
-    return unary(L, LN_OP_CLAMP, LT_FN, lo, hi);
+    lt_Tensor *t = lt_check(L, 1, fname);
+    double lo = opt_bound(L, 2, -HUGE_VAL, fname, "lo");
+    double hi = opt_bound(L, 3, HUGE_VAL, fname, "hi");
+    if (lo > hi) lt_error(L, fname, "lo must not exceed hi");
+    ln_dtype dt = t->v.dtype;
+    int int_lo = lua_isnoneornil(L, 2) || lua_isinteger(L, 2);
+    int int_hi = lua_isnoneornil(L, 3) || lua_isinteger(L, 3);
+    if (ln_dtype_is_float(dt) || !int_lo || !int_hi) {
+        if (!ln_dtype_is_float(dt)) dt = LN_F64;
+        lua_settop(L, 1);
+        lt_Tensor *out = lt_new_like(L, &t->v, dt, fname);
+        ln_tensor src = t->v;
+        if (src.dtype != dt) { /* an integer tensor with a float bound */
+            ln_copy(&out->v, &t->v);
+            src = out->v;
+        }
+        ln_unary(LN_OP_CLAMP, &out->v, &src, lo, hi);
+        return 1;
+    }
+    int64_t dmin = dt == LN_U8 ? 0 : dt == LN_I32 ? INT32_MIN : INT64_MIN;
+    int64_t dmax = dt == LN_U8 ? 255 : dt == LN_I32 ? INT32_MAX : INT64_MAX;
+    int64_t ilo = lua_isnoneornil(L, 2) ? INT64_MIN : (int64_t)lua_tointeger(L, 2);
+    int64_t ihi = lua_isnoneornil(L, 3) ? INT64_MAX : (int64_t)lua_tointeger(L, 3);
+    if (ilo > ihi) lt_error(L, fname, "lo must not exceed hi");
+    if (ilo > dmax) lt_check_ivalue(L, ilo, dt, fname);
+    if (ihi < dmin) lt_check_ivalue(L, ihi, dt, fname);
+    lt_Tensor *out = lt_new_like(L, &t->v, dt, fname);
+    ln_clamp_int(&out->v, &t->v, ilo < dmin ? dmin : ilo, ihi > dmax ? dmax : ihi);
+    return 1;
 }
+
+static int l_clamp(lua_State *L) { return clamp(L, LT_FN); }
+static int l_clip(lua_State *L) { return clamp(L, LT_FN); }
 
 /* __unm receives the operand twice */
 static int l_unm(lua_State *L)
@@ -302,7 +387,8 @@ static int reduce(lua_State *L, ln_redop op, const char *fname)
     int is_best = is_arg || op == LN_RED_MAX || op == LN_RED_MIN;
     if (is_arg) odt = LN_I32;
     else if (is_best) odt = xdt;
-    else odt = ln_dtype_is_float(xdt) ? xdt : LN_F64;
+    else if (ln_dtype_is_float(xdt)) odt = xdt;
+    else odt = op == LN_RED_SUM ? LN_I64 : LN_F64; /* numpy: int sums are int64 */
 
     if (lua_isnoneornil(L, 2)) {
         if (!lua_isnoneornil(L, 3)) lt_error(L, fname, "keepdim needs a dim");
@@ -366,22 +452,27 @@ static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, LT_FN); }
 static const luaL_Reg functions[] = {
     {"add", l_add},         {"sub", l_sub},         {"mul", l_mul},   {"div", l_div},
     {"pow", l_pow},         {"maximum", l_maximum}, {"minimum", l_minimum},
+    {"floor_divide", l_floor_divide}, {"remainder", l_remainder},
     {"where", l_where},     {NULL, NULL}};
 
 static const luaL_Reg methods[] = {
     {"add", l_add},       {"sub", l_sub},       {"mul", l_mul},       {"div", l_div},
     {"pow", l_pow},       {"add_", l_add_},     {"sub_", l_sub_},     {"mul_", l_mul_},
     {"div_", l_div_},     {"pow_", l_pow_},     {"eq", l_eq},         {"ne", l_ne},
+    {"floor_divide", l_floor_divide},           {"remainder", l_remainder},
     {"lt", l_lt},         {"le", l_le},         {"gt", l_gt},         {"ge", l_ge},
     {"exp", l_exp},       {"log", l_log},       {"sqrt", l_sqrt},     {"abs", l_abs},
     {"neg", l_neg},       {"sign", l_sign},     {"square", l_square}, {"clamp", l_clamp},
+    {"clip", l_clip},     {"floor", l_floor},   {"ceil", l_ceil},     {"round", l_round},
+    {"trunc", l_trunc},
     {"sum", l_sum},       {"mean", l_mean},     {"var", l_var},       {"std", l_std},
     {"max", l_max},       {"min", l_min},       {"argmax", l_argmax}, {"argmin", l_argmin},
     {NULL, NULL}};
 
-static const luaL_Reg metamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
-                                       {"__div", l_div}, {"__pow", l_pow}, {"__unm", l_unm},
-                                       {NULL, NULL}};
+static const luaL_Reg metamethods[] = {
+    {"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},          {"__div", l_div},
+    {"__pow", l_pow}, {"__unm", l_unm}, {"__idiv", l_floor_divide}, {"__mod", l_remainder},
+    {NULL, NULL}};
 
 void lt_open_ops(lua_State *L)
 {

@@ -108,7 +108,7 @@ static void stats_fn(const char *p, void *ctx)
     pfmt *f = (pfmt *)ctx;
     if (!ln_dtype_is_float(f->dt)) {
         char buf[32];
-        int w = snprintf(buf, sizeof buf, "%.0f", ln_load(p, f->dt));
+        int w = snprintf(buf, sizeof buf, "%lld", (long long)ln_load_i64(p, f->dt));
         if (w > f->int_w) f->int_w = w;
         return;
     }
@@ -139,7 +139,7 @@ static void width_fn(const char *p, void *ctx)
 static int elem_str(const pfmt *f, const char *p, char *out, size_t n)
 {
     if (!ln_dtype_is_float(f->dt))
-        return snprintf(out, n, "%*.0f", f->int_w, ln_load(p, f->dt));
+        return snprintf(out, n, "%*lld", f->int_w, (long long)ln_load_i64(p, f->dt));
     fparts fp;
     float_parts(ln_load(p, f->dt), f->dt, f->sci, &fp);
     int total = f->left_w + f->right_w + (f->sci ? 2 + f->exp_w : 0);

@@ -56,6 +56,14 @@ int64_t lt_check_pos(lua_State *L, int idx, int64_t size, int dim, const char *f
 ln_dtype lt_opt_dtype(lua_State *L, int idx, ln_dtype def, const char *fname);
 /* Raise unless v is exactly representable as an element of dtype dt. */
 void lt_check_value(lua_State *L, double v, ln_dtype dt, const char *fname);
+void lt_check_ivalue(lua_State *L, lua_Integer v, ln_dtype dt, const char *fname);
+/* The same for the Lua number at idx (an integer is checked as an integer,
+ * so an int64 beyond 2^53 stays exact). */
+void lt_check_number(lua_State *L, int idx, ln_dtype dt, const char *fname);
+/* Store the (checked) Lua number at idx as an element of dtype dt at p, or
+ * into every element of t: an integer into an integer dtype exactly. */
+void lt_store_number(lua_State *L, int idx, void *p, ln_dtype dt);
+void lt_fill_number(lua_State *L, int idx, ln_tensor *t);
 /* A shape given as one table or as integer arguments from `first` on.
  * Returns the stack index after the shape. */
 int lt_read_shape(lua_State *L, int first, const char *fname, int *ndim, int64_t *shape);

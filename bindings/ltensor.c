@@ -34,7 +34,7 @@ static void check_nested(lua_State *L, int depth, int ndim, const int64_t *shape
                      path_str(pb, sizeof pb, path, depth),
                      t == LUA_TTABLE ? "is a table (ragged nested table)"
                                      : lua_pushfstring(L, "is a %s", luaL_typename(L, -1)));
-        lt_check_value(L, lua_tonumber(L, -1), dt, "tensor");
+        lt_check_number(L, -1, dt, "tensor");
         return;
     }
     if (t != LUA_TTABLE)
@@ -57,7 +57,7 @@ static void fill_nested(lua_State *L, int depth, int ndim, const int64_t *shape,
                         char **out)
 {
     if (depth == ndim) {
-        ln_store(*out, dt, lua_tonumber(L, -1));
+        lt_store_number(L, -1, *out, dt);
         *out += ln_dtype_size(dt);
         return;
     }
@@ -147,20 +147,64 @@ static int l_full(lua_State *L)
     }
     if (lua_type(L, 2) != LUA_TNUMBER)
         lt_error(L, LT_FN, "value must be a number, got %s", luaL_typename(L, 2));
-    double v = lua_tonumber(L, 2);
     ln_dtype dt = lt_opt_dtype(L, 3, LN_F32, LT_FN);
-    lt_check_value(L, v, dt, LT_FN);
+    lt_check_number(L, 2, dt, LT_FN);
     lt_Tensor *t = lt_new(L, dt, ndim, shape, LT_FN);
-    ln_fill(&t->v, v);
+    lt_fill_number(L, 2, &t->v);
+    return 1;
+}
+
+/* arange of Lua integers into an integer dtype, in exact integer arithmetic
+ * (an int64 range beyond 2^53 is not rounded through doubles) */
+static int arange_int(lua_State *L, int nnum, ln_dtype dt, const char *fname)
+{
+    int64_t start = 0, stop, step = 1;
+    if (nnum == 1) {
+        stop = (int64_t)lua_tointeger(L, 1);
+    } else {
+        start = (int64_t)lua_tointeger(L, 1);
+        stop = (int64_t)lua_tointeger(L, 2);
+        if (nnum == 3) step = (int64_t)lua_tointeger(L, 3);
+    }
+    if (step == 0) lt_error(L, fname, "step must be nonzero");
+    /* the count, with the span taken as unsigned so no step overflows */
+    uint64_t span, ustep, n = 0;
+    if (step > 0 && stop > start) {
+        span = (uint64_t)stop - (uint64_t)start;
+        ustep = (uint64_t)step;
+    } else if (step < 0 && stop < start) {
+        span = (uint64_t)start - (uint64_t)stop;
+        ustep = 0 - (uint64_t)step;
+    } else {
+        span = 0;
+        ustep = 1;
+    }
+    if (span) n = span / ustep + (span % ustep != 0);
+    if (n > (uint64_t)9e15) lt_error(L, fname, "too many elements");
+    int64_t count = (int64_t)n;
+    if (count > 0) {
+        /* start + (n-1)*step lies between start and stop: no overflow */
+        lt_check_ivalue(L, start, dt, fname);
+        lt_check_ivalue(L, (int64_t)((uint64_t)start + (n - 1) * (uint64_t)step), dt, fname);
+    }
+    lt_Tensor *t = lt_new(L, dt, 1, &count, fname);
+    size_t es = ln_dtype_size(dt);
+    for (int64_t i = 0; i < count; i++)
+        ln_store_i64(t->storage + (size_t)i * es, dt,
+                     (int64_t)((uint64_t)start + (uint64_t)i * (uint64_t)step));
     return 1;
 }
 
 static int l_arange(lua_State *L)
 {
-    int nnum = 0;
-    while (nnum < 3 && lua_type(L, nnum + 1) == LUA_TNUMBER) nnum++;
+    int nnum = 0, nint = 0;
+    while (nnum < 3 && lua_type(L, nnum + 1) == LUA_TNUMBER) {
+        nint += lua_isinteger(L, nnum + 1);
+        nnum++;
+    }
     if (nnum == 0) lt_error(L, LT_FN, "expected numbers (start, stop [, step])");
     ln_dtype dt = lt_opt_dtype(L, nnum + 1, LN_F32, LT_FN);
+    if (nint == nnum && !ln_dtype_is_float(dt)) return arange_int(L, nnum, dt, LT_FN);
     double start = 0, stop, step = 1;
     if (nnum == 1) {
         stop = lua_tonumber(L, 1);
@@ -312,6 +356,7 @@ static int l_astype(lua_State *L)
 static int l_float(lua_State *L) { return convert(L, LT_FN, LN_F32); }
 static int l_double(lua_State *L) { return convert(L, LT_FN, LN_F64); }
 static int l_int(lua_State *L) { return convert(L, LT_FN, LN_I32); }
+static int l_long(lua_State *L) { return convert(L, LT_FN, LN_I64); }
 static int l_byte(lua_State *L) { return convert(L, LT_FN, LN_U8); }
 
 static int l_clone(lua_State *L)
@@ -645,13 +690,12 @@ static int l_get(lua_State *L)
     return 1;
 }
 
-static double check_number(lua_State *L, int idx, ln_dtype dt, const char *fname)
+/* the value at idx: a number that fits dtype dt */
+static void check_number(lua_State *L, int idx, ln_dtype dt, const char *fname)
 {
     if (lua_type(L, idx) != LUA_TNUMBER)
         lt_error(L, fname, "value must be a number, got %s", luaL_typename(L, idx));
-    double v = lua_tonumber(L, idx);
-    lt_check_value(L, v, dt, fname);
-    return v;
+    lt_check_number(L, idx, dt, fname);
 }
 
 static int l_set(lua_State *L)
@@ -659,9 +703,9 @@ static int l_set(lua_State *L)
     lt_Tensor *t = lt_check(L, 1, LT_FN);
     int top = lua_gettop(L);
     if (top < 2) lt_error(L, LT_FN, "expected indices and a value");
-    double v = check_number(L, top, t->v.dtype, LT_FN);
+    check_number(L, top, t->v.dtype, LT_FN);
     char *p = elem_ptr(L, t, 2, top - 2, LT_FN);
-    ln_store(p, t->v.dtype, v);
+    lt_store_number(L, top, p, t->v.dtype);
     lua_settop(L, 1);
     return 1;
 }
@@ -678,8 +722,8 @@ static int l_item(lua_State *L)
 static int l_fill(lua_State *L)
 {
     lt_Tensor *t = lt_check(L, 1, LT_FN);
-    double v = check_number(L, 2, t->v.dtype, LT_FN);
-    ln_fill(&t->v, v);
+    check_number(L, 2, t->v.dtype, LT_FN);
+    lt_fill_number(L, 2, &t->v);
     lua_settop(L, 1);
     return 1;
 }
@@ -772,8 +816,8 @@ static int l_newindex(lua_State *L)
     int64_t i = lt_check_pos(L, 2, t->v.shape[0], 0, LT_FN);
     ln_tensor row = select_view(&t->v, 0, i);
     if (lua_type(L, 3) == LUA_TNUMBER) {
-        double v = check_number(L, 3, t->v.dtype, LT_FN);
-        ln_fill(&row, v);
+        check_number(L, 3, t->v.dtype, LT_FN);
+        lt_fill_number(L, 3, &row);
         return 0;
     }
     lt_check(L, 3, LT_FN);
@@ -813,6 +857,7 @@ static const luaL_Reg methods[] = {
     {"float", l_float},
     {"double", l_double},
     {"int", l_int},
+    {"long", l_long},
     {"byte", l_byte},
     {"clone", l_clone},
     {"detach", l_detach},

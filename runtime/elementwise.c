@@ -73,10 +73,89 @@
     }
 
 #define DEF_BINARY2(N32, N64, E32, E64) DEF_BINARY(N32, float, E32) DEF_BINARY(N64, double, E64)
+/* the int32, uint8 and int64 loops of an op; EXPR(T, U) is its expression in
+ * element type T with U the unsigned type it wraps in (overflow wraps, as
+ * numpy's, and is never undefined) */
+#define DEF_BINARY_INT(NI32, NU8, NI64, EXPR)                                                       \
+    DEF_BINARY(NI32, int32_t, EXPR(int32_t, uint32_t))                                             \
+    DEF_BINARY(NU8, uint8_t, EXPR(uint8_t, uint32_t))                                              \
+    DEF_BINARY(NI64, int64_t, EXPR(int64_t, uint64_t))
 #define MAXIMUM(x, y) (((x) > (y) || (x) != (x)) ? (x) : (y))
 #define MINIMUM(x, y) (((x) < (y) || (x) != (x)) ? (x) : (y))
+#define WRAP_ADD(T, U) (T)((U)x + (U)y)
+#define WRAP_SUB(T, U) (T)((U)x - (U)y)
+#define WRAP_MUL(T, U) (T)((U)x * (U)y)
+#define INT_MAX_(T, U) MAXIMUM(x, y)
+#define INT_MIN_(T, U) MINIMUM(x, y)
+#define INT_POW(T, U) (T) ipow_u64((uint64_t)(U)x, (int64_t)y)
+#define INT_FLOORDIV(T, U) floordiv_##T(x, y)
+#define INT_REMAINDER(T, U) remainder_##T(x, y)
 
-/* one line per op: its float32 and float64 loops */
+/* x^e by squaring, wrapping mod 2^64 (the caller keeps the low bits of its
+ * dtype, which are those of the exact power); e < 0 gives 0, but callers
+ * refuse negative exponents first, as numpy does */
+static inline uint64_t ipow_u64(uint64_t x, int64_t e)
+{
+    if (e < 0) return 0;
+    uint64_t r = 1;
+    for (uint64_t k = (uint64_t)e; k; k >>= 1) {
+        if (k & 1) r *= x;
+        x *= x;
+    }
+    return r;
+}
+
+/* numpy's floor_divide and remainder (the sign of the divisor) on integers:
+ * a zero divisor gives 0 (numpy warns and gives 0), and MIN // -1 wraps to
+ * MIN, so no division traps (SIGFPE) */
+#define DEF_INT_DIVMOD(T, U)                                                                       \
+    static inline T floordiv_##T(T x, T y)                                                         \
+    {                                                                                              \
+        if (y == 0) return 0;                                                                      \
+        if (y == -1) return (T)(0 - (U)x);                                                         \
+        T q = (T)(x / y);                                                                          \
+        if ((T)(x % y) != 0 && (x < 0) != (y < 0)) q--;                                            \
+        return q;                                                                                  \
+    }                                                                                              \
+    static inline T remainder_##T(T x, T y)                                                        \
+    {                                                                                              \
+        if (y == 0 || y == -1) return 0;                                                           \
+        T r = (T)(x % y);                                                                          \
+        return r != 0 && (r < 0) != (y < 0) ? (T)(r + y) : r;                                      \
+    }
+DEF_INT_DIVMOD(int32_t, uint32_t)
+DEF_INT_DIVMOD(int64_t, uint64_t)
+static inline uint8_t floordiv_uint8_t(uint8_t x, uint8_t y) { return y ? (uint8_t)(x / y) : 0; }
+static inline uint8_t remainder_uint8_t(uint8_t x, uint8_t y) { return y ? (uint8_t)(x % y) : 0; }
+
+/* numpy's floor_divide and remainder on floats (Python's // and %):
+ * x // y is the integer nearest to (x - remainder) / y, so 1 // 0.1 is 9
+ * (floor(1 / 0.1) would be 10); the remainder takes the divisor's sign.
+ * A zero divisor gives x / y (inf or NaN) and NaN. */
+#define FMOD_(x, y) _Generic((x), float: fmodf, default: fmod)(x, y)
+#define FLOOR_(x) _Generic((x), float: floorf, default: floor)(x)
+#define COPYSIGN_(x, y) _Generic((x), float: copysignf, default: copysign)(x, y)
+#define DEF_FLOAT_DIVMOD(T)                                                                        \
+    static inline T floordiv_##T(T x, T y)                                                         \
+    {                                                                                              \
+        if (y == 0) return x / y;                                                                  \
+        T r = FMOD_(x, y);                                                                         \
+        T q = (x - r) / y; /* an integer, up to rounding */                                        \
+        if (r != 0 && (r < 0) != (y < 0)) q -= (T)1;                                               \
+        if (q == 0) return COPYSIGN_((T)0, x / y);                                                 \
+        T f = FLOOR_(q);                                                                           \
+        return q - f > (T)0.5 ? f + (T)1 : f;                                                      \
+    }                                                                                              \
+    static inline T remainder_##T(T x, T y)                                                        \
+    {                                                                                              \
+        T r = FMOD_(x, y);                                                                         \
+        if (r == 0) return COPYSIGN_((T)0, y);                                                     \
+        return (r < 0) != (y < 0) ? r + y : r;                                                     \
+    }
+DEF_FLOAT_DIVMOD(float)
+DEF_FLOAT_DIVMOD(double)
+
+/* one line per op: its float32 and float64 loops, then its integer loops */
 DEF_BINARY2(add_f32, add_f64, x + y, x + y)
 DEF_BINARY2(sub_f32, sub_f64, x - y, x - y)
 DEF_BINARY2(mul_f32, mul_f64, x * y, x * y)
@@ -84,32 +163,48 @@ DEF_BINARY2(div_f32, div_f64, x / y, x / y)
 DEF_BINARY2(pow_f32, pow_f64, powf(x, y), pow(x, y))
 DEF_BINARY2(max_f32, max_f64, MAXIMUM(x, y), MAXIMUM(x, y))
 DEF_BINARY2(min_f32, min_f64, MINIMUM(x, y), MINIMUM(x, y))
+DEF_BINARY2(fdiv_f32, fdiv_f64, floordiv_float(x, y), floordiv_double(x, y))
+DEF_BINARY2(rem_f32, rem_f64, remainder_float(x, y), remainder_double(x, y))
+DEF_BINARY_INT(add_i32, add_u8, add_i64, WRAP_ADD)
+DEF_BINARY_INT(sub_i32, sub_u8, sub_i64, WRAP_SUB)
+DEF_BINARY_INT(mul_i32, mul_u8, mul_i64, WRAP_MUL)
+DEF_BINARY_INT(pow_i32, pow_u8, pow_i64, INT_POW)
+DEF_BINARY_INT(max_i32, max_u8, max_i64, INT_MAX_)
+DEF_BINARY_INT(min_i32, min_u8, min_i64, INT_MIN_)
+DEF_BINARY_INT(fdiv_i32, fdiv_u8, fdiv_i64, INT_FLOORDIV)
+DEF_BINARY_INT(rem_i32, rem_u8, rem_i64, INT_REMAINDER)
 
 void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
-    /* by ln_binop, then float32, float64 */
-    static const ln_loop_fn loops[][2] = {
-        [LN_OP_ADD] = {add_f32, add_f64}, [LN_OP_SUB] = {sub_f32, sub_f64},
-        [LN_OP_MUL] = {mul_f32, mul_f64}, [LN_OP_DIV] = {div_f32, div_f64},
-        [LN_OP_POW] = {pow_f32, pow_f64}, [LN_OP_MAXIMUM] = {max_f32, max_f64},
-        [LN_OP_MINIMUM] = {min_f32, min_f64},
+    /* by ln_binop, then ln_dtype: float32, float64, int32, uint8, int64
+     * (true division has no integer loops: callers divide in float64) */
+    static const ln_loop_fn loops[][LN_NDTYPES] = {
+        [LN_OP_ADD] = {add_f32, add_f64, add_i32, add_u8, add_i64},
+        [LN_OP_SUB] = {sub_f32, sub_f64, sub_i32, sub_u8, sub_i64},
+        [LN_OP_MUL] = {mul_f32, mul_f64, mul_i32, mul_u8, mul_i64},
+        [LN_OP_DIV] = {div_f32, div_f64},
+        [LN_OP_POW] = {pow_f32, pow_f64, pow_i32, pow_u8, pow_i64},
+        [LN_OP_MAXIMUM] = {max_f32, max_f64, max_i32, max_u8, max_i64},
+        [LN_OP_MINIMUM] = {min_f32, min_f64, min_i32, min_u8, min_i64},
+        [LN_OP_FLOOR_DIVIDE] = {fdiv_f32, fdiv_f64, fdiv_i32, fdiv_u8, fdiv_i64},
+        [LN_OP_REMAINDER] = {rem_f32, rem_f64, rem_i32, rem_u8, rem_i64},
     };
     const ln_tensor *ops[3] = {out, a, b};
-    LN_BY_DTYPE(out->dtype, ln_foreach(3, ops, loops[op][0], NULL),
-                ln_foreach(3, ops, loops[op][1], NULL));
+    ln_foreach(3, ops, loops[op][out->dtype], NULL);
 }
 
 /* ---- unary ------------------------------------------------------------- */
 
 typedef struct unary_ctx {
     double lo, hi;
+    int64_t ilo, ihi; /* the integer loops' bounds (within their dtype) */
 } unary_ctx;
 
-#define DEF_UNARY(NAME, T, EXPR)                                                                   \
+#define DEF_UNARY_AS(NAME, T, EXPR, LO, HI)                                                        \
     static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
     {                                                                                              \
         const unary_ctx *c = (const unary_ctx *)ctx;                                               \
-        const T lo = (T)c->lo, hi = (T)c->hi;                                                      \
+        const T lo = (T)c->LO, hi = (T)c->HI;                                                      \
         (void)lo;                                                                                  \
         (void)hi;                                                                                  \
         const int64_t es = (int64_t)sizeof(T);                                                     \
@@ -129,12 +224,24 @@ typedef struct unary_ctx {
             }                                                                                      \
         }                                                                                          \
     }
+#define DEF_UNARY(NAME, T, EXPR) DEF_UNARY_AS(NAME, T, EXPR, lo, hi)
 
 #define DEF_UNARY2(N32, N64, E32, E64) DEF_UNARY(N32, float, E32) DEF_UNARY(N64, double, E64)
+/* the integer loops, as DEF_BINARY_INT */
+#define DEF_UNARY_INT(NI32, NU8, NI64, EXPR)                                                       \
+    DEF_UNARY_AS(NI32, int32_t, EXPR(int32_t, uint32_t), ilo, ihi)                                 \
+    DEF_UNARY_AS(NU8, uint8_t, EXPR(uint8_t, uint32_t), ilo, ihi)                                  \
+    DEF_UNARY_AS(NI64, int64_t, EXPR(int64_t, uint64_t), ilo, ihi)
 #define SIGN(T, x) ((x) != (x) ? (x) : (T)(((x) > 0) - ((x) < 0)))
 #define CLAMP(x) ((x) < lo ? lo : ((x) > hi ? hi : (x)))
+#define WRAP_NEG(T, U) (T)(0 - (U)x)
+#define WRAP_ABS(T, U) (x > 0 || x == 0 ? x : (T)(0 - (U)x)) /* abs(MIN) wraps to MIN */
+#define WRAP_SQUARE(T, U) (T)((U)x * (U)x)
+#define INT_SIGN(T, U) (T)(x > 0 ? 1 : x == 0 ? 0 : -1)
+#define INT_CLAMP(T, U) CLAMP(x)
+#define INT_SAME(T, U) x /* floor, ceil, round, trunc of an integer */
 
-/* one line per op: its float32 and float64 loops */
+/* one line per op: its float32 and float64 loops, then its integer loops */
 DEF_UNARY2(exp_f32, exp_f64, expf(x), exp(x))
 DEF_UNARY2(log_f32, log_f64, logf(x), log(x))
 DEF_UNARY2(sqrt_f32, sqrt_f64, sqrtf(x), sqrt(x))
@@ -143,20 +250,74 @@ DEF_UNARY2(neg_f32, neg_f64, -x, -x)
 DEF_UNARY2(sign_f32, sign_f64, SIGN(float, x), SIGN(double, x))
 DEF_UNARY2(clamp_f32, clamp_f64, CLAMP(x), CLAMP(x))
 DEF_UNARY2(square_f32, square_f64, x *x, x *x)
+DEF_UNARY2(floor_f32, floor_f64, floorf(x), floor(x))
+DEF_UNARY2(ceil_f32, ceil_f64, ceilf(x), ceil(x))
+DEF_UNARY2(round_f32, round_f64, rintf(x), rint(x)) /* the default mode: half to even */
+DEF_UNARY2(trunc_f32, trunc_f64, truncf(x), trunc(x))
+DEF_UNARY_INT(abs_i32, abs_u8, abs_i64, WRAP_ABS)
+DEF_UNARY_INT(neg_i32, neg_u8, neg_i64, WRAP_NEG)
+DEF_UNARY_INT(sign_i32, sign_u8, sign_i64, INT_SIGN)
+DEF_UNARY_INT(square_i32, square_u8, square_i64, WRAP_SQUARE)
+DEF_UNARY_INT(clamp_i32, clamp_u8, clamp_i64, INT_CLAMP)
+DEF_UNARY_INT(same_i32, same_u8, same_i64, INT_SAME)
+
+/* by ln_unop, then ln_dtype: float32, float64, int32, uint8, int64
+ * (NULL: float only; callers check with ln_unary_has_int) */
+static const ln_loop_fn unary_loops[][LN_NDTYPES] = {
+    [LN_OP_EXP] = {exp_f32, exp_f64},
+    [LN_OP_LOG] = {log_f32, log_f64},
+    [LN_OP_SQRT] = {sqrt_f32, sqrt_f64},
+    [LN_OP_ABS] = {abs_f32, abs_f64, abs_i32, abs_u8, abs_i64},
+    [LN_OP_NEG] = {neg_f32, neg_f64, neg_i32, neg_u8, neg_i64},
+    [LN_OP_SIGN] = {sign_f32, sign_f64, sign_i32, sign_u8, sign_i64},
+    [LN_OP_CLAMP] = {clamp_f32, clamp_f64, clamp_i32, clamp_u8, clamp_i64},
+    [LN_OP_SQUARE] = {square_f32, square_f64, square_i32, square_u8, square_i64},
+    [LN_OP_FLOOR] = {floor_f32, floor_f64, same_i32, same_u8, same_i64},
+    [LN_OP_CEIL] = {ceil_f32, ceil_f64, same_i32, same_u8, same_i64},
+    [LN_OP_ROUND] = {round_f32, round_f64, same_i32, same_u8, same_i64},
+    [LN_OP_TRUNC] = {trunc_f32, trunc_f64, same_i32, same_u8, same_i64},
+};
+
+static void run_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, unary_ctx *c)
+{
+    const ln_tensor *ops[2] = {out, a};
+    ln_foreach(2, ops, unary_loops[op][out->dtype], c);
+}
 
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi)
 {
-    /* by ln_unop, then float32, float64 */
-    static const ln_loop_fn loops[][2] = {
-        [LN_OP_EXP] = {exp_f32, exp_f64}, [LN_OP_LOG] = {log_f32, log_f64},
-        [LN_OP_SQRT] = {sqrt_f32, sqrt_f64}, [LN_OP_ABS] = {abs_f32, abs_f64},
-        [LN_OP_NEG] = {neg_f32, neg_f64}, [LN_OP_SIGN] = {sign_f32, sign_f64},
-        [LN_OP_CLAMP] = {clamp_f32, clamp_f64}, [LN_OP_SQUARE] = {square_f32, square_f64},
-    };
-    unary_ctx c = {lo, hi};
-    const ln_tensor *ops[2] = {out, a};
-    LN_BY_DTYPE(out->dtype, ln_foreach(2, ops, loops[op][0], &c),
-                ln_foreach(2, ops, loops[op][1], &c));
+    unary_ctx c = {lo, hi, 0, 0}; /* integer LN_OP_CLAMP goes through ln_clamp_int */
+    run_unary(op, out, a, &c);
+}
+
+void ln_clamp_int(ln_tensor *out, const ln_tensor *a, int64_t lo, int64_t hi)
+{
+    unary_ctx c = {0, 0, lo, hi};
+    run_unary(LN_OP_CLAMP, out, a, &c);
+}
+
+int ln_unary_has_int(ln_unop op) { return unary_loops[op][LN_I32] != NULL; }
+
+static void negative_loop(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    int *found = (int *)ctx;
+    const ln_dtype dt = (ln_dtype)found[1];
+    if (found[0]) return;
+    for (int64_t i = 0; i < n; i++) {
+        if (ln_load_i64(p[0] + i * s[0], dt) < 0) {
+            found[0] = 1;
+            return;
+        }
+    }
+}
+
+int ln_any_negative(const ln_tensor *t)
+{
+    if (t->dtype == LN_U8) return 0;
+    int found[2] = {0, (int)t->dtype};
+    const ln_tensor *ops[1] = {t};
+    ln_foreach(1, ops, negative_loop, found);
+    return found[0];
 }
 
 /* ---- loads and stores -------------------------------------------------- */
@@ -168,6 +329,7 @@ double ln_load(const void *p, ln_dtype dt)
     case LN_F64: return *(const double *)p;
     case LN_I32: return (double)*(const int32_t *)p;
     case LN_U8: return (double)*(const uint8_t *)p;
+    case LN_I64: return (double)*(const int64_t *)p;
     }
     return 0;
 }
@@ -179,6 +341,28 @@ void ln_store(void *p, ln_dtype dt, double v)
     case LN_F64: *(double *)p = v; break;
     case LN_I32: *(int32_t *)p = (int32_t)v; break;
     case LN_U8: *(uint8_t *)p = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)p = (int64_t)v; break;
+    }
+}
+
+int64_t ln_load_i64(const void *p, ln_dtype dt)
+{
+    switch (dt) {
+    case LN_I32: return *(const int32_t *)p;
+    case LN_U8: return *(const uint8_t *)p;
+    case LN_I64: return *(const int64_t *)p;
+    default: return (int64_t)ln_load(p, dt);
+    }
+}
+
+void ln_store_i64(void *p, ln_dtype dt, int64_t v)
+{
+    switch (dt) {
+    case LN_F32: *(float *)p = (float)v; break;
+    case LN_F64: *(double *)p = (double)v; break;
+    case LN_I32: *(int32_t *)p = (int32_t)v; break;
+    case LN_U8: *(uint8_t *)p = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)p = v; break;
     }
 }
 
@@ -225,6 +409,30 @@ DEF_CMP_SAME(cmp_f32, float)
 DEF_CMP_SAME(cmp_f64, double)
 DEF_CMP_SAME(cmp_i32, int32_t)
 DEF_CMP_SAME(cmp_u8, uint8_t)
+DEF_CMP_SAME(cmp_i64, int64_t)
+
+static int cmp_ints(ln_cmpop op, int64_t x, int64_t y)
+{
+    switch (op) {
+    case LN_CMP_EQ: return x == y;
+    case LN_CMP_NE: return x != y;
+    case LN_CMP_LT: return x < y;
+    case LN_CMP_LE: return x <= y;
+    case LN_CMP_GT: return x > y;
+    case LN_CMP_GE: return x >= y;
+    }
+    return 0;
+}
+
+/* two integer dtypes: exactly, as int64 */
+static void cmp_mixed_int(int64_t n, char **p, const int64_t *s, void *ctx)
+{
+    const cmp_ctx *c = (const cmp_ctx *)ctx;
+    uint8_t *o = (uint8_t *)p[0];
+    const char *pa = p[1], *pb = p[2];
+    for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2])
+        *o = (uint8_t)cmp_ints(c->op, ln_load_i64(pa, c->da), ln_load_i64(pb, c->db));
+}
 
 static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
 {
@@ -237,10 +445,13 @@ static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
 
 void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
-    static const ln_loop_fn same[] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8};
+    static const ln_loop_fn same[LN_NDTYPES] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8, cmp_i64};
     cmp_ctx c = {op, a->dtype, b->dtype};
     const ln_tensor *ops[3] = {out, a, b};
-    ln_foreach(3, ops, a->dtype == b->dtype ? same[a->dtype] : cmp_mixed, &c);
+    ln_loop_fn fn = a->dtype == b->dtype ? same[a->dtype]
+                    : !ln_dtype_is_float(a->dtype) && !ln_dtype_is_float(b->dtype) ? cmp_mixed_int
+                                                                                   : cmp_mixed;
+    ln_foreach(3, ops, fn, &c);
 }
 
 /* ---- where ------------------------------------------------------------- */
@@ -261,6 +472,7 @@ static void where_loop(int64_t n, char **p, const int64_t *s, void *ctx)
         case LN_F32: take_a = *(const float *)pc != 0; break;
         case LN_F64: take_a = *(const double *)pc != 0; break;
         case LN_I32: take_a = *(const int32_t *)pc != 0; break;
+        case LN_I64: take_a = *(const int64_t *)pc != 0; break;
         default: take_a = *(const uint8_t *)pc != 0; break;
         }
         memcpy(po, take_a ? pa : pb, c->es);
@@ -292,29 +504,24 @@ void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const l
         }                                                                                          \
     }
 
-DEF_CONVERT(cv_f32_f32, float, float)
-DEF_CONVERT(cv_f32_f64, float, double)
-DEF_CONVERT(cv_f32_i32, float, int32_t)
-DEF_CONVERT(cv_f32_u8, float, uint8_t)
-DEF_CONVERT(cv_f64_f32, double, float)
-DEF_CONVERT(cv_f64_f64, double, double)
-DEF_CONVERT(cv_f64_i32, double, int32_t)
-DEF_CONVERT(cv_f64_u8, double, uint8_t)
-DEF_CONVERT(cv_i32_f32, int32_t, float)
-DEF_CONVERT(cv_i32_f64, int32_t, double)
-DEF_CONVERT(cv_i32_i32, int32_t, int32_t)
-DEF_CONVERT(cv_i32_u8, int32_t, uint8_t)
-DEF_CONVERT(cv_u8_f32, uint8_t, float)
-DEF_CONVERT(cv_u8_f64, uint8_t, double)
-DEF_CONVERT(cv_u8_i32, uint8_t, int32_t)
-DEF_CONVERT(cv_u8_u8, uint8_t, uint8_t)
+/* the loops converting every source dtype into TO, named cv_<to>_<from> */
+#define DEF_CONVERT_ROW(TN, TO)                                                                    \
+    DEF_CONVERT(cv_##TN##_f32, TO, float)                                                          \
+    DEF_CONVERT(cv_##TN##_f64, TO, double)                                                         \
+    DEF_CONVERT(cv_##TN##_i32, TO, int32_t)                                                        \
+    DEF_CONVERT(cv_##TN##_u8, TO, uint8_t)                                                         \
+    DEF_CONVERT(cv_##TN##_i64, TO, int64_t)
+#define CONVERT_ROW(TN) {cv_##TN##_f32, cv_##TN##_f64, cv_##TN##_i32, cv_##TN##_u8, cv_##TN##_i64}
+
+DEF_CONVERT_ROW(f32, float)
+DEF_CONVERT_ROW(f64, double)
+DEF_CONVERT_ROW(i32, int32_t)
+DEF_CONVERT_ROW(u8, uint8_t)
+DEF_CONVERT_ROW(i64, int64_t)
 
 /* [to][from], in ln_dtype order */
 static const ln_loop_fn convert_loops[LN_NDTYPES][LN_NDTYPES] = {
-    {cv_f32_f32, cv_f32_f64, cv_f32_i32, cv_f32_u8},
-    {cv_f64_f32, cv_f64_f64, cv_f64_i32, cv_f64_u8},
-    {cv_i32_f32, cv_i32_f64, cv_i32_i32, cv_i32_u8},
-    {cv_u8_f32, cv_u8_f64, cv_u8_i32, cv_u8_u8},
+    CONVERT_ROW(f32), CONVERT_ROW(f64), CONVERT_ROW(i32), CONVERT_ROW(u8), CONVERT_ROW(i64),
 };
 
 void ln_copy(ln_tensor *dst, const ln_tensor *src)
@@ -330,7 +537,7 @@ void ln_copy(ln_tensor *dst, const ln_tensor *src)
 
 typedef struct check_ctx {
     ln_dtype from;
-    double lo, hi;
+    double lo, hi; /* the target's range: lo included, hi excluded */
     int bad;
     double bad_value;
 } check_ctx;
@@ -343,7 +550,7 @@ static void check_loop(int64_t n, char **p, const int64_t *s, void *ctx)
     for (int64_t i = 0; i < n; i++, pa += s[0]) {
         double v = ln_load(pa, c->from);
         double t = trunc(v);
-        if (!(t >= c->lo && t <= c->hi)) { /* also catches NaN */
+        if (!(t >= c->lo && t < c->hi)) { /* also catches NaN */
             c->bad = 1;
             c->bad_value = v;
             return;
@@ -354,16 +561,26 @@ static void check_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad)
 {
     check_ctx c = {src->dtype, 0, 0, 0, 0};
-    if (to == LN_F32 || to == LN_F64) return LN_OK;
-    if (to == LN_I32) {
-        if (src->dtype == LN_I32 || src->dtype == LN_U8) return LN_OK;
+    ln_dtype from = src->dtype;
+    /* every value of `from` fits `to` */
+    if (ln_dtype_is_float(to) || from == to || from == LN_U8) return LN_OK;
+    if (to == LN_I64 && from == LN_I32) return LN_OK;
+    switch (to) {
+    case LN_I32:
         c.lo = -2147483648.0;
-        c.hi = 2147483647.0;
-    } else {
-        if (src->dtype == LN_U8) return LN_OK;
+        c.hi = 2147483648.0;
+        break;
+    case LN_I64:
+        c.lo = -9223372036854775808.0;
+        c.hi = 9223372036854775808.0;
+        break;
+    default:
         c.lo = 0;
-        c.hi = 255;
+        c.hi = 256;
+        break;
     }
+    /* (an int64 source is loaded as a double: exact near the int32 and
+     * uint8 bounds, which are all that is checked for it) */
     const ln_tensor *ops[1] = {src};
     ln_foreach(1, ops, check_loop, &c);
     if (c.bad) {
@@ -379,6 +596,7 @@ typedef struct fill_ctx {
         double f64;
         int32_t i32;
         uint8_t u8;
+        int64_t i64;
     } v;
     ln_dtype dt;
 } fill_ctx;
@@ -400,6 +618,9 @@ static void fill_loop(int64_t n, char **p, const int64_t *s, void *ctx)
             for (int64_t i = 0; i < n; i++) ((int32_t *)po)[i] = c->v.i32;
             break;
         case LN_U8: memset(po, c->v.u8, (size_t)n); break;
+        case LN_I64:
+            for (int64_t i = 0; i < n; i++) ((int64_t *)po)[i] = c->v.i64;
+            break;
         }
         return;
     }
@@ -411,6 +632,15 @@ void ln_fill(ln_tensor *t, double v)
     fill_ctx c;
     c.dt = t->dtype;
     ln_store(&c.v, t->dtype, v);
+    const ln_tensor *ops[1] = {t};
+    ln_foreach(1, ops, fill_loop, &c);
+}
+
+void ln_fill_i64(ln_tensor *t, int64_t v)
+{
+    fill_ctx c;
+    c.dt = t->dtype;
+    ln_store_i64(&c.v, t->dtype, v);
     const ln_tensor *ops[1] = {t};
     ln_foreach(1, ops, fill_loop, &c);
 }

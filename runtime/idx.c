@@ -242,6 +242,7 @@ static double elem_value(const ln_tensor *t, size_t i)
     case LN_F64: return ((const double *)p)[i];
     case LN_I32: return ((const int32_t *)p)[i];
     case LN_U8: return ((const uint8_t *)p)[i];
+    case LN_I64: return (double)((const int64_t *)p)[i];
     }
     return 0;
 }

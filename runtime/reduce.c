@@ -85,6 +85,43 @@ static int64_t run_best(const char *p, int64_t n, int64_t s, ln_dtype dt, int wa
     return bi;
 }
 
+/* ---- integer runs: exact (int64 keys, sums wrap as numpy's) -------------- */
+
+static uint64_t run_sum_int(const char *p, int64_t n, int64_t s, ln_dtype dt)
+{
+    uint64_t t = 0;
+#define SUM_AS(T)                                                                                  \
+    for (int64_t i = 0; i < n; i++) t += (uint64_t) * (const T *)(p + i * s)
+    switch (dt) {
+    case LN_I32: SUM_AS(int32_t); break;
+    case LN_U8: SUM_AS(uint8_t); break;
+    default: SUM_AS(int64_t); break;
+    }
+#undef SUM_AS
+    return t;
+}
+
+static int64_t run_best_int(const char *p, int64_t n, int64_t s, ln_dtype dt, int want_max,
+                            int64_t *best)
+{
+    int64_t b = ln_load_i64(p, dt), bi = 0;
+    for (int64_t i = 1; i < n; i++) {
+        int64_t v = ln_load_i64(p + i * s, dt);
+        if (want_max ? v > b : v < b) {
+            b = v;
+            bi = i;
+        }
+    }
+    *best = b;
+    return bi;
+}
+
+/* sum, max, min and arg* of an integer dtype take the exact path */
+static int is_int_path(ln_redop op, ln_dtype dt)
+{
+    return !ln_dtype_is_float(dt) && op != LN_RED_MEAN && op != LN_RED_VAR && op != LN_RED_STD;
+}
+
 static int is_best_op(ln_redop op)
 {
     return op == LN_RED_MAX || op == LN_RED_MIN || op == LN_RED_ARGMAX || op == LN_RED_ARGMIN;
@@ -113,6 +150,16 @@ static double finish_moment(ln_redop op, double sum, double sumsq, int64_t n)
 static void reduce_run(ln_redop op, char *o, ln_dtype odt, const char *p, int64_t n, int64_t s,
                        ln_dtype dt)
 {
+    if (is_int_path(op, dt)) {
+        if (op == LN_RED_SUM) {
+            ln_store_i64(o, odt, (int64_t)run_sum_int(p, n, s, dt));
+            return;
+        }
+        int64_t b, bi = run_best_int(p, n, s, dt, wants_max(op), &b);
+        if (op == LN_RED_ARGMAX || op == LN_RED_ARGMIN) *(int32_t *)o = (int32_t)(bi + 1);
+        else ln_store_i64(o, odt, b);
+        return;
+    }
     if (is_best_op(op)) {
         double b;
         int64_t bi = run_best(p, n, s, dt, wants_max(op), &b);
@@ -197,7 +244,7 @@ static void dim_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 {
     const dim_ctx *c = (const dim_ctx *)ctx;
     int64_t es = (int64_t)ln_dtype_size(c->xdt);
-    if (n >= 4 && s[1] == es && c->rs != es) {
+    if (n >= 4 && s[1] == es && c->rs != es && !is_int_path(c->op, c->xdt)) {
         reduce_cols(c->op, p[0], s[0], c->odt, p[1], n, s[1], c->R, c->rs, c->xdt);
         return;
     }
@@ -211,12 +258,24 @@ typedef struct all_ctx {
     double acc, shift, best;
     int64_t seen, best_pos;
     int pass, found_nan;
+    uint64_t iacc; /* the integer path's sum and best */
+    int64_t ibest;
 } all_ctx;
 
 static void all_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 {
     all_ctx *c = (all_ctx *)ctx;
-    if (is_best_op(c->op)) {
+    if (is_int_path(c->op, c->dt)) {
+        if (c->op == LN_RED_SUM) {
+            c->iacc += run_sum_int(p[0], n, s[0], c->dt);
+        } else {
+            int64_t b, bi = run_best_int(p[0], n, s[0], c->dt, wants_max(c->op), &b);
+            if (c->seen == 0 || (wants_max(c->op) ? b > c->ibest : b < c->ibest)) {
+                c->ibest = b;
+                c->best_pos = c->seen + bi;
+            }
+        }
+    } else if (is_best_op(c->op)) {
         if (!c->found_nan) {
             double b;
             int64_t bi = run_best(p[0], n, s[0], c->dt, wants_max(c->op), &b);
@@ -245,9 +304,16 @@ void ln_reduce(ln_redop op, ln_tensor *out, const ln_tensor *x, int dim)
                        (int64_t)ln_dtype_size(x->dtype), x->dtype);
             return;
         }
-        all_ctx c = {op, x->dtype, 0, 0, 0, 0, 0, 1, 0};
+        all_ctx c = {op, x->dtype, 0, 0, 0, 0, 0, 1, 0, 0, 0};
         const ln_tensor *ops[1] = {x};
         ln_foreach(1, ops, all_loop, &c);
+        if (is_int_path(op, x->dtype)) {
+            if (op == LN_RED_SUM) ln_store_i64(out->data, out->dtype, (int64_t)c.iacc);
+            else if (op == LN_RED_MAX || op == LN_RED_MIN)
+                ln_store_i64(out->data, out->dtype, c.ibest);
+            else *(int32_t *)out->data = (int32_t)(c.best_pos + 1);
+            return;
+        }
         if (is_best_op(op)) {
             store_result((char *)out->data, out->dtype, op, c.best, c.best_pos);
             return;

@@ -1,7 +1,8 @@
 /*
  * reduce.h - reductions over one dim or over all elements.
  *
- * Sums accumulate in double with a fixed order (deterministic), var and std
+ * Float sums accumulate in double with a fixed order (deterministic);
+ * integer sums, max and min are exact in int64.  var and std
  * are population statistics (ddof 0) computed in two passes.  max/min
  * return NaN when the run holds a NaN, and argmax/argmin the first NaN's
  * position, as numpy does.  Positions are 1-based (lunet's convention).
@@ -24,8 +25,9 @@ typedef enum ln_redop {
 
 /* Reduce x over `dim` (0-based) into out, which has x's ndim with
  * out->shape[dim] == 1; with dim == -1 reduce all elements into the single
- * element of out.  out's dtype: float (sum/mean/var/std), x's (max/min),
- * int32 (arg*).  The run must not be empty for max/min/arg* (caller checks).
+ * element of out.  out's dtype: x's float dtype or float64 for an integer x
+ * (mean/var/std), x's float dtype or int64 for an integer x (sum: exact,
+ * wrapping on overflow as numpy's), x's (max/min), int32 (arg*).  The run must not be empty for max/min/arg* (caller checks).
  * Overwrites out. */
 void ln_reduce(ln_redop op, ln_tensor *out, const ln_tensor *x, int dim);
 

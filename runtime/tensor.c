@@ -18,12 +18,26 @@ ln_status ln_fail(ln_error *err, ln_status st, const char *fmt, ...)
     return st;
 }
 
-static const char *const dtype_names[LN_NDTYPES] = {"float32", "float64", "int32", "uint8"};
-static const size_t dtype_sizes[LN_NDTYPES] = {4, 8, 4, 1};
+static const char *const dtype_names[LN_NDTYPES] = {"float32", "float64", "int32", "uint8",
+                                                   "int64"};
+static const size_t dtype_sizes[LN_NDTYPES] = {4, 8, 4, 1, 8};
 
 size_t ln_dtype_size(ln_dtype dt) { return dtype_sizes[dt]; }
 const char *ln_dtype_name(ln_dtype dt) { return dtype_names[dt]; }
 int ln_dtype_is_float(ln_dtype dt) { return dt == LN_F32 || dt == LN_F64; }
+
+ln_dtype ln_promote_types(ln_dtype a, ln_dtype b)
+{
+    /* [a][b] in ln_dtype order: float32, float64, int32, uint8, int64 */
+    static const ln_dtype table[LN_NDTYPES][LN_NDTYPES] = {
+        {LN_F32, LN_F64, LN_F64, LN_F32, LN_F64},
+        {LN_F64, LN_F64, LN_F64, LN_F64, LN_F64},
+        {LN_F64, LN_F64, LN_I32, LN_I32, LN_I64},
+        {LN_F32, LN_F64, LN_I32, LN_U8, LN_I64},
+        {LN_F64, LN_F64, LN_I64, LN_I64, LN_I64},
+    };
+    return table[a][b];
+}
 
 int ln_dtype_from_name(const char *name, ln_dtype *dt)
 {
@@ -94,6 +108,7 @@ void ln_scalar(ln_tensor *t, void *storage, ln_dtype dt, double v, int ndim, con
     case LN_F64: *(double *)storage = v; break;
     case LN_I32: *(int32_t *)storage = (int32_t)v; break;
     case LN_U8: *(uint8_t *)storage = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)storage = (int64_t)v; break;
     }
     t->data = storage;
     t->dtype = dt;
@@ -101,6 +116,19 @@ void ln_scalar(ln_tensor *t, void *storage, ln_dtype dt, double v, int ndim, con
     for (int i = 0; i < LN_MAX_DIMS; i++) {
         t->shape[i] = i < ndim ? shape[i] : 1;
         t->stride[i] = 0;
+    }
+}
+
+void ln_scalar_i64(ln_tensor *t, void *storage, ln_dtype dt, int64_t v, int ndim,
+                   const int64_t *shape)
+{
+    ln_scalar(t, storage, dt, 0, ndim, shape);
+    switch (dt) {
+    case LN_F32: *(float *)storage = (float)v; break;
+    case LN_F64: *(double *)storage = (double)v; break;
+    case LN_I32: *(int32_t *)storage = (int32_t)v; break;
+    case LN_U8: *(uint8_t *)storage = (uint8_t)v; break;
+    case LN_I64: *(int64_t *)storage = v; break;
     }
 }
 

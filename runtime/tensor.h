@@ -30,10 +30,11 @@ typedef enum ln_dtype {
     LN_F32 = 0,
     LN_F64 = 1,
     LN_I32 = 2,
-    LN_U8 = 3
+    LN_U8 = 3,
+    LN_I64 = 4
 } ln_dtype;
 
-#define LN_NDTYPES 4
+#define LN_NDTYPES 5
 
 /* A strided view.  `data` points at element (0, 0, ..., 0) of the view;
  * strides are counted in elements and may be 0 (broadcast) but never
@@ -62,6 +63,11 @@ const char *ln_dtype_name(ln_dtype dt);
 /* Returns 0 and sets *dt when `name` names a dtype, -1 otherwise. */
 int ln_dtype_from_name(const char *name, ln_dtype *dt);
 int ln_dtype_is_float(ln_dtype dt);
+/* numpy's promotion of two array dtypes (np.result_type of two arrays):
+ * the same dtype stays; float32 with float64 or with int32/int64 gives
+ * float64; uint8 with float32 stays float32; integers widen to the wider
+ * (uint8 with int32 gives int32, anything with int64 gives int64). */
+ln_dtype ln_promote_types(ln_dtype a, ln_dtype b);
 
 /* Number of elements of a shape; LN_ETOOBIG when the product (times the
  * element size) exceeds `cap_bytes`, LN_ERANGE on a negative dimension.
@@ -76,6 +82,10 @@ void ln_tensor_init(ln_tensor *t, void *data, ln_dtype dt, int ndim, const int64
 /* A view of shape `shape` whose every element is v (stored, in dtype dt, in
  * the 8 bytes at `storage`; all strides 0). */
 void ln_scalar(ln_tensor *t, void *storage, ln_dtype dt, double v, int ndim, const int64_t *shape);
+/* The same for an integer value, stored exactly in an integer dtype (an
+ * int64 above 2^53 does not pass through a double). */
+void ln_scalar_i64(ln_tensor *t, void *storage, ln_dtype dt, int64_t v, int ndim,
+                   const int64_t *shape);
 int ln_is_contiguous(const ln_tensor *t);
 int ln_same_shape(const ln_tensor *a, const ln_tensor *b);
 

@@ -20,6 +20,7 @@ local function tensors()
     lunet.arange(0, 12):reshape(3, 4):t(), -- non-contiguous
     lunet.tensor(2.5),                     -- 0-d
     lunet.tensor({ 1, 0 }, "int32"),       -- integer
+    lunet.tensor({ (1 << 62) + 1, -1 }, "int64"), -- int64 beyond 2^53
   }
 end
 
@@ -192,7 +193,7 @@ describe("the bad-argument sweep", function()
 
   it("covers every tensor method, and tensor methods called on a non-tensor", function()
     local failures = {}
-    local aliases = { float = "astype", double = "astype", int = "astype", byte = "astype" }
+    local aliases = { float = "astype", double = "astype", int = "astype", long = "astype", byte = "astype" }
     quietly(function()
       for _, k in ipairs(sorted_keys(lunet.Tensor)) do
         local f = lunet.Tensor[k]

@@ -23,9 +23,11 @@ describe("lunet tensors: bad input", function()
 
   it("wrong dtypes", function()
     assert.has_error(function() lunet.zeros(2, "float16") end,
-                     "zeros: unknown dtype 'float16' (expected float32, float64, int32 or uint8)")
-    assert.has_error(function() return lunet.ones(2, "uint8") * 2 end,
-                     "mul: arithmetic needs float32 or float64 tensors, got uint8 (convert with :float())")
+                     "zeros: unknown dtype 'float16' (expected float32, float64, int32, int64 or uint8)")
+    assert.has_error(function() return lunet.ones(2, "int32"):div_(2) end,
+                     "div_: the result is float64, which the int32 tensor cannot hold in place")
+    assert.has_error(function() return lunet.ones(2, "uint8") * 256 end,
+                     "mul: value 256 does not fit in uint8")
     assert.has_error(function() lunet.tensor({1.5}, "int32") end,
                      "tensor: value 1.5 does not fit in int32")
     assert.has_error(function() lunet.zeros(2, "uint8"):fill(-1) end,

@@ -412,6 +412,24 @@ for name, gradf in pairs(binary_grads) do
   mt["__" .. name] = op
 end
 
+-- x % y = x - floor(x / y) * y: d/dx = 1 and d/dy = -(x // y) between the
+-- jumps (numpy's remainder, Lua's __mod).  floor_divide is piecewise
+-- constant and is not recorded (a gradient of 0, as torch's).
+do
+  local f = raw.remainder
+  local function remainder(a, b)
+    local out = f(a, b)
+    if tracking2(a, b) then
+      record("remainder", out, { a, b }, function(g)
+        return sum_to(g, a), tape(b) and sum_to(neg(g) * raw.floor_divide(a, b), b)
+      end, 2)
+    end
+    return out
+  end
+  T.remainder = remainder
+  mt.__mod = remainder
+end
+
 local function guard_inplace(name)
   local f = raw[name]
   T[name] = function(t, ...)
@@ -451,11 +469,16 @@ wrap_unary("log", function(g, x) return g / x end)
 wrap_unary("sqrt", function(g, _, out) return g * 0.5 / out end)
 wrap_unary("abs", function(g, x) return g * x:sign() end)
 wrap_unary("square", function(g, x) return g * x * 2 end)
-wrap_unary("clamp", function(g, x, _, lo, hi)
+-- clamp and clip: 1 on [lo, hi] (the bounds included, as torch's), 0 outside.
+-- floor, ceil, round, trunc and sign are not recorded: their gradient is 0
+-- wherever it exists (as torch's; Keras calls them not differentiable).
+local function clamp_grad(g, x, _, lo, hi)
   if lo then g = core.where(x:lt(lo), 0, g) end
   if hi then g = core.where(x:gt(hi), 0, g) end
   return g
-end)
+end
+wrap_unary("clamp", clamp_grad)
+wrap_unary("clip", clamp_grad)
 wrap_unary("clone", function(g) return g end)
 wrap_unary("contiguous", function(g) return g end)
 local function cast_back(g, x) return g:astype(x:dtype()) end

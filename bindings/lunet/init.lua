@@ -26,17 +26,23 @@ lunet.version = core.version
 -- dims count from the end, and a method ending in `_` works in place.
 --
 -- - shape: `shape`, `size(dim)`, `dim`, `numel`, `#t`, `dtype`
--- - conversion: `astype(dtype)`, `float`, `double`, `int`, `byte` (float to
---   integer truncates toward zero; NaN and values out of range are errors)
+-- - conversion: `astype(dtype)`, `float`, `double`, `int` (int32), `long`
+--   (int64), `byte` (uint8); float to integer truncates toward zero; NaN and
+--   values out of range are errors.  int64 elements are Lua integers, exact
+--   beyond 2^53.
 -- - copies and views: `clone`, `contiguous`, `is_contiguous`,
 --   `reshape`, `view`, `flatten`, `transpose(d1, d2)`, `t`, `permute`,
 --   `narrow(dim, start, length)`, `select(dim, index)`, `squeeze`,
 --   `unsqueeze`, `index_select(dim, idx)`, `t[i]` (a view of row i)
 -- - elements: `get(i, j, ...)`, `set(i, j, ..., value)`, `fill`, `copy`,
 --   `totable`, `item`, `tostring(t)`
--- - arithmetic with broadcasting: `+ - * / ^` and unary `-`, `add sub mul div
---   pow` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp log sqrt abs neg sign
---   square clamp(lo, hi)`
+-- - arithmetic with broadcasting, on every dtype with numpy's promotion (the
+--   README's table): `+ - * / // % ^` and unary `-`, `add sub mul div pow
+--   floor_divide remainder` and `add_ sub_ mul_ div_ pow_`, `matmul`, `exp
+--   log sqrt` (float), `abs neg sign square clamp(lo, hi)`; integer `/` gives
+--   float64, integer `//` and `%` by zero give 0, integer overflow wraps
+-- - rounding: `floor ceil round trunc` (round: half to even, as numpy) and
+--   `clip(lo, hi)` (clamp's numpy name; nil leaves a side open)
 -- - comparisons (uint8 masks): `eq ne lt le gt ge`
 -- - reductions, over everything (a 0-d tensor) or a dim (`keepdim`):
 --   `sum mean var std min max` (var and std: population), `argmin argmax`

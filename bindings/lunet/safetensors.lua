@@ -5,8 +5,8 @@
 -- Reading treats the file as hostile: the whole header is checked (dtypes,
 -- shapes with overflow-checked integer products, offsets that tile the data
 -- region exactly) before any tensor is made, so a file never makes lunet
--- allocate more than its own size.  dtypes: F32, F64, I32 and U8 (float32,
--- float64, int32, uint8); at most 8 dims.  Models save and load through
+-- allocate more than its own size.  dtypes: F32, F64, I32, I64 and U8
+-- (float32, float64, int32, int64, uint8); at most 8 dims.  Models save and load through
 -- this module (`model:save`, `nn.load_model`, `nn.read_safetensors`).
 -- @module lunet.safetensors
 -- @alias ST
@@ -17,9 +17,9 @@ local check = require("lunet.check")
 local ST = {}
 local fmt = string.format
 
-local ST_DTYPE = { float32 = "F32", float64 = "F64", int32 = "I32", uint8 = "U8" }
-local LN_DTYPE = { F32 = "float32", F64 = "float64", I32 = "int32", U8 = "uint8" }
-local ELEM = { F32 = 4, F64 = 8, I32 = 4, U8 = 1 }
+local ST_DTYPE = { float32 = "F32", float64 = "F64", int32 = "I32", uint8 = "U8", int64 = "I64" }
+local LN_DTYPE = { F32 = "float32", F64 = "float64", I32 = "int32", U8 = "uint8", I64 = "int64" }
+local ELEM = { F32 = 4, F64 = 8, I32 = 4, U8 = 1, I64 = 8 }
 local MAX_HEADER = 100 * 1024 * 1024
 local MAX_ELEMS = 1 << 40
 local MAX_DIMS = 8
@@ -38,7 +38,7 @@ ST.cjson = cjson
 --- The bytes of a safetensors file.  The header's keys are sorted and padded
 -- with spaces so the data starts 8-byte aligned.
 -- @param list an array of `{name =, tensor =}`, stored in this order (names
--- unique, not `"__metadata__"`; dtypes float32, float64, int32 or uint8)
+-- unique, not `"__metadata__"`; dtypes float32, float64, int32, int64 or uint8)
 -- @param[opt] metadata a table of string -> string (safetensors allows
 -- nothing else there)
 -- @return an array of strings, the file's bytes in order (for
