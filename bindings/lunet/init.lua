@@ -85,10 +85,17 @@ lunet.all, lunet.any = all, any
 
 -- numpy's function forms of the elementwise methods: lunet.exp(x) is x:exp()
 -- (recorded for autograd as the method is); doc/tensor.luadoc documents them
-for _, k in ipairs({ "exp", "log", "sqrt", "abs", "sign", "square", "tanh" }) do
+for _, k in ipairs({ "exp", "log", "sqrt", "abs", "sign", "square", "tanh", "floor", "ceil", "round", "trunc" }) do
   local method = core.Tensor[k]
   if rawget(lunet, k) == nil then lunet[k] = function(x) return method(x) end end
 end
+local clip = core.Tensor.clip
+--- numpy's `np.clip(x, lo, hi)`: `x:clip(lo, hi)` (nil leaves a side open).
+-- @param x a tensor
+-- @param[opt] lo the lower bound
+-- @param[opt] hi the upper bound
+-- @return a new tensor
+function lunet.clip(x, lo, hi) return clip(x, lo, hi) end
 
 --- Whether two tensors have the same shape and equal elements (compared
 -- after numpy's type promotion, so a float32 and a float64 tensor can be
