@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void count_bad(void *ctx, int64_t line, int64_t expected, int64_t saw)
 {
-    if (line < 1 || saw <= expected) abort();
+    if (line < 1 || saw == expected) abort(); /* a ragged line: short or long */
     ++*(int64_t *)ctx;
 }
 

@@ -23,7 +23,7 @@ printf '\003\000 1  2\t3\n4 5 6\n' > "$D/csv/ws"
 printf '\041\000nan,inf\n-Infinity,"1"\n' > "$D/csv/nonfinite"
 printf '\010\0000x1A,1e400\n1.2.3,\n' > "$D/csv/bad"
 printf '1,2\n3,4\n' | gzip -c > "$D/csv/gz.raw" && { printf '\000\000'; cat "$D/csv/gz.raw"; } > "$D/csv/gz" && rm "$D/csv/gz.raw"
-# short lines (NaN), long lines skipped / warned, nrows, usecols patterns
+# short and long lines (errors, or skipped / warned), nrows, usecols patterns
 printf '\002\0001 2 3 1\n4 5 6 2\n7 8\n' > "$D/csv/short"
 printf '\000\0011,2\n3,4,5\n6,7\n8,x,9\n10\n' > "$D/csv/skip"
 printf '\004\002a,b\n1,2,3\n4,5\n' > "$D/csv/warn"
