@@ -7,11 +7,12 @@
 -- `dtype` (as given to init) and `config` (what `get_config` saves).  Its
 -- protocol methods (`init`, `build`, `build_for`, `compute_output_shape`,
 -- `call`, `apply`, `add_weight`, the weight methods, `get_config`,
--- `ends_in_softmax`) check that self is a layer (`"Dense.call: expected a
--- layer as self (call layer:call(...)), got nil"`); `call` and `apply`
--- check that x is a tensor with a batch dim (float32 or float64 for the
--- built-in layers, whose kernels need it), and `build`, `build_for` and
--- `compute_output_shape` that the shape is an array of integers >= 0.
+-- `ends_in_softmax`) check that self is a layer, as in
+-- `"Dense.call: expected a layer as self (call layer:call(...)), got nil"`;
+-- `call` and `apply` check that x is a tensor with a batch dim (float32
+-- or float64 for the built-in layers, whose kernels need it), and
+-- `build`, `build_for` and `compute_output_shape` that the shape is an
+-- array of integers >= 0.
 -- @module lunet.layer
 -- @alias M
 local core = require("lunet.core")
@@ -62,8 +63,8 @@ end
 -- `min` whose product is at most 2^40 (checked before each
 -- multiplication, so it cannot overflow).  The errors name `fname` and
 -- `what`: `"Dense: input_shape must be an array of integers (got 3)"`,
--- `"Dense: input_shape[2] must be an integer >= 1 (got 0)"`, `"Dense:
--- input_shape has more than 2^40 elements (got (1048576, 1048577))"`.
+-- `"Dense: input_shape[2] must be an integer >= 1 (got 0)"`,
+-- `"Dense: input_shape has more than 2^40 elements (got (1048576, 1048577))"`.
 -- @param fname the function named in errors, a non-empty string
 -- @param what the name of the shape in errors, e.g. "input_shape"
 -- @param shape the value checked
@@ -356,8 +357,8 @@ end
 function Layer:build(_) end
 
 --- Build the layer once for a sample shape and return its output sample
--- shape.  Called again with another shape it is an error: `"dense_1 was
--- built for input of shape (None, 784), got (None, 10)"`.
+-- shape.  Called again with another shape it is an error:
+-- `"dense_1 was built for input of shape (None, 784), got (None, 10)"`.
 -- @param input_shape the sample shape (no batch dim)
 -- @return the output sample shape (`compute_output_shape`'s)
 function Layer:build_for(input_shape)
