@@ -22,7 +22,8 @@
 --   doc/*.luadoc, checked by LDoc), tables that are modules of their own
 --   (package.loaded) and lunet.core's tables (lunet.Tensor, whose Lua
 --   methods are documented where they are defined).  A method wrapped by
---   lunet.check.methods is checked as the function it wraps.
+--   lunet.check.methods, or by lunet.layer's guard of the layer protocol's
+--   methods (init, build, call, ...), is checked as the function it wraps.
 -- * Documented: a `---` comment block (LDoc's) in one of the module's files
 --   (its .lua file, and doc/*.luadoc files saying `@submodule <module>`):
 --     1. a block tagged `@function P`, `@table P` or `@type P`, P the name's
@@ -65,7 +66,7 @@ local INTERNAL = { check = true }
 -- reported but do not fail `make doc`, and they may be left out of the LDoc
 -- run (config.ld's exclude list).  This list must be emptied: remove a
 -- module from it (and from config.ld's exclude) once its doc comments pass.
-local PENDING = { "model", "nn", "activations", "layer" }
+local PENDING = {}
 
 local strict = false
 for _, a in ipairs(arg or {}) do
@@ -333,11 +334,13 @@ end
 
 -- ---- checking one name ----------------------------------------------------------
 
--- the function a lunet.check.methods wrapper calls
+-- the function a wrapper calls: lunet.check.methods' or lunet.layer's
+-- guard, each a function(self, ...) holding the method as its upvalue `f`
 local function unwrap(f)
   for _ = 1, 4 do
-    local info = debug.getinfo(f, "S")
-    if not info.source:match("/lunet/check%.lua$") then break end
+    local info = debug.getinfo(f, "Su")
+    if not (info.source:match("/lunet/check%.lua$") or info.source:match("/lunet/layer%.lua$"))
+        or info.nparams ~= 1 or not info.isvararg then break end
     local inner
     for i = 1, 32 do
       local n, v = debug.getupvalue(f, i)

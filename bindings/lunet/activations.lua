@@ -3,7 +3,12 @@
 -- `A.relu(x, {negative_slope=, max_value=, threshold=})`, `A.pelu(x, a, b)`,
 -- ...  Each runs one C kernel forward and one backward (runtime/activations.c)
 -- and is recorded for autograd.  Each is also a tensor method (`x:selu()`).
+-- Each returns a new tensor of x's shape and dtype; x must be a float32
+-- or float64 tensor, as in
+-- `"relu: x must be a float32 or float64 tensor (got an int32 tensor of shape (2,); convert with :float())"`.
+-- NaN in gives NaN out.
 -- @module lunet.activations
+-- @alias A
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
 local utils = require("lunet.utils")
@@ -79,6 +84,145 @@ local function table_activation(name)
   end
 end
 
+--- Activations of the C table.  The loop below makes one per row of
+-- runtime/activations.c, as `f(x, ...)`: x is a float32 or float64
+-- tensor; a parameter is given positionally or in one table by name (an
+-- unknown name is an error), and one not given (or nil) takes its default.  A
+-- parameter is a number (NaN is an error) or a boolean, which counts as
+-- 1 or 0.  At a kink the derivative is the left side's in the ReLU
+-- family (relu'(0) = 0) and the x <= 0 branch's in the ELU family
+-- (elu'(0) = alpha).
+-- @section table
+
+--- The identity: a copy of x.
+-- @function linear
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- The rectifier, with Keras' options: for x > `threshold`, x, or
+-- `clamp(x, 0, max_value)` when `max_value` is given (so x in
+-- (`threshold`, 0] gives 0 then); else `negative_slope * (x - threshold)`.
+-- With the defaults, `max(x, 0)`.
+-- @function relu
+-- @param x a float32 or float64 tensor
+-- @param ... `negative_slope` (0), `max_value` (none) and `threshold` (0):
+-- numbers, positionally in that order or as one table
+-- `{negative_slope =, max_value =, threshold =}`
+-- @return a new tensor of x's shape and dtype
+
+--- `relu` with `max_value` 6: `min(max(x, 0), 6)`.
+-- @function relu6
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- x for x > 0, else `alpha * x`.
+-- @function leaky_relu
+-- @param x a float32 or float64 tensor
+-- @param ... `alpha` (0.3): a number, or a table `{alpha =}`
+-- @return a new tensor of x's shape and dtype
+
+--- x for x > `theta`, else 0.
+-- @function thresholded_relu
+-- @param x a float32 or float64 tensor
+-- @param ... `theta` (1): a number, or a table `{theta =}`
+-- @return a new tensor of x's shape and dtype
+
+--- x for x > 0, else `alpha * (exp(x) - 1)`.
+-- @function elu
+-- @param x a float32 or float64 tensor
+-- @param ... `alpha` (1): a number, or a table `{alpha =}`
+-- @return a new tensor of x's shape and dtype
+
+--- `scale * elu(x, alpha)` with the SELU constants alpha =
+-- 1.6732632423543772 and scale = 1.0507009873554805 (selu(1) =
+-- 1.0507009873554805, selu(-1) = -1.1113307378125625).
+-- @function selu
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`.
+-- @function celu
+-- @param x a float32 or float64 tensor
+-- @param ... `alpha` (1): a number, or a table `{alpha =}`
+-- @return a new tensor of x's shape and dtype
+
+--- The Gaussian error linear unit: `0.5 * x * (1 + erf(x / sqrt(2)))`;
+-- approximate: `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))`.
+-- @function gelu
+-- @param x a float32 or float64 tensor
+-- @param ... `approximate` (false): a boolean (or 1 or 0), or a table
+-- `{approximate =}`
+-- @return a new tensor of x's shape and dtype
+
+--- The logistic function `1 / (1 + exp(-x))`, computed stably for both signs.
+-- @function sigmoid
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `clip(0.2 * x + 0.5, 0, 1)`, the Keras 2 definition.
+-- @function hard_sigmoid
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `x * sigmoid(x)`; `swish` is the same function.
+-- @function silu
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `silu` under its other name: `x * sigmoid(x)`.
+-- @function swish
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `x * relu6(x + 3) / 6`; `hard_swish` is the same function.
+-- @function hard_silu
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `hard_silu` under its other name: `x * relu6(x + 3) / 6`.
+-- @function hard_swish
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- The hyperbolic tangent.
+-- @function tanh
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `log(1 + exp(x))`, computed as `max(x, 0) + log1p(exp(-abs(x)))`.
+-- @function softplus
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `x / (1 + abs(x))`.
+-- @function softsign
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `x * tanh(softplus(x))`.
+-- @function mish
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
+--- `exp(x)`.
+-- @function exponential
+-- @param x a float32 or float64 tensor
+-- @param ... none (a non-nil argument after x is an error)
+-- @return a new tensor of x's shape and dtype
+
 for _, name in ipairs(core.activation_names()) do A[name] = table_activation(name) end
 
 -- a tensor parameter (or a number, made a 0-d tensor of x's dtype)
@@ -88,7 +232,18 @@ local function param(name, what, x, p)
   return p
 end
 
---- prelu(x, alpha): x > 0: x; else alpha*x (alpha broadcast over x).
+--- Activations with tensor parameters.  The layers PReLU and PELU
+-- hold them as weights; gradients flow to the parameters too (summed to their
+-- shapes).  A parameter is a tensor of x's dtype whose shape broadcasts
+-- to x's, or a number (a 0-d tensor of x's dtype).
+-- @section weighted
+
+--- The parametric rectifier: x for x > 0, else `alpha * x`.
+-- @param x a float32 or float64 tensor
+-- @param alpha a tensor or a number; else an error, as
+-- `"prelu: alpha of shape (2,) does not broadcast to x of shape (9,)"` or
+-- `"prelu: alpha is float32 but x is float64"`
+-- @return a new tensor of x's shape and dtype
 function A.prelu(x, alpha)
   check_x("prelu", x)
   alpha = param("prelu", "alpha", x, alpha)
@@ -102,7 +257,14 @@ function A.prelu(x, alpha)
   return y
 end
 
---- pelu(x, a, b): x >= 0: (a/b)*x; else a*(exp(x/b)-1) (a, b > 0, broadcast).
+--- The parametric exponential linear unit: `(a / b) * x` for x >= 0,
+-- else `a * (exp(x / b) - 1)`; pelu'(0) = a / b.  a and b must be > 0,
+-- which is not checked (b = 0 gives inf and NaN): the PELU layer keeps
+-- them >= 0.1 by its constraints.
+-- @param x a float32 or float64 tensor
+-- @param a a tensor or a number
+-- @param b a tensor or a number
+-- @return a new tensor of x's shape and dtype
 function A.pelu(x, a, b)
   check_x("pelu", x)
   a = param("pelu", "a", x, a)
@@ -135,18 +297,40 @@ local function softmax_like(name, log)
     return y
   end
 end
---- softmax(x [, axis=-1])
+--- Softmax and its log.  Along one dim of x, which needs at least one:
+-- `"softmax: x must have at least 1 dim, got a float32 tensor of shape ()"`.
+-- The axis is a non-zero integer in [-x:dim(), x:dim()]:
+-- `"softmax: axis 2 out of range for a 1-d tensor"`.
+-- @section softmax
+
+--- `exp(x - max) / sum(exp(x - max))` along `axis`: each slice sums to 1.
+-- @function softmax
+-- @param x a float32 or float64 tensor
+-- @param[opt=-1] axis the dim (negative counts from the last)
+-- @return a new tensor of x's shape and dtype
 A.softmax = softmax_like("softmax", false)
---- log_softmax(x [, axis=-1])
+
+--- `x - max - log(sum(exp(x - max)))` along `axis`: the log of softmax,
+-- computed from x directly rather than as log(softmax(x)).
+-- @function log_softmax
+-- @param x a float32 or float64 tensor
+-- @param[opt=-1] axis the dim (negative counts from the last)
+-- @return a new tensor of x's shape and dtype
 A.log_softmax = softmax_like("log_softmax", true)
 
 local names = {}
 for k in pairs(A) do names[#names + 1] = k end
 table.sort(names)
 
---- The activation function called `name` (a function is returned as is;
--- nil gives linear, as in Keras).  Unknown names are an error listing the
--- known ones.
+--- Looking activations up.
+-- @section lookup
+
+--- The activation function called `name`: what `Dense` and `Activation`
+-- use for their `activation` option.
+-- @param name an activation name (exact: `"relu"`, `"selu"`, ...), a
+-- function (returned as it is), or nil (gives `linear`, as in Keras)
+-- @return the function; an unknown name is an error listing the known
+-- ones (`"activations.get: unknown activation 'rleu' (known: celu, elu, ...)"`)
 function A.get(name)
   if name == nil then return A.linear end
   if type(name) == "function" then return name end
@@ -158,7 +342,9 @@ function A.get(name)
   return f
 end
 
---- The names of all activations, sorted.
+--- The names of all activations, sorted (the table's and prelu, pelu,
+-- softmax, log_softmax).
+-- @return a new array of strings
 function A.names()
   local r = {}
   for i, n in ipairs(names) do r[i] = n end

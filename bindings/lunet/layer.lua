@@ -1,7 +1,20 @@
 --- The Layer base class of every layer, built-in or custom, with the
--- option checks that layers share and the class registry that load_model
--- reads.  `nn.Layer` is this class; `lunet.nn` re-exports its functions.
+-- shape check that layers share and the class registry that `load_model`
+-- reads.  `nn.Layer` is this class; `lunet.nn` re-exports this module's
+-- functions.
+--
+-- A layer has the fields `name`, `trainable`, `built`, `input_shape` and
+-- `dtype` (as given to init) and `config` (what `get_config` saves).  Its
+-- protocol methods (`init`, `build`, `build_for`, `compute_output_shape`,
+-- `call`, `apply`, `add_weight`, the weight methods, `get_config`,
+-- `ends_in_softmax`) check that self is a layer, as in
+-- `"Dense.call: expected a layer as self (call layer:call(...)), got nil"`;
+-- `call` and `apply` check that x is a tensor with a batch dim (float32
+-- or float64 for the built-in layers, whose kernels need it), and
+-- `build`, `build_for` and `compute_output_shape` that the shape is an
+-- array of integers >= 0.
 -- @module lunet.layer
+-- @alias M
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
 local I = require("lunet.initializers")
@@ -46,9 +59,18 @@ local function check_seed(cls_name, v, level)
   if v ~= nil and math.type(v) ~= "integer" then refuse(cls_name, "seed must be an integer", v, level + 1) end
 end
 
---- check_shape(fname, what, shape [, level [, min]]): shape must be an array
--- of integers >= min (default 1) whose product is at most 2^40 (checked
--- before each multiplication); returns the number of elements.
+--- Check a shape: an array (no holes, at most 32 entries) of integers >=
+-- `min` whose product is at most 2^40 (checked before each
+-- multiplication, so it cannot overflow).  The errors name `fname` and
+-- `what`: `"Dense: input_shape must be an array of integers (got 3)"`,
+-- `"Dense: input_shape[2] must be an integer >= 1 (got 0)"`,
+-- `"Dense: input_shape has more than 2^40 elements (got (1048576, 1048577))"`.
+-- @param fname the function named in errors, a non-empty string
+-- @param what the name of the shape in errors, e.g. "input_shape"
+-- @param shape the value checked
+-- @param[opt=2] level the error level, as `check_shape`'s caller would pass it to `error`
+-- @param[opt=1] min the smallest size allowed (0 allows empty dims)
+-- @return the number of elements (1 for `{}`)
 function M.check_shape(fname, what, shape, level, min)
   if type(fname) ~= "string" or type(what) ~= "string" or fname == "" then
     error(fmt("check_shape: expected a function name and what is checked (got %s and %s)", got(fname), got(what)), 2)
@@ -109,9 +131,14 @@ local registry = {}
 local builtin = {} -- name -> class, for the layers lunet.nn defines
 local name_counts = {}
 
--- Keras 2's to_snake_case, rule for rule: "AlphaDropout" -> "alpha_dropout",
--- "PReLU" -> "p_re_lu", "Conv2D" -> "conv2d"; a name starting with "_"
--- gets "private" in front
+--- A class name in snake case, by Keras 2's `to_snake_case` rule for rule:
+-- `"AlphaDropout"` gives `"alpha_dropout"`, `"PReLU"` gives `"p_re_lu"`,
+-- `"Conv2D"` gives `"conv2d"`; a name starting with "_" gets "private" in
+-- front.  An automatic layer name is this, an underscore and a count
+-- (`"dense_1"`).
+-- @function snake_case
+-- @param name a string (anything else is an error)
+-- @return the name in snake case
 local function snake(name)
   if type(name) ~= "string" then check.arg_error("snake_case", "name", "a string", name, 2) end
   local s = name:gsub("(.)(%u[%l%d]+)", "%1_%2")
@@ -127,8 +154,33 @@ local function check_not_builtin(fname, name, cls, level)
   end
 end
 
---- Forget the automatic names given so far (the next Dense is dense_1 again).
+--- Forget the automatic names given so far (the next Dense is `dense_1` again).
 function M.reset_names() name_counts = {} end
+
+--- The class registered under a name: the classes `Layer:extend` made
+-- (the built-in ones too) and the ones given to `register`.
+-- @function get_class
+-- @param name a class name
+-- @return the class, or nil
+
+--- Register a class under a name (an alias, or a class made some other
+-- way), for `load_model`; a class already registered under that name is
+-- replaced.
+-- @function register
+-- @param name a non-empty string
+-- @param cls a layer class (a table with a `call` function)
+
+--- The Layer class.  Its methods are the layer protocol, which every
+-- class made by `Layer:extend` inherits.
+-- @section Layer
+
+--- A plain layer, whose `call` returns its input as it is.  Layer itself
+-- is the base of `Layer:extend`; an instance of it has no `__call` or
+-- `__tostring` (apply it with `layer:apply(x)`) and no class in the
+-- registry.
+-- @function Layer
+-- @param[opt] opts the options of every layer (see `Layer:init`)
+-- @return a layer, named `"layer_1"`, `"layer_2"`, ... unless `opts.name`
 
 local Layer = { class_name = "Layer" }
 Layer.__index = Layer
@@ -197,10 +249,21 @@ local function instantiate(cls, ...)
   return self
 end
 
---- A new layer class: `local MyLayer = nn.Layer:extend("MyLayer")`; define
--- `init(opts)`, `build(input_shape)`, `call(x, training)`, `get_config()`.
--- The class registers itself under `name` (for load_model); calling the
--- class makes an instance; calling an instance applies it.
+--- A new layer class: `local MyLayer = nn.Layer:extend("MyLayer")`.
+-- Define on it what differs: `init(...)` (which calls
+-- `nn.Layer.init(self, opts)`), `build(input_shape)` (which creates the
+-- weights with `add_weight`), `call(x, training)` and, when init takes
+-- options worth saving, `self.config` or `get_config()`; the rest is
+-- inherited from the class extended (self, which is `cls.super`).  The
+-- protocol methods defined on the class check their arguments as the
+-- module's description says.  The class registers itself under `name`
+-- for `load_model`, replacing a class of that name.  Calling the class
+-- makes an instance: init runs with the arguments, and the layer is named
+-- from the class (`"my_layer_1"`) unless init set a name.  Calling an
+-- instance, `layer(x, training)`, is `layer:apply(x, training)`, and
+-- `tostring(layer)` is like `"my_layer_1 (MyLayer)"`.
+-- @param name the class name, a non-empty string
+-- @return the class
 function Layer:extend(name)
   if type(name) ~= "string" or name == "" then error("Layer:extend: expected a class name", 2) end
   check_not_builtin("Layer:extend", name, nil, 2)
@@ -220,9 +283,8 @@ function Layer:extend(name)
   return cls
 end
 
---- The class registered under a name (custom layers register themselves).
+-- get_class and register: documented above, with the module's functions
 function M.get_class(name) return registry[name] end
---- Register a class under a name (e.g. an alias).
 function M.register(name, cls)
   if type(name) ~= "string" or name == "" then check.arg_error("register", "name", "a class name", name, 2) end
   if type(cls) ~= "table" or type(cls.call) ~= "function" then check.arg_error("register", "cls", "a layer class", cls, 2) end
@@ -230,7 +292,18 @@ function M.register(name, cls)
   registry[name] = cls
 end
 
---- Base constructor: opts.name, opts.input_shape, opts.trainable.
+--- The base constructor, which a class's init calls as
+-- `nn.Layer.init(self, opts)`: checks and stores the options every layer
+-- takes.  Other keys are not looked at here (each built-in layer refuses
+-- options it does not know).  A bad option is an error naming the class,
+-- as `"Dense: name must be a non-empty string (got 3)"`.
+-- @param[opt] opts a table: `name` (a non-empty string; by default one
+-- made from the class name, `"dense_1"`), `input_shape` (the sample
+-- shape, no batch dim, integers >= 1: lets the first layer of a
+-- Sequential build at once), `dtype` ("float32" or "float64": the
+-- default dtype of `add_weight` and of `compute_output_shape`'s zero
+-- sample; float32 when not given), `trainable` (a boolean; false makes
+-- the weights the layer creates non-trainable)
 function Layer:init(opts)
   opts = opts or {}
   local cn = self.class_name
@@ -251,11 +324,20 @@ function Layer:init(opts)
   self.config = self.config or {}
 end
 
---- Create a weight: opts.name, shape, initializer ("glorot_uniform"),
--- constraint, trainable (true), dtype ("float32").  Returns the tensor.
--- While a model is loaded, `self.weight_source(layer, name, shape, dtype)`
--- is set: the tensor then comes from the file (after its shape and dtype
--- are checked against the file's header) and no initializer runs.
+--- Create a weight of the layer (from build).  The layer keeps it, in
+-- creation order, for the weight methods, `count_params`, the optimizer
+-- (when trainable) and `save` (which names it `"dense_1/kernel"`: layer
+-- name, slash, weight name).  While a model is loaded,
+-- `self.weight_source(layer, name, shape, dtype)` is set: the tensor then
+-- comes from the file (after its shape and dtype are checked against the
+-- file's header) and no initializer runs.
+-- @param opts a table: `shape` (required; integers >= 0), `name`
+-- (`"weight_1"`, `"weight_2"`, ... by position), `initializer` (anything
+-- `lunet.initializers.get` takes; "glorot_uniform"), `constraint`
+-- (anything `lunet.constraints.get` takes; none), `trainable` (true; a
+-- weight of a non-trainable layer is never trainable), `dtype` (the
+-- layer's dtype, else "float32")
+-- @return the weight tensor, tracked for gradients when trainable
 function Layer:add_weight(opts)
   local fname = self.class_name .. ".add_weight"
   if type(opts) ~= "table" or type(opts.shape) ~= "table" then
@@ -282,9 +364,18 @@ function Layer:add_weight(opts)
   return w
 end
 
+--- Create the layer's weights for a sample shape: a class overrides it
+-- as `build(input_shape)` (no batch dim) and calls `add_weight`; the base
+-- class's creates none.  `build_for` calls it once, before the first
+-- forward pass.
+-- @function Layer:build
 function Layer:build(_) end
 
---- Build (once) for a sample shape (no batch dim) and return the output sample shape.
+--- Build the layer once for a sample shape and return its output sample
+-- shape.  Called again with another shape it is an error:
+-- `"dense_1 was built for input of shape (None, 784), got (None, 10)"`.
+-- @param input_shape the sample shape (no batch dim)
+-- @return the output sample shape (`compute_output_shape`'s)
 function Layer:build_for(input_shape)
   if self.built and shape_str(self.built_input_shape) ~= shape_str(input_shape) then
     error(fmt("%s was built for input of shape %s, got %s", self.name, shape_str(self.built_input_shape, true),
@@ -298,7 +389,12 @@ function Layer:build_for(input_shape)
   return self:compute_output_shape(input_shape)
 end
 
---- Output sample shape, by default from a forward pass on one zero sample.
+--- The output sample shape for an input sample shape.  The base class's
+-- runs `call` on one sample of zeros (of the layer's dtype; not training,
+-- nothing recorded), so the layer must be built; a class whose output
+-- shape is known without a forward pass overrides it.
+-- @param input_shape the sample shape (no batch dim)
+-- @return the output sample shape, a new table
 function Layer:compute_output_shape(input_shape)
   local shape = { 1 }
   for i = 1, #input_shape do shape[i + 1] = input_shape[i] end
@@ -308,7 +404,12 @@ function Layer:compute_output_shape(input_shape)
   return s
 end
 
---- Apply the layer (building it on first use).
+--- Apply the layer to a batch, building it first (`build_for` x's shape
+-- without the batch dim) when it is not built.  Calling a layer,
+-- `layer(x, training)`, does this.
+-- @param x a tensor with a batch dim
+-- @param[opt] training true in training (dropout and noise layers act only then)
+-- @return the output batch
 function Layer:apply(x, training)
   if not self.built then
     local s = x:shape()
@@ -318,25 +419,38 @@ function Layer:apply(x, training)
   return self:call(x, training)
 end
 
+--- The forward pass on a batch, on a built layer (`apply` builds); the
+-- base class's returns x as it is.  A class overrides it as
+-- `call(x, training)`.  Sequential passes a third argument, true for the
+-- last layer when the loss takes logits (a softmax activation is then
+-- left out: see `ends_in_softmax`), which a custom layer may ignore.
+-- @param x a tensor with a batch dim
+-- @return the output batch
 function Layer:call(x) return x end
 
---- All weight tensors (trainable or not), in creation order.
+--- The weight tensors themselves (trainable or not), in creation order:
+-- changing one in place changes the layer.
+-- @return an array of tensors
 function Layer:get_weight_tensors()
   local r = {}
   for i, w in ipairs(self.weights_) do r[i] = w.value end
   return r
 end
 
---- Copies of the weights.
+--- Copies of the weights (detached from autograd), in creation order.
+-- @return an array of new tensors
 function Layer:get_weights()
   local r = {}
   for i, w in ipairs(self.weights_) do r[i] = w.value:detach():clone() end
   return r
 end
 
---- Set the weights from a list of tensors of the same shapes.
--- Raise (at `level`, as error() counts from the caller) unless list holds
--- one tensor of the right shape per weight.
+--- Check a list for `set_weights`, changing nothing: it must hold one
+-- tensor per weight, in creation order, each of its weight's shape.
+-- Else it raises `"dense_1.set_weights: expected 2 tensors, got 1"` or
+-- `"dense_1.set_weights: weight 1 (kernel) has shape (3, 2), got (2, 3)"`.
+-- @param list the value checked
+-- @param[opt=1] level the error level, as `check_weights`' caller would pass it to `error`
 function Layer:check_weights(list, level)
   level = math.type(level) == "integer" and level or 1
   if type(list) ~= "table" or #list ~= #self.weights_ then
@@ -353,6 +467,12 @@ function Layer:check_weights(list, level)
   end
 end
 
+--- Set the weights from a list of tensors, one per weight in creation
+-- order, each of its weight's shape (all checked first, by
+-- `check_weights`: after an error no weight has changed).  The values
+-- are copied into the weights, converted to their dtype; nothing is
+-- recorded for autograd.
+-- @param list an array of tensors, as `get_weights` returns
 function Layer:set_weights(list)
   self:check_weights(list, 2)
   autograd.no_grad(function()
@@ -360,7 +480,8 @@ function Layer:set_weights(list)
   end)
 end
 
---- Project each constrained weight (after an optimizer step).
+--- Replace each weight that has a constraint by its projection, in
+-- place (`fit` and `train_on_batch` call it after every optimizer step).
 function Layer:apply_constraints()
   for _, w in ipairs(self.weights_) do
     if w.constraint then
@@ -369,6 +490,9 @@ function Layer:apply_constraints()
   end
 end
 
+--- The number of weight elements, as `summary` shows them.
+-- @return the number of elements of all the weights
+-- @return how many of them are in trainable weights
 function Layer:count_params()
   local n, t = 0, 0
   for _, w in ipairs(self.weights_) do
@@ -378,7 +502,11 @@ function Layer:count_params()
   return n, t
 end
 
---- The constructor options (serializable) plus the name.
+--- The layer's config, which `from_config` turns back into the layer:
+-- the options init kept in `self.config` (data only), plus `name`,
+-- `input_shape` and `dtype` when set, and `trainable = false` for a
+-- frozen layer.
+-- @return a new table (a shallow copy: nested tables are `self.config`'s)
 function Layer:get_config()
   local c = { name = self.name }
   for k, v in pairs(self.config or {}) do c[k] = v end
@@ -403,9 +531,16 @@ local function positional_args(cls, config)
   return names
 end
 
---- Rebuild from a config: the keys init takes positionally (cls.args, or
--- init's own parameter names, e.g. `units` of `function PELU:init(units,
--- opts)`) in order, then the other keys as one options table.
+--- Make a layer of class cls from a config as `get_config` gives it, as
+-- Keras' `cls(**config)`: the keys init takes positionally are passed in
+-- order, then the other keys as the options table.  Those keys are
+-- `cls.args` when the class declares it (`Dense.args = {"units"}`), else
+-- the names of init's own parameters after self (`units` of `function
+-- PELU:init(units, opts)`), except a last one that is no config key.
+-- `load_model` calls it as `cls.from_config(cls, config)`.
+-- @param cls a layer class
+-- @param config a table
+-- @return the new layer (not built)
 function Layer.from_config(cls, config)
   if type(cls) ~= "table" or getmetatable(cls) == nil or type(cls.class_name) ~= "string" then
     check.arg_error("from_config", "cls", "a layer class", cls, 2)

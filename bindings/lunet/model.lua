@@ -1,7 +1,10 @@
 --- The Keras-style Sequential model: summary, compile, fit (progress bar,
 -- validation, callbacks, History), evaluate, predict, save/load as one
--- .safetensors file.
+-- .safetensors file.  Loading this module sets `nn.Sequential`,
+-- `nn.load_model` and `nn.read_safetensors` in `lunet.nn` (`lunet.nn`
+-- reached as `require("lunet").nn` loads it first).
 -- @module lunet.model
+-- @alias M
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
 local nn = require("lunet.nn")
@@ -42,6 +45,8 @@ Input.__tostring = function(i) return fmt("Input(shape=%s)", shape_str(i.shape, 
 -- sample shape of a Sequential, given as its first element instead of the
 -- first layer's input_shape.  It is no layer: summary and save show the
 -- model's input shape, as Keras' Sequential does.
+-- @param opts `{shape = {...}, name =}`, or the shape array itself
+-- @return an Input, for Sequential's layer list or `add`
 function M.Input(opts)
   if type(opts) ~= "table" or core.is_tensor(opts) then
     check.arg_error("Input", "options", "{shape = {...}} or a shape array", opts, 2)
@@ -59,8 +64,23 @@ function M.Input(opts)
   return setmetatable({ shape = copy, name = opts.name }, Input)
 end
 
---- Sequential([layers] [, {name=}]), or with Keras' keywords as one table:
--- Sequential({layers = {...}, name = "..."}).
+--- The Sequential class.  A model holds `layers` (an array) and `name`;
+-- once it is built, `input_shape` and `output_shapes` (one sample shape
+-- per layer); after compile, its optimizer, loss and metrics; after fit,
+-- `history`.  A callback may set `stop_training`.  Every method checks
+-- that self is a Sequential, as in
+-- `"Sequential.fit: expected a Sequential as self (call obj:fit(...)), got nil"`.
+-- @section Sequential
+
+--- A model that applies its layers in order.  Calling it,
+-- `model(x, training)`, is `model:call(x, training)`.
+-- @function Sequential
+-- @param[opt] layers an array of layers (an `nn.Input` may come first), each
+-- appended with `Sequential:add`; or Keras' keywords as one table,
+-- `Sequential({layers = {...}, name = "..."})`
+-- @param[opt] opts `{name =}`; by default the name is `"sequential_1"`,
+-- `"sequential_2"`, ... (a count of its own, which `reset_names` leaves alone)
+-- @return the model
 setmetatable(Sequential, {
   __call = function(_, layers, opts)
     if type(layers) == "table" and getmetatable(layers) == nil and layers[1] == nil and opts == nil
@@ -88,8 +108,15 @@ setmetatable(Sequential, {
   end,
 })
 
---- Append a layer; with a known input shape it is built now, so shape errors
--- show here with both shapes.
+--- Append a layer.  When the model knows its input shape (the first
+-- layer's `input_shape`, or `build`), the layer is built at once for the
+-- previous layer's output shape, so a mismatch shows here with both
+-- shapes and the layer is not added, as in
+-- `"Sequential.add: layer dense_2 does not accept input of shape (None, 5): ..."`.
+-- A layer already in the model, or one with the name of a layer in it,
+-- is an error.
+-- @param layer a layer
+-- @return the model (to chain calls)
 function Sequential:add(layer)
   if getmetatable(layer) == Input then
     if #self.layers > 0 or self.input_shape then
@@ -126,7 +153,12 @@ function Sequential:add(layer)
   return self
 end
 
---- Build every layer for a sample input shape (no batch dim).
+--- Build every layer for a sample input shape, each for the output
+-- shape of the one before (as `add` does).  `call`, `fit`, `evaluate`,
+-- `predict` and `train_on_batch` build the model for x's shape when it
+-- has no input shape.  A layer that does not accept its input is an
+-- error, as in `add`; the model then holds only the layers before it.
+-- @param input_shape the sample shape (no batch dim)
 function Sequential:build(input_shape)
   nn.check_shape("build", "input_shape", input_shape, 2)
   local layers, outs, shape = self.layers, self.output_shapes, self.input_shape
@@ -148,8 +180,6 @@ local function ensure_built(self, x)
   end
 end
 
---- Forward pass (training selects dropout behaviour); with want_logits a final
--- softmax is skipped.
 -- x is a tensor of the model's input shape (when built), or has a batch
 -- dim; errors name fname and point `level` up, as error() counts it
 local function check_input(self, fname, x, level)
@@ -167,6 +197,15 @@ local function check_input(self, fname, x, level)
   end
 end
 
+--- The forward pass: each layer's `call` in turn.  When the model has an
+-- input shape, x must have it after the batch dim, as in
+-- `"sequential_1: sequential_1 expects input of shape (None, 784), got (32, 10)"`;
+-- else the model is built for x's shape first.
+-- @param x a tensor with a batch dim
+-- @param[opt] training true in training (dropout and noise layers act only then)
+-- @param[opt] want_logits true to leave out a softmax that ends the last
+-- layer (a fused loss takes the logits)
+-- @return the output batch
 function Sequential:call(x, training, want_logits)
   check_input(self, self.name, x, 2)
   ensure_built(self, x)
@@ -185,7 +224,9 @@ Sequential.__call = function(self, x, training)
   return self:call(x, training)
 end
 
---- The trainable weight tensors.
+--- The trainable weights of all the layers, in order: what the
+-- optimizer steps.
+-- @return an array of the weight tensors themselves
 function Sequential:parameters()
   local r = {}
   for _, l in ipairs(self.layers) do
@@ -196,6 +237,9 @@ function Sequential:parameters()
   return r
 end
 
+--- Copies of all the weights, trainable or not, layer after layer (each
+-- layer's `get_weights`).
+-- @return an array of new tensors
 function Sequential:get_weights()
   local r = {}
   for _, l in ipairs(self.layers) do
@@ -204,6 +248,11 @@ function Sequential:get_weights()
   return r
 end
 
+--- Set all the weights from a list as `get_weights` gives it.  Every
+-- count and shape is checked before anything is copied, so an error
+-- (`"set_weights: the model has 4 weights, got 3"`, or a layer's
+-- `check_weights` error) leaves the model as it was.
+-- @param list an array of tensors
 function Sequential:set_weights(list)
   local k = 0
   for _, l in ipairs(self.layers) do k = k + #l.weights_ end
@@ -227,8 +276,13 @@ local function thousands(n)
   return (r:gsub("^,", ""))
 end
 
---- Print the Keras 2 summary (65 columns; ends at 29/55/65), one line per
--- call of print_fn as Keras does, and return the text.
+--- Print the Keras 2 summary (SEMANTICS.md, "summary()"): 65 columns
+-- ending at 29, 55 and 65, a row per layer (name and class, output shape,
+-- parameter count) and the totals, one line per call of print_fn as Keras
+-- does; the text is returned too.  The model must be built:
+-- `"summary: the model is not built (give the first layer an input_shape)"`.
+-- @param[opt] opts `{print_fn = print}`: a function called with each line
+-- @return a string of the lines joined by "\n"
 function Sequential:summary(opts)
   opts = utils.check_options("summary", opts, { print_fn = true })
   local print_fn = opts.print_fn == nil and print or opts.print_fn
@@ -265,6 +319,8 @@ function Sequential:summary(opts)
 end
 
 --- The number of weights (trainable or not), as Keras' count_params().
+-- The model must be built.
+-- @return an integer
 function Sequential:count_params()
   if not self.input_shape then
     error(fmt("count_params: %s is not built (give the first layer an input_shape, or call build)", self.name), 2)
@@ -276,7 +332,22 @@ end
 
 -- ---- compile ---------------------------------------------------------------------
 
---- compile({optimizer=, loss=, metrics={...}})
+--- Set the optimizer, the loss and the metrics of training.  All are
+-- checked before the model changes, and an error names compile:
+-- `"compile: a loss is required"`,
+-- `"compile: losses.get: unknown loss 'mse2' (known: ...)"`.  With the
+-- loss `"categorical_crossentropy"` or `"sparse_categorical_crossentropy"`
+-- given by name and a last layer that ends in a softmax, training and
+-- evaluate compute the loss from the logits (one fused softmax and
+-- cross-entropy, as TensorFlow does); the metrics still see probabilities.
+-- @param opts `optimizer` (a name, in any case, or an optimizer; default
+-- "rmsprop"), `loss` (required: a `lunet.losses` name, or a function
+-- `loss(y_true, y_pred)` returning a one-element tensor), `metrics` (an
+-- array of `lunet.metrics` names or functions; "accuracy" or "acc" picks
+-- the categorical, sparse or binary accuracy from the loss and the
+-- shapes, as Keras does).  A metric logs under the name given, a
+-- function under `"metric_1"`, `"metric_2"`, ... by position.
+-- @return the model
 function Sequential:compile(opts)
   if type(opts) ~= "table" then check.arg_error("compile", "options", "{optimizer=, loss=, metrics=}", opts, 2) end
   utils.check_options("compile", opts, { optimizer = true, loss = true, metrics = true })
@@ -393,7 +464,13 @@ local function train_step(self, params, x, y, fname, loss_fn)
   return loss:item(), out, logits
 end
 
---- One optimizer step on a batch; returns {loss=, <metric>=}.
+--- One optimizer step on one batch: the loss and its gradients in
+-- training mode, the optimizer's step, then the layers' constraints.
+-- The model must be compiled: `"train_on_batch: compile the model first"`.
+-- @param x the input batch (an integer tensor is converted to float32)
+-- @param y the targets, as many rows as x
+-- @return `{loss = number, <metric> = number, ...}`: the batch's values,
+-- computed before the step
 function Sequential:train_on_batch(x, y)
   if not self.optimizer then error("train_on_batch: compile the model first", 2) end
   check_xy("train_on_batch", x, y)
@@ -410,11 +487,17 @@ local function rows(t, idx, i, n)
   return t:narrow(1, i, n)
 end
 
---- evaluate(x, y [, {batch_size=32, return_dict=false}]): the loss and the
--- metrics in inference mode.  The result holds them twice, as Keras'
--- list and as its dict: r[1] is the loss and r[1 + i] the i-th compiled
--- metric (Keras' score[0], score[i]), and r.loss, r.accuracy, ... by name.
--- With return_dict = true it holds the names only.
+--- The loss and the metrics on a data set, in inference mode (no dropout
+-- or noise, nothing recorded), batch by batch.  The model must be
+-- compiled: `"evaluate: compile the model first"`.  The result holds the
+-- values twice, as Keras' list and as its dict: `r[1]` is the loss and
+-- `r[1 + i]` the i-th compiled metric (Keras' `score[0]`, `score[i]`), and
+-- `r.loss`, `r.accuracy`, ... the same by name.
+-- @param x the inputs (integer and float64 input is cast to the model's dtype)
+-- @param y the targets, as many rows as x
+-- @param[opt] opts `batch_size` (32), `return_dict` (false: true gives the
+-- names only); `verbose` is accepted and ignored
+-- @return `{loss, <metric>, ..., loss = number, <metric> = number, ...}`: means over the rows
 function Sequential:evaluate(x, y, opts)
   if not self.loss_fn then error("evaluate: compile the model first", 2) end
   check_xy("evaluate", x, y)
@@ -460,9 +543,13 @@ local function predict_as(fname, self, x, opts)
   return core.cat(outs, 1)
 end
 
---- predict(x [, {batch_size=32}]) --> outputs in inference mode.  Integer
--- and float64 input is cast to the model's dtype (float32 unless its first
--- layer has another), as Keras casts to floatx.
+--- The outputs for a batch of inputs, in inference mode (no dropout or
+-- noise, nothing recorded), computed batch by batch.  The model need not
+-- be compiled.  Integer and float64 input is cast to the model's dtype
+-- (float32 unless its first layer has another), as Keras casts to floatx.
+-- @param x the inputs, with at least one row
+-- @param[opt] opts `batch_size` (32); `verbose` is accepted and ignored
+-- @return one tensor of all the outputs
 function Sequential:predict(x, opts)
   local out = predict_as("predict", self, x, opts)
   return out
@@ -471,6 +558,9 @@ end
 --- predict_classes(x [, {batch_size=32}]) (Keras 2): the 0-based class id of
 -- each sample as an int32 tensor of shape (N): the argmax of the last dim of
 -- predict's output, or output > 0.5 when it has one unit (binary).
+-- @param x the inputs, with at least one row
+-- @param[opt] opts `batch_size` (32)
+-- @return an int32 tensor of shape (N)
 function Sequential:predict_classes(x, opts)
   local p = predict_as("predict_classes", self, x, opts)
   if p:dim() < 2 then
@@ -483,6 +573,9 @@ function Sequential:predict_classes(x, opts)
 end
 
 --- predict_proba(x [, opts]) (Keras 2): predict's output.
+-- @param x the inputs, with at least one row
+-- @param[opt] opts `batch_size` (32)
+-- @return one tensor of all the outputs
 function Sequential:predict_proba(x, opts)
   local out = predict_as("predict_proba", self, x, opts)
   return out
@@ -499,8 +592,33 @@ local function call_cbs(cbs, hook, ...)
   end
 end
 
---- fit(x, y, {batch_size=32, epochs=1, verbose=1, shuffle=true, validation_split=0,
--- validation_data={x, y}, callbacks={...}, initial_epoch=0}) --> History
+--- Train the model (SEMANTICS.md, "Training loop").  Each epoch runs one
+-- optimizer step per batch of the training rows (in a new random order
+-- when shuffling), as `train_on_batch` does, then computes the loss and
+-- metrics of the validation rows in inference mode (the `val_` keys).
+-- The epoch's values are the means over its batches, weighted by their
+-- sizes.  Unless verbose is 0 it prints "Epoch 1/20" and a progress bar
+-- or line.  With `sparse_categorical_crossentropy` the labels are checked
+-- against the output size once, before the first epoch.
+--
+-- Each callback gets `cb.model` (this model) and, when it has them, the
+-- calls `on_train_begin(logs)`, `on_epoch_begin(epoch, logs)`,
+-- `on_batch_end(batch, {loss =, size =})`, `on_epoch_end(epoch, logs)`
+-- and `on_train_end(logs)`, epochs and batches counted from 0.  A
+-- callback that sets `model.stop_training = true` stops training after
+-- the current batch (that epoch's values then cover the batches run).
+-- @param x the training inputs (an integer tensor is converted to float32)
+-- @param y the training targets, as many rows as x
+-- @param[opt] opts `batch_size` (32), `epochs` (1: the epochs run are
+-- `initial_epoch` to `epochs - 1`), `verbose` (1: a bar; 2: one line per
+-- epoch; 0: nothing), `shuffle` (true), `validation_split` (0: a
+-- fraction in [0, 1) of the rows, the last ones, set apart before
+-- shuffling), `validation_data` (`{x_val, y_val}`, used instead of
+-- `validation_split`), `callbacks` (an array), `initial_epoch` (0)
+-- @return the History, also kept as `model.history`: `history.history`
+-- (for loss, each metric and the `val_` keys, an array of one value per
+-- epoch), `history.epoch` (the epochs run) and `history.params`
+-- (`batch_size`, `epochs`, `steps`, `samples`, `verbose`, `metrics`)
 function Sequential:fit(x, y, opts)
   opts = utils.check_options("fit", opts, { batch_size = true, epochs = true, verbose = true, shuffle = true,
     validation_split = true, validation_data = true, callbacks = true, initial_epoch = true })
@@ -623,7 +741,10 @@ end
 
 -- ---- save / load (safetensors) ------------------------------------------------------
 
---- The model's config: layer classes and configs (data only).
+--- The model's config, data only (`save` writes it as JSON):
+-- `{class_name = "Sequential", name =, input_shape =, layers = {{class_name =, config =}, ...}}`,
+-- each layer's config from its `get_config`.
+-- @return a new table
 function Sequential:get_config()
   local layers = setmetatable({}, utils.json_array_mt)
   for i, l in ipairs(self.layers) do
@@ -632,12 +753,15 @@ function Sequential:get_config()
   return { class_name = "Sequential", name = self.name, input_shape = self.input_shape, layers = layers }
 end
 
---- Write the model to one .safetensors file: weights as "<layer>/<weight>"
--- tensors, the config as JSON in __metadata__.lunet_config.  JSON keys are
+--- Write the model to one .safetensors file: weights as `"<layer>/<weight>"`
+-- tensors, the config as JSON in `__metadata__.lunet_config`.  JSON keys are
 -- sorted, so the same model gives the same bytes in any process.  The file
 -- is written to path .. ".tmp" and renamed over path: on any failure (a
 -- full disk, say) the error names the path and the OS reason, and a file
--- already at path is left as it was.
+-- already at path is left as it was.  The model must be built, and no
+-- layer may have a function as an option (activation, initializer,
+-- constraint): `"save: layer dense_1 has a function as activation; pass a name"`.
+-- @param path the file name
 function Sequential:save(path)
   if type(path) ~= "string" or path == "" then
     error(fmt("save: path must be a file name, got %s", tostring(path)), 2)
@@ -674,9 +798,15 @@ end
 -- an error message without the "file:line: " a Lua error() adds
 local bare = check.bare
 
---- Read a .safetensors file as hostile input: returns a table name ->
--- tensor and the metadata table.  The whole header is checked against
--- the file (offsets tiling the data exactly) before any tensor is made.
+--- Functions of the module.
+-- @section functions
+
+--- Read a .safetensors file as hostile input.  The whole header is
+-- checked against the file (offsets tiling the data exactly) before any
+-- tensor is made; errors name read_safetensors and the path.
+-- @param path the file name
+-- @return a table of the tensors by name
+-- @return the `__metadata__` table (string to string; empty when absent)
 function M.read_safetensors(path)
   if type(path) ~= "string" then error("read_safetensors: expected a file path", 2) end
   return ST.read(path, "read_safetensors")
@@ -727,12 +857,17 @@ local function config_layers(path, config, custom)
   return layers
 end
 
---- load_model(path [, {custom_objects={Name=class}}]): rebuild the model from
--- the registry of layer classes (never runs code from the file) and load
--- its weights; all checks pass before a model is returned.  No initializer
--- runs: each weight a layer's build creates is checked (name, shape,
--- dtype) against the file's header and then taken from the file, so a
--- config can never make lunet allocate more than the file holds.
+--- Load a model that `save` wrote: rebuild it from the registry of layer
+-- classes (never running code from the file) and load its weights; all
+-- checks pass before a model is returned.  No initializer runs: each
+-- weight a layer's build creates is checked (name, shape, dtype) against
+-- the file's header and then taken from the file, so a config can never
+-- make lunet allocate more than the file holds.  Errors read like
+-- `"load_model: m.safetensors: unknown layer class 'MyLayer' (pass it in custom_objects)"`.
+-- @param path the file name
+-- @param[opt] opts `{custom_objects = {MyLayer = cls, ...}}`: classes by
+-- name, looked up before the registry
+-- @return the model, built, with the file's weights (not compiled)
 function M.load_model(path, opts)
   if type(path) ~= "string" then error("load_model: expected a file path", 2) end
   opts = utils.check_options("load_model", opts, { custom_objects = true })
@@ -795,6 +930,18 @@ function M.load_model(path, opts)
   if #st.list ~= ntaken then bad(path, "%d tensors in the file do not belong to the model", #st.list - ntaken) end
   return model
 end
+
+--- One line of fit's progress bar (`lunet.progress.bar_line`, which
+-- this module also exports).
+-- @function bar_line
+-- @param cur the steps done (0 to total)
+-- @param total the steps in the epoch (>= 1)
+-- @param elapsed the seconds since the epoch began
+-- @param logs a table of key -> number (the averages so far)
+-- @param keys the log keys to print, in order
+-- @param[opt] final true for the epoch's last line (its time and the time
+-- per step instead of the ETA)
+-- @return the line, a string
 
 -- every method checks its self
 check.methods(Sequential, "Sequential")

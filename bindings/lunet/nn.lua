@@ -1,7 +1,21 @@
---- The built-in layers (Keras 2 names and defaults); the base class is lunet.layer.
--- `nn.Sequential` and `nn.load_model` come from lunet/model.lua and are
--- re-exported here.
+--- The built-in layers, with Keras 2's names and defaults, and
+-- `dropout_selu`.  A class is called to make a layer
+-- (`nn.Dense(10, {activation = "softmax"})`) and has the protocol of
+-- `lunet.layer`'s Layer.  Every layer takes the options of every layer
+-- (`name`, `input_shape`, `dtype`, `trainable`: see `Layer:init`) and
+-- refuses an option it does not know, as in
+-- `"Dense: unknown option 'activaton' (known: activation, bias_constraint, ...)"`.
+-- Their call and apply take float32 or float64 input.  A layer with
+-- weights creates them when it is built: on first use, or when it is
+-- added to a model that knows its input shape.
+--
+-- This module also re-exports the functions and the Layer class of
+-- `lunet.layer`, and, once `lunet.model` is loaded (as `require("lunet").nn`
+-- does), `Sequential`, `load_model` and `read_safetensors` of
+-- `lunet.model`.  Their doc comments here are short; `lunet.layer` and
+-- `lunet.model` have the full ones.
 -- @module lunet.nn
+-- @alias nn
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
 local A = require("lunet.activations")
@@ -32,6 +46,26 @@ local got = LI.got
 
 -- ---- Dense ---------------------------------------------------------------------
 
+--- The Dense layer.
+-- @section Dense
+
+--- A fully connected layer: `activation(x W + b)` over the last dim of x,
+-- W the weight `kernel` (input size, units) and b the weight `bias`
+-- (units).  x may have more dims than (batch, features); the others are
+-- kept.  An activation of the C table runs fused with the product in one
+-- kernel, forward and backward; softmax, log_softmax and functions run
+-- after it.
+-- @function Dense
+-- @param units the output size, a positive integer
+-- @param[opt] opts `activation` (a `lunet.activations` name, or a
+-- function of the output; "linear"), `use_bias` (true),
+-- `kernel_initializer` ("glorot_uniform"), `bias_initializer` ("zeros"),
+-- `kernel_constraint` and `bias_constraint` (none), `input_dim` (Keras 2:
+-- the same as `input_shape = {input_dim}`), and the options of every
+-- layer.  A model whose layer has a function as one of these cannot be
+-- saved.  An activation with weights ("prelu", "pelu") is an error that
+-- points to its layer.
+-- @return a Dense layer
 local Dense = Layer:extend("Dense")
 Dense.args = { "units" }
 nn.Dense = Dense
@@ -52,8 +86,9 @@ local function check_activation_name(cls_name, act, level)
   get_for(cls_name, A.get, act, level + 1) -- validate the name
 end
 
---- Dense(units, {activation=, use_bias=true, kernel_initializer="glorot_uniform",
--- bias_initializer="zeros", kernel_constraint=, bias_constraint=, input_shape=})
+--- Dense's constructor body, which `Dense(units, opts)` runs.
+-- @param units the output size
+-- @param[opt] opts the options
 function Dense:init(units, opts)
   if math.type(units) ~= "integer" or units < 1 then refuse(Dense.class_name, "units must be a positive integer", units, 3) end
   opts = check_opts(Dense.class_name, opts, dense_opts)
@@ -95,6 +130,9 @@ function Dense:init(units, opts)
   }
 end
 
+--- Create `kernel` (d, units) and, with `use_bias`, `bias` (units), d
+-- the last dim of the sample shape, which must have one.
+-- @param input_shape the sample shape (no batch dim)
 function Dense:build(input_shape)
   if #input_shape < 1 then error(fmt("Dense: input needs at least 1 dim per sample (got %s)", shape_str(input_shape, true)), 2) end
   local d = input_shape[#input_shape]
@@ -107,6 +145,9 @@ function Dense:build(input_shape)
   end
 end
 
+--- The sample shape with its last dim replaced by `units`.
+-- @param input_shape the sample shape
+-- @return the output sample shape
 function Dense:compute_output_shape(input_shape)
   local s = {}
   for i = 1, #input_shape - 1 do s[i] = input_shape[i] end
@@ -137,7 +178,15 @@ local function dense_node(x, W, b, act)
   return y
 end
 
---- Apply; with want_logits a softmax activation is left out (fused loss).
+--- The forward pass on a built layer (`apply` builds), called as
+-- `call(x, training, want_logits)`; training makes no difference to
+-- Dense.  x's last dim must be the input size the layer was built for:
+-- `"Dense: expected input with last dim 784, got (32, 10)"`.
+-- @function Dense:call
+-- @param x a float tensor with a batch dim
+-- @param[opt] want_logits (the third argument) true to leave a softmax
+-- activation out, for a loss that takes logits
+-- @return the output: x's shape with the last dim `units`
 function Dense:call(x, _, want_logits)
   if not self.input_dim then error(fmt("%s: Dense.call: the layer is not built (call it, or build_for(shape))", self.name), 2) end
   local s = x:shape()
@@ -166,14 +215,30 @@ function Dense:call(x, _, want_logits)
   return y
 end
 
+--- Whether the activation is softmax, which `call` leaves out when asked
+-- for logits.
+-- @return a boolean
 function Dense:ends_in_softmax() return self.activation == "softmax" end
 
 -- ---- activation layers ---------------------------------------------------------
 
+--- Activation layers.  They keep the input's shape; PReLU and PELU have
+-- weights (the activations' parameters), the others none.
+-- @section activations
+
+--- A layer that applies an activation function: a `lunet.activations`
+-- name (with the function's default parameters) or any function of x.
+-- @function Activation
+-- @param[opt] act the name (nil: "linear") or the function; a model with
+-- a function here cannot be saved
+-- @param[opt] opts the options of every layer
+-- @return an Activation layer
 local Activation = Layer:extend("Activation")
 Activation.args = { "activation" }
 nn.Activation = Activation
---- Activation(name_or_function)
+--- Activation's constructor body, which `Activation(act, opts)` runs.
+-- @param[opt] act the activation
+-- @param[opt] opts the options
 function Activation:init(act, opts)
   if act ~= nil and type(act) ~= "string" and type(act) ~= "function" then
     refuse(Activation.class_name, "activation must be a name or a function", act, 3)
@@ -192,11 +257,27 @@ local function same_shape(_, input_shape)
   for i = 1, #input_shape do s[i] = input_shape[i] end
   return s
 end
+--- The output sample shape: the input's (a copy).
+-- @function Activation:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 Activation.compute_output_shape = same_shape
+
+--- Apply the activation, called as `call(x, training, want_logits)`;
+-- training makes no difference.
+-- @function Activation:call
+-- @param x a float tensor with a batch dim
+-- @param[opt] want_logits (the third argument) true to return x as it is
+-- when the activation is softmax, for a loss that takes logits
+-- @return the output
 function Activation:call(x, _, want_logits)
   if want_logits and self.activation == "softmax" then return x end
   return self.fn(x)
 end
+
+--- Whether the activation is softmax, which `call` leaves out when asked
+-- for logits.
+-- @return a boolean
 function Activation:ends_in_softmax() return self.activation == "softmax" end
 
 -- The options of a layer whose options may come positionally first, in the
@@ -246,14 +327,101 @@ local function simple_activation(name, known, check, make, args)
   return cls
 end
 
+--- The rectifier `lunet.activations.relu` as a layer, with its options.
+-- @function ReLU
+-- @param[opt] ... max_value, negative_slope, threshold positionally (Keras' order), or none
+-- @param[opt] opts `max_value` (none), `negative_slope` (0), `threshold` (0): finite
+-- numbers, `max_value` and `negative_slope` >= 0, and the options of every layer
+-- @return a ReLU layer
+
+--- ReLU's constructor body, which `ReLU(...)` runs: options given
+-- positionally first, in Keras' order (max_value, negative_slope, threshold), then the options table
+-- (one given both ways is an error).
+-- @function ReLU:init
+-- @param ... the positional options, then the options table
+
+--- Apply relu with the layer's options.
+-- @function ReLU:call
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
+
+--- The output sample shape: the input's (a copy).
+-- @function ReLU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+
+--- `lunet.activations.leaky_relu` as a layer.
+-- @function LeakyReLU
+-- @param[opt] ... alpha positionally (Keras' order), or none
+-- @param[opt] opts `alpha` (0.3): a finite number >= 0, and the options of every layer
+-- @return a LeakyReLU layer
+
+--- LeakyReLU's constructor body, which `LeakyReLU(...)` runs: options given
+-- positionally first, in Keras' order (alpha), then the options table
+-- (one given both ways is an error).
+-- @function LeakyReLU:init
+-- @param ... the positional options, then the options table
+
+--- Apply leaky_relu with the layer's alpha.
+-- @function LeakyReLU:call
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
+
+--- The output sample shape: the input's (a copy).
+-- @function LeakyReLU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+
+--- `lunet.activations.elu` as a layer.
+-- @function ELU
+-- @param[opt] ... alpha positionally (Keras' order), or none
+-- @param[opt] opts `alpha` (1): a finite number, and the options of every layer
+-- @return an ELU layer
+
+--- ELU's constructor body, which `ELU(...)` runs: options given
+-- positionally first, in Keras' order (alpha), then the options table
+-- (one given both ways is an error).
+-- @function ELU:init
+-- @param ... the positional options, then the options table
+
+--- Apply elu with the layer's alpha.
+-- @function ELU:call
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
+
+--- The output sample shape: the input's (a copy).
+-- @function ELU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+
+--- `lunet.activations.thresholded_relu` as a layer.
+-- @function ThresholdedReLU
+-- @param[opt] ... theta positionally (Keras' order), or none
+-- @param[opt] opts `theta` (1): a finite number >= 0, and the options of every layer
+-- @return a ThresholdedReLU layer
+
+--- ThresholdedReLU's constructor body, which `ThresholdedReLU(...)` runs: options given
+-- positionally first, in Keras' order (theta), then the options table
+-- (one given both ways is an error).
+-- @function ThresholdedReLU:init
+-- @param ... the positional options, then the options table
+
+--- Apply thresholded_relu with the layer's theta.
+-- @function ThresholdedReLU:call
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
+
+--- The output sample shape: the input's (a copy).
+-- @function ThresholdedReLU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+
 -- The layers of Keras' advanced activations whose options are a C table
 -- row's parameters (names and defaults from the table): the layer, its
 -- activation, and the lower bound of each option that has one (Keras'
 -- checks); options are finite numbers, max_value may be left out.
 -- Each takes its options positionally too, as Keras: ReLU(max_value,
 -- negative_slope, threshold), LeakyReLU(alpha), ELU(alpha), ThresholdedReLU(theta).
---- ReLU({max_value=, negative_slope=0, threshold=0}), LeakyReLU({alpha=0.3}),
--- ELU({alpha=1}), ThresholdedReLU({theta=1})
 for _, row in ipairs({
   { "ReLU", "relu", { max_value = 0, negative_slope = 0 }, { "max_value", "negative_slope", "threshold" } },
   { "LeakyReLU", "leaky_relu", { alpha = 0 }, { "alpha" } },
@@ -272,7 +440,18 @@ for _, row in ipairs({
     return function(x) return fn(x, opts) end
   end, args)
 end
---- Softmax({axis=-1})
+--- `lunet.activations.softmax` as a layer.
+-- @function Softmax
+-- @param[opt] ... axis positionally (Keras' order), or none
+-- @param[opt] opts `axis` (-1: the last; a non-zero integer, counting the
+-- batch dim), and the options of every layer
+-- @return a Softmax layer
+
+--- Softmax's constructor body, which `Softmax(...)` runs: options given
+-- positionally first, in Keras' order (axis), then the options table
+-- (one given both ways is an error).
+-- @function Softmax:init
+-- @param ... the positional options, then the options table
 local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
   if o.axis ~= nil and (math.type(o.axis) ~= "integer" or o.axis == 0) then
     refuse("Softmax", "axis must be a non-zero integer", o.axis, level + 1)
@@ -280,11 +459,28 @@ local Softmax = simple_activation("Softmax", { axis = true }, function(o, level)
 end, function(o)
   return function(x) return A.softmax(x, o.axis or -1) end
 end, { "axis" })
+--- Apply softmax along the axis, called as `call(x, training, want_logits)`;
+-- training makes no difference.
+-- @function Softmax:call
+-- @param x a float tensor with a batch dim
+-- @param[opt] want_logits (the third argument) true to return x as it is
+-- when the axis is the last, for a loss that takes logits
+-- @return the output, x's shape
+
 function Softmax:call(x, _, want_logits)
   if want_logits and (self.config.axis or -1) == -1 then return x end
   return self.fn(x)
 end
+
+--- Whether the softmax is over the last dim (what a fused loss computes).
+-- @return a boolean
 function Softmax:ends_in_softmax() return (self.config.axis or -1) == -1 end
+
+--- The output sample shape, the input's; an axis out of range for the
+-- input (batch dim included) is an error:
+-- `"Softmax: axis 3 out of range for input of shape (None, 4)"`.
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 function Softmax:compute_output_shape(input_shape)
   local axis, nd = self.config.axis or -1, #input_shape + 1 -- the batch dim counts
   if axis < -nd or axis > nd then
@@ -311,9 +507,19 @@ local function param_shape(cls_name, input_shape, shared_axes, per_unit)
   return s
 end
 
+--- The parametric rectifier `lunet.activations.prelu` as a layer, whose
+-- weight `alpha` has the sample shape (one value per element), with 1 on
+-- the shared axes.
+-- @function PReLU
+-- @param[opt] opts `alpha_initializer` ("zeros"), `alpha_constraint`
+-- (none), `shared_axes` (none: a positive integer or an array of them,
+-- the sample's axes from 1, so the same numbers as Keras'), and the
+-- options of every layer
+-- @return a PReLU layer
 local PReLU = Layer:extend("PReLU")
 nn.PReLU = PReLU
---- PReLU({alpha_initializer="zeros", alpha_constraint=, shared_axes=}): one alpha per element
+--- PReLU's constructor body, which `PReLU(opts)` runs.
+-- @param[opt] opts the options
 function PReLU:init(opts)
   opts = check_opts(PReLU.class_name, opts, { alpha_initializer = true, alpha_constraint = true, shared_axes = true })
   local axes = check_axes(PReLU.class_name, opts.shared_axes, 3)
@@ -324,19 +530,40 @@ function PReLU:init(opts)
   self.config = { alpha_initializer = serialize_spec(opts.alpha_initializer or "zeros", I),
     alpha_constraint = serialize_spec(opts.alpha_constraint, C), shared_axes = axes }
 end
+--- The output sample shape: the input's (a copy).
+-- @function PReLU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 PReLU.compute_output_shape = same_shape
+
+--- Create `alpha`: the sample shape with 1 on the shared axes; a shared
+-- axis beyond the sample's dims is an error:
+-- `"PReLU: shared axis 3 out of range for input shape (None, 4)"`.
+-- @param input_shape the sample shape
 function PReLU:build(input_shape)
   self.alpha = self:add_weight({ name = "alpha", shape = param_shape(PReLU.class_name, input_shape, self.shared_axes),
     initializer = self.alpha_initializer, constraint = self.alpha_constraint })
 end
+--- Apply prelu with the layer's alpha.
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
 function PReLU:call(x) return A.prelu(x, self.alpha) end
 
+--- The parametric ELU `lunet.activations.pelu` as a layer, with the
+-- weights `alpha` (a) and `beta` (b): one of each per unit of the last
+-- dim, or, with shared_axes, of the sample shape with 1 on the shared axes.
+-- @function PELU
+-- @param[opt] opts `alpha_initializer` and `beta_initializer` ("ones"),
+-- `alpha_constraint` and `beta_constraint` (MinValue(0.1), which keeps a
+-- and b away from 0), `shared_axes` (as PReLU's), `tutorial_init` (false;
+-- true, as the Keras PELU tutorial: an initializer left at "ones"
+-- becomes RandomUniform(0, 1), a constraint not given NonNeg), and the
+-- options of every layer
+-- @return a PELU layer
 local PELU = Layer:extend("PELU")
 nn.PELU = PELU
---- PELU({alpha_initializer="ones", beta_initializer="ones", alpha_constraint=MinValue(0.1),
--- beta_constraint=MinValue(0.1), shared_axes=, tutorial_init=false}); a and b per unit
--- (last dim) unless shared_axes is given.  tutorial_init: RandomUniform(0, 1) + NonNeg
--- (the Keras PELU tutorial).
+--- PELU's constructor body, which `PELU(opts)` runs.
+-- @param[opt] opts the options
 function PELU:init(opts)
   opts = check_opts(PELU.class_name, opts, { alpha_initializer = true, beta_initializer = true,
     alpha_constraint = true, beta_constraint = true, shared_axes = true, tutorial_init = true })
@@ -359,15 +586,36 @@ function PELU:init(opts)
     alpha_constraint = serialize_spec(self.ac, C), beta_constraint = serialize_spec(self.bc, C),
     shared_axes = opts.shared_axes }
 end
+--- The output sample shape: the input's (a copy).
+-- @function PELU:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 PELU.compute_output_shape = same_shape
+
+--- Create `alpha` and `beta`, of the shape the constructor describes.
+-- @param input_shape the sample shape
 function PELU:build(input_shape)
   local s = param_shape(PELU.class_name, input_shape, self.shared_axes, self.shared_axes == nil)
   self.a = self:add_weight({ name = "alpha", shape = s, initializer = self.ai, constraint = self.ac })
   self.b = self:add_weight({ name = "beta", shape = s, initializer = self.bi, constraint = self.bc })
 end
+--- Apply pelu with the layer's a and b.
+-- @param x a float tensor with a batch dim
+-- @return a new tensor of x's shape
 function PELU:call(x) return A.pelu(x, self.a, self.b) end
 
 -- ---- the dropout family --------------------------------------------------------
+
+--- Dropout and noise.  These layers act only in training (`training`
+-- true, as in `fit` and `train_on_batch`) and return x itself otherwise;
+-- they keep the input's shape and have no weights.  With a `seed`
+-- option a layer draws from a generator of its own, seeded at its first
+-- draw and continued from there, and leaves lunet's global generator as
+-- it was; without one it draws from the global generator.  A
+-- `noise_shape` option is the shape of the mask, over x's dims with the
+-- batch first: a missing entry takes x's size, a 1 shares the mask along
+-- that dim.
+-- @section dropout
 
 local ALPHA_P = -1.7580993408473766
 
@@ -428,10 +676,19 @@ local function check_noise_opts(cls_name, opts)
   check_seed(cls_name, opts.seed, 4)
 end
 
+--- Drop each element with probability `rate` and scale the kept ones by
+-- 1 / (1 - rate).
+-- @function Dropout
+-- @param rate a number in [0, 1)
+-- @param[opt] opts `noise_shape`, `seed` (an integer), and the options of
+-- every layer
+-- @return a Dropout layer
 local Dropout = Layer:extend("Dropout")
 Dropout.args = { "rate" }
 nn.Dropout = Dropout
---- Dropout(rate [, {noise_shape=, seed=}])
+--- Dropout's constructor body, which `Dropout(rate, opts)` runs.
+-- @param rate the rate
+-- @param[opt] opts the options
 function Dropout:init(rate, opts)
   check_rate(Dropout.class_name, rate)
   opts = check_opts(Dropout.class_name, opts, { noise_shape = true, seed = true })
@@ -440,13 +697,33 @@ function Dropout:init(rate, opts)
   self.rate, self.noise_shape, self.seed = rate, opts.noise_shape, opts.seed
   self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed }
 end
+--- The output sample shape: the input's (a copy).
+-- @function Dropout:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 Dropout.compute_output_shape = same_shape
+
+--- Apply dropout in training.
+-- @param x a float tensor with a batch dim
+-- @param[opt] training true in training; else (or with rate 0) x is returned
+-- @return the output
 function Dropout:call(x, training)
   if not training or self.rate == 0 then return x end
   return dropout_node(self, x, self.rate, 1 / (1 - self.rate), 0, 0)
 end
 
---- The SNN authors' dropout_selu constants: a, b for rate, alpha, fixed-point mean and var.
+--- The constants of the SNN authors' dropout_selu (SEMANTICS.md): with
+-- q = 1 - rate, `a = sqrt(var / (q * ((1 - q) * (alpha - mean)^2 + var)))`
+-- and `b = mean - a * (q * mean + (1 - q) * alpha)`; a dropped unit is
+-- `a * alpha + b`.  With mean 0 and var 1 they are AlphaDropout's.
+-- @param rate the drop rate, a number in [0, 1)
+-- @param[opt=-1.7580993408473766] alpha the value a dropped unit takes
+-- before the affine map (SELU's -scale * alpha)
+-- @param[opt=0] mean the fixed-point mean, a finite number
+-- @param[opt=1] var the fixed-point variance, a finite number > 0
+-- @return a
+-- @return b
+-- @return alpha (its default when nil was given)
 function nn.dropout_selu_constants(rate, alpha, mean, var)
   alpha, mean, var = alpha or ALPHA_P, mean or 0, var or 1
   check_number("dropout_selu_constants", "rate", rate, 0, false, false, 2)
@@ -466,16 +743,22 @@ local dropout_selu_opts = { alpha = true, fixed_point_mean = true, fixed_point_v
   noise_shape = true, seed = true, training = true, name = true }
 local dropout_selu_aliases = { fixedPointMean = "fixed_point_mean", fixedPointVar = "fixed_point_var" }
 
---- dropout_selu(x, rate [, {alpha=-1.7580993408473766, fixed_point_mean=0,
--- fixed_point_var=1, noise_shape=, seed=, training=false}]): the SNN
--- authors' dropout_selu.  As in their signature it is the identity unless
--- training = true; while it is not, rate 1 is accepted too (the seed feeds
--- 1 for testing).  `rate` is the drop rate, as their implementation uses
--- its second argument (`keep_prob = 1 - rate` inside dropout_selu_impl),
--- whatever the argument's name there.  Their option names fixedPointMean
--- and fixedPointVar are accepted too; name is accepted and ignored (a
--- TensorFlow graph name); other options are an error.  With a seed, the same
--- seed gives the same mask on every call.
+--- The SNN authors' dropout_selu (seed 000): keep each element with
+-- probability 1 - rate, set the dropped ones to alpha, then apply
+-- `a * y + b`, a and b from `dropout_selu_constants`; the gradient is a
+-- where kept, 0 where dropped.  As in their signature it is the identity
+-- unless `training = true`; while it is not, rate 1 is accepted too (the
+-- seed feeds 1 for testing).  `rate` is the drop rate, as their
+-- implementation uses its second argument (`keep_prob = 1 - rate` inside
+-- dropout_selu_impl), whatever the argument's name there.  Their option
+-- names fixedPointMean and fixedPointVar are accepted too; `name` is
+-- accepted and ignored (a TensorFlow graph name); other keys are an error.
+-- With a seed, the same seed gives the same mask on every call.
+-- @param x a float tensor
+-- @param rate the drop rate, a number in [0, 1)
+-- @param[opt] opts `alpha` (-1.7580993408473766), `fixed_point_mean` (0),
+-- `fixed_point_var` (1), `noise_shape`, `seed`, `training` (false), `name`
+-- @return the output, x's shape
 function nn.dropout_selu(x, rate, opts)
   check.float_tensor("dropout_selu", "x", x, 2)
   -- rate 1 is the identity when not training (the seed feeds 1 for testing)
@@ -498,11 +781,24 @@ function nn.dropout_selu(x, rate, opts)
   return dropout_node({ noise_shape = o.noise_shape, seed = o.seed }, x, rate, a, b, alpha)
 end
 
+--- Dropout for SELU networks (SEMANTICS.md): an input of mean 0 and
+-- variance 1 keeps them.  A dropped element becomes alpha' =
+-- -1.7580993408473766, then every element `a * y + b`, with a and b
+-- `dropout_selu_constants(rate, alpha', mean, var)`; with the default
+-- mean 0 and var 1 they are Keras' AlphaDropout's,
+-- `a = ((1 - rate) * (1 + rate * alpha'^2))^(-1/2)` and `b = -a * alpha' * rate`.
+-- @function AlphaDropout
+-- @param rate a number in [0, 1)
+-- @param[opt] opts `noise_shape`, `seed` (an integer), `fixed_point_mean`
+-- (0; a finite number) and `fixed_point_var` (1; a finite number > 0),
+-- and the options of every layer
+-- @return an AlphaDropout layer
 local AlphaDropout = Layer:extend("AlphaDropout")
 AlphaDropout.args = { "rate" }
 nn.AlphaDropout = AlphaDropout
---- AlphaDropout(rate [, {noise_shape=, seed=, fixed_point_mean=, fixed_point_var=}])
--- (the fixed-point options select the SNN authors' dropout_selu form)
+--- AlphaDropout's constructor body, which `AlphaDropout(rate, opts)` runs.
+-- @param rate the rate
+-- @param[opt] opts the options
 function AlphaDropout:init(rate, opts)
   check_rate(AlphaDropout.class_name, rate)
   opts = check_opts(AlphaDropout.class_name, opts,
@@ -516,16 +812,33 @@ function AlphaDropout:init(rate, opts)
   self.config = { rate = rate, noise_shape = opts.noise_shape, seed = opts.seed,
     fixed_point_mean = opts.fixed_point_mean, fixed_point_var = opts.fixed_point_var }
 end
+--- The output sample shape: the input's (a copy).
+-- @function AlphaDropout:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 AlphaDropout.compute_output_shape = same_shape
+
+--- Apply alpha dropout in training.
+-- @param x a float tensor with a batch dim
+-- @param[opt] training true in training; else (or with rate 0) x is returned
+-- @return the output
 function AlphaDropout:call(x, training)
   if not training or self.rate == 0 then return x end
   return dropout_node(self, x, self.rate, self.a, self.b, self.alpha)
 end
 
+--- Multiply x by noise drawn from a normal distribution of mean 1 and
+-- standard deviation `sqrt(rate / (1 - rate))`.
+-- @function GaussianDropout
+-- @param rate a number in [0, 1)
+-- @param[opt] opts `seed` (an integer), and the options of every layer
+-- @return a GaussianDropout layer
 local GaussianDropout = Layer:extend("GaussianDropout")
 GaussianDropout.args = { "rate" }
 nn.GaussianDropout = GaussianDropout
---- GaussianDropout(rate): multiply by N(1, rate/(1-rate)) in training
+--- GaussianDropout's constructor body, which `GaussianDropout(rate, opts)` runs.
+-- @param rate the rate
+-- @param[opt] opts the options
 function GaussianDropout:init(rate, opts)
   check_rate(GaussianDropout.class_name, rate)
   opts = check_opts(GaussianDropout.class_name, opts, { seed = true })
@@ -534,7 +847,16 @@ function GaussianDropout:init(rate, opts)
   self.rate, self.seed = rate, (opts or {}).seed
   self.config = { rate = rate, seed = self.seed }
 end
+--- The output sample shape: the input's (a copy).
+-- @function GaussianDropout:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 GaussianDropout.compute_output_shape = same_shape
+
+--- Apply the multiplicative noise in training.
+-- @param x a float tensor with a batch dim
+-- @param[opt] training true in training; else (or with rate 0) x is returned
+-- @return the output
 function GaussianDropout:call(x, training)
   if not training or self.rate == 0 then return x end
   local std = math.sqrt(self.rate / (1 - self.rate))
@@ -542,10 +864,18 @@ function GaussianDropout:call(x, training)
   return x * noise
 end
 
+--- Add noise drawn from a normal distribution of mean 0 and standard
+-- deviation `stddev`.
+-- @function GaussianNoise
+-- @param stddev a finite number >= 0
+-- @param[opt] opts `seed` (an integer), and the options of every layer
+-- @return a GaussianNoise layer
 local GaussianNoise = Layer:extend("GaussianNoise")
 GaussianNoise.args = { "stddev" }
 nn.GaussianNoise = GaussianNoise
---- GaussianNoise(stddev): add N(0, stddev) in training
+--- GaussianNoise's constructor body, which `GaussianNoise(stddev, opts)` runs.
+-- @param stddev the standard deviation
+-- @param[opt] opts the options
 function GaussianNoise:init(stddev, opts)
   check_number(GaussianNoise.class_name, "stddev", stddev, 0, false, false, 3)
   opts = check_opts(GaussianNoise.class_name, opts, { seed = true })
@@ -554,7 +884,16 @@ function GaussianNoise:init(stddev, opts)
   self.stddev, self.seed = stddev, (opts or {}).seed
   self.config = { stddev = stddev, seed = self.seed }
 end
+--- The output sample shape: the input's (a copy).
+-- @function GaussianNoise:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
 GaussianNoise.compute_output_shape = same_shape
+
+--- Add the noise in training.
+-- @param x a float tensor with a batch dim
+-- @param[opt] training true in training; else (or with stddev 0) x is returned
+-- @return the output
 function GaussianNoise:call(x, training)
   if not training or self.stddev == 0 then return x end
   local noise = with_layer_rng(self, function() return core.normal(x:shape(), 0, self.stddev, x:dtype()) end)
@@ -563,21 +902,47 @@ end
 
 -- ---- shape layers --------------------------------------------------------------
 
+--- Shape layers.  They change the sample shape only (the batch dim is
+-- kept) and have no weights.
+-- @section shape
+
+--- Flatten each sample: (N, d1, d2, ...) to (N, d1 * d2 * ...).
+-- @function Flatten
+-- @param[opt] opts the options of every layer
+-- @return a Flatten layer
 local Flatten = Layer:extend("Flatten")
 nn.Flatten = Flatten
---- Flatten(): (N, d1, d2, ...) -> (N, d1*d2*...)
+--- Flatten's constructor body, which `Flatten(opts)` runs.
+-- @param[opt] opts the options
 function Flatten:init(opts) Layer.init(self, check_opts(Flatten.class_name, opts, {})) end
+
+--- x reshaped to (N, the product of its other dims).
+-- @param x a float tensor with a batch dim
+-- @return the output (a view when x is contiguous)
 function Flatten:call(x) return x:reshape(x:size(1), -1) end
+
+--- The output sample shape: `{d1 * d2 * ...}`.
+-- @param s the sample shape
+-- @return a new table of one size
 function Flatten:compute_output_shape(s)
   local n = 1
   for i = 1, #s do n = n * s[i] end
   return { n }
 end
 
+--- Reshape each sample to a target shape.
+-- @function Reshape
+-- @param shape the target sample shape (no batch dim): positive integers,
+-- and at most one -1, which takes the size that keeps the element count
+-- (`"Reshape: target_shape[2] must be a positive integer or -1 (got 0)"`)
+-- @param[opt] opts the options of every layer
+-- @return a Reshape layer
 local Reshape = Layer:extend("Reshape")
 Reshape.args = { "target_shape" }
 nn.Reshape = Reshape
---- Reshape(shape): the sample shape (no batch dim); one entry may be -1
+--- Reshape's constructor body, which `Reshape(shape, opts)` runs.
+-- @param shape the target shape
+-- @param[opt] opts the options
 function Reshape:init(shape, opts)
   if type(shape) ~= "table" or #shape == 0 then refuse(Reshape.class_name, "expected a target shape table", shape, 3) end
   local free = 0
@@ -592,6 +957,11 @@ function Reshape:init(shape, opts)
   self.target_shape = shape
   self.config = { target_shape = shape }
 end
+--- The target shape with its -1 resolved; an element count that does not
+-- match is an error:
+-- `"Reshape: cannot reshape input of shape (None, 3) into (None, -1, 2)"`.
+-- @param s the sample shape
+-- @return a new table
 function Reshape:compute_output_shape(s)
   local n, known, free = 1, 1, nil
   for i = 1, #s do n = n * s[i] end
@@ -609,6 +979,9 @@ function Reshape:compute_output_shape(s)
   end
   return out
 end
+--- x reshaped to (N, the target shape).
+-- @param x a float tensor with a batch dim
+-- @return the output (a view when x is contiguous)
 function Reshape:call(x)
   local shape = { x:size(1) }
   for i, v in ipairs(self.target_shape) do shape[i + 1] = v end
