@@ -373,56 +373,39 @@ typedef struct cmp_ctx {
     ln_dtype da, db;
 } cmp_ctx;
 
-static int cmp_doubles(ln_cmpop op, double x, double y)
-{
-    switch (op) {
-    case LN_CMP_EQ: return x == y;
-    case LN_CMP_NE: return x != y;
-    case LN_CMP_LT: return x < y;
-    case LN_CMP_LE: return x <= y;
-    case LN_CMP_GT: return x > y;
-    case LN_CMP_GE: return x >= y;
+/* one comparison, for each kind of operand; a float32, int32 or uint8 pair
+ * converts exactly to the double or int64 form */
+#define DEF_CMP_FN(NAME, T)                                                                        \
+    static inline int NAME(ln_cmpop op, T x, T y)                                                  \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case LN_CMP_EQ: return x == y;                                                             \
+        case LN_CMP_NE: return x != y;                                                             \
+        case LN_CMP_LT: return x < y;                                                              \
+        case LN_CMP_LE: return x <= y;                                                             \
+        case LN_CMP_GT: return x > y;                                                              \
+        case LN_CMP_GE: return x >= y;                                                             \
+        }                                                                                          \
+        return 0;                                                                                  \
     }
-    return 0;
-}
+DEF_CMP_FN(cmp_doubles, double)
+DEF_CMP_FN(cmp_ints, int64_t)
 
-#define DEF_CMP_SAME(NAME, T)                                                                      \
+#define DEF_CMP_SAME(NAME, T, CMPF)                                                                \
     static void NAME(int64_t n, char **p, const int64_t *s, void *ctx)                             \
     {                                                                                              \
         const cmp_ctx *c = (const cmp_ctx *)ctx;                                                   \
         uint8_t *o = (uint8_t *)p[0];                                                              \
         const char *pa = p[1], *pb = p[2];                                                         \
-        for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2]) {                       \
-            T x = *(const T *)pa, y = *(const T *)pb;                                              \
-            switch (c->op) {                                                                       \
-            case LN_CMP_EQ: *o = x == y; break;                                                    \
-            case LN_CMP_NE: *o = x != y; break;                                                    \
-            case LN_CMP_LT: *o = x < y; break;                                                     \
-            case LN_CMP_LE: *o = x <= y; break;                                                    \
-            case LN_CMP_GT: *o = x > y; break;                                                     \
-            case LN_CMP_GE: *o = x >= y; break;                                                    \
-            }                                                                                      \
-        }                                                                                          \
+        for (int64_t i = 0; i < n; i++, o += s[0], pa += s[1], pb += s[2])                        \
+            *o = (uint8_t)CMPF(c->op, *(const T *)pa, *(const T *)pb);                             \
     }
 
-DEF_CMP_SAME(cmp_f32, float)
-DEF_CMP_SAME(cmp_f64, double)
-DEF_CMP_SAME(cmp_i32, int32_t)
-DEF_CMP_SAME(cmp_u8, uint8_t)
-DEF_CMP_SAME(cmp_i64, int64_t)
-
-static int cmp_ints(ln_cmpop op, int64_t x, int64_t y)
-{
-    switch (op) {
-    case LN_CMP_EQ: return x == y;
-    case LN_CMP_NE: return x != y;
-    case LN_CMP_LT: return x < y;
-    case LN_CMP_LE: return x <= y;
-    case LN_CMP_GT: return x > y;
-    case LN_CMP_GE: return x >= y;
-    }
-    return 0;
-}
+DEF_CMP_SAME(cmp_f32, float, cmp_doubles)
+DEF_CMP_SAME(cmp_f64, double, cmp_doubles)
+DEF_CMP_SAME(cmp_i32, int32_t, cmp_ints)
+DEF_CMP_SAME(cmp_u8, uint8_t, cmp_ints)
+DEF_CMP_SAME(cmp_i64, int64_t, cmp_ints)
 
 /* two integer dtypes: exactly, as int64 */
 static void cmp_mixed_int(int64_t n, char **p, const int64_t *s, void *ctx)
@@ -627,20 +610,24 @@ static void fill_loop(int64_t n, char **p, const int64_t *s, void *ctx)
     for (int64_t i = 0; i < n; i++, po += s[0]) memcpy(po, &c->v, es);
 }
 
+/* every element of t set to the value stored in c */
+static void fill_with(ln_tensor *t, fill_ctx *c)
+{
+    c->dt = t->dtype;
+    const ln_tensor *ops[1] = {t};
+    ln_foreach(1, ops, fill_loop, c);
+}
+
 void ln_fill(ln_tensor *t, double v)
 {
     fill_ctx c;
-    c.dt = t->dtype;
     ln_store(&c.v, t->dtype, v);
-    const ln_tensor *ops[1] = {t};
-    ln_foreach(1, ops, fill_loop, &c);
+    fill_with(t, &c);
 }
 
 void ln_fill_i64(ln_tensor *t, int64_t v)
 {
     fill_ctx c;
-    c.dt = t->dtype;
     ln_store_i64(&c.v, t->dtype, v);
-    const ln_tensor *ops[1] = {t};
-    ln_foreach(1, ops, fill_loop, &c);
+    fill_with(t, &c);
 }

@@ -85,6 +85,17 @@ local function concat_shapes(a, b)
   return s
 end
 
+-- d y / d leaf as a tensor of shape y's shape .. leaf's shape, in dtype
+local function jacobian_matrix(y, leaf, dtype)
+  local m, n = y:numel(), leaf:numel()
+  local J = core.zeros({ m, n }, dtype)
+  jacobian_of(y, { leaf }, function(k)
+    local g = leaf:grad()
+    if g then T.copy(J[k], g:reshape(n)) end
+  end)
+  return J:reshape(concat_shapes(y:shape(), leaf:shape()))
+end
+
 --- Jacobian of f at x: a tensor of shape f(x):shape() .. x:shape()
 -- (like tf.GradientTape.jacobian).
 -- @param f function(x) returning a tensor
@@ -96,13 +107,7 @@ function M.jacobian(f, x)
   local leaf = leaves_of(list)[1]
   local y = with_grad_mode(true, f, leaf)
   if not is_tensor(y) then error("jacobian: f must return a tensor", 2) end
-  local m, n = y:numel(), x:numel()
-  local J = core.zeros({ m, n }, y:dtype())
-  jacobian_of(y, { leaf }, function(k)
-    local g = leaf:grad()
-    if g then T.copy(J[k], g:reshape(n)) end
-  end)
-  return J:reshape(concat_shapes(y:shape(), x:shape()))
+  return jacobian_matrix(y, leaf, y:dtype())
 end
 
 -- ---- GradientTape ----------------------------------------------------------------
@@ -155,14 +160,9 @@ end
 function Tape:jacobian(y, x)
   check_tape("GradientTape:jacobian", self)
   check_source("GradientTape:jacobian", y, x)
-  local m, n = y:numel(), x:numel()
-  local J = core.zeros({ m, n }, x:dtype())
-  jacobian_of(y, { x }, function(k)
-    local g = x:grad()
-    if g then T.copy(J[k], g:reshape(n)) end
-  end)
+  local J = jacobian_matrix(y, x, x:dtype())
   x:zero_grad()
-  return J:reshape(concat_shapes(y:shape(), x:shape()))
+  return J
 end
 
 --- d sum(y) / d x as tf.GradientTape.gradient (zeros where y does not depend on x).
