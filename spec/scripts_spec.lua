@@ -38,31 +38,10 @@ end
 
 setup(function()
   dir = S.tmpdir()
-  -- an MNIST-format directory: 10 classes with a learnable pattern per class
+  -- MNIST-format files (10 learnable classes) and a Sensorless-format table
   S.seed(61)
-  local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
-  local function digits(n)
-    local y = lunet.uniform({ n }, 0, 10):int()
-    local x = lunet.uniform({ n, 784 }, 0, 60)
-    local stripe = lunet.utils.to_categorical(y, 10):matmul(pattern) * 190
-    return (x + stripe):int():byte():reshape(n, 28, 28), y:byte()
-  end
-  S.run("mkdir -p " .. dir .. "/mnist")
-  local xtr, ytr = digits(300)
-  local xte, yte = digits(100)
-  lunet.data.write_idx(dir .. "/mnist/train-images-idx3-ubyte.gz", xtr)
-  lunet.data.write_idx(dir .. "/mnist/train-labels-idx1-ubyte.gz", ytr)
-  lunet.data.write_idx(dir .. "/mnist/t10k-images-idx3-ubyte.gz", xte)
-  lunet.data.write_idx(dir .. "/mnist/t10k-labels-idx1-ubyte.gz", yte)
-  -- a Sensorless-format table: 48 features, classes 1..11, 20 rows each
-  local f = assert(io.open(dir .. "/Sensorless_drive_diagnosis.txt", "w"))
-  for i = 0, 219 do
-    local c = i % 11 + 1
-    local row = {}
-    for j = 1, 48 do row[j] = string.format("%.6e", (c * j % 7) * 0.01 + math.random() * 0.001) end
-    f:write(table.concat(row, " "), " ", c, "\n")
-  end
-  f:close()
+  S.write_mnist_like(dir, 300, 100)
+  S.write_sensorless_like(dir .. "/Sensorless_drive_diagnosis.txt", 220, 0.01, 0.001)
 end)
 
 teardown(function()

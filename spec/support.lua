@@ -29,6 +29,39 @@ function S.run(cmd, merge)
   return out, ok and 0 or code
 end
 
+--- Write MNIST-format IDX files into dir/mnist: 10 classes, each with its
+-- own stripe pattern (learnable in an epoch), n_train and n_test images.
+function S.write_mnist_like(dir, n_train, n_test)
+  local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
+  local function digits(n)
+    local y = lunet.uniform({ n }, 0, 10):int()
+    local x = lunet.uniform({ n, 784 }, 0, 60)
+    local stripe = lunet.utils.to_categorical(y, 10):matmul(pattern) * 190
+    return (x + stripe):int():byte():reshape(n, 28, 28), y:byte()
+  end
+  S.run("mkdir -p '" .. (dir .. "/mnist"):gsub("'", "'\\''") .. "'")
+  local xtr, ytr = digits(n_train)
+  local xte, yte = digits(n_test)
+  lunet.data.write_idx(dir .. "/mnist/train-images-idx3-ubyte.gz", xtr)
+  lunet.data.write_idx(dir .. "/mnist/train-labels-idx1-ubyte.gz", ytr)
+  lunet.data.write_idx(dir .. "/mnist/t10k-images-idx3-ubyte.gz", xte)
+  lunet.data.write_idx(dir .. "/mnist/t10k-labels-idx1-ubyte.gz", yte)
+end
+
+--- Write a Sensorless-format table to path: 48 space-separated features
+-- (class c's feature j near (c * j % 7) * scale, plus noise of noise) and
+-- the class 1..11 last, rows rows in turn.
+function S.write_sensorless_like(path, rows, scale, noise)
+  local f = assert(io.open(path, "w"))
+  for i = 0, rows - 1 do
+    local c = i % 11 + 1
+    local row = {}
+    for j = 1, 48 do row[j] = string.format("%.6e", (c * j % 7) * scale + math.random() * noise) end
+    f:write(table.concat(row, " "), " ", c, "\n")
+  end
+  f:close()
+end
+
 --- Naive triple loop product of two 2-d tensors, in float64.
 function S.naive_matmul(a, b)
   local m, k, n = a:size(1), a:size(2), b:size(2)

@@ -30,31 +30,10 @@ end
 
 setup(function()
   dir = S.tmpdir()
-  -- MNIST-format files: 10 classes, each with its own stripe pattern
+  -- MNIST-format files (10 learnable classes) and a Sensorless-format table
   S.seed(71)
-  local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
-  local function digits(n)
-    local y = lunet.uniform({ n }, 0, 10):int()
-    local x = lunet.uniform({ n, 784 }, 0, 60)
-    local stripe = lunet.utils.to_categorical(y, 10):matmul(pattern) * 190
-    return (x + stripe):int():byte():reshape(n, 28, 28), y:byte()
-  end
-  S.run("mkdir -p " .. sh_quote(dir .. "/mnist"))
-  local xtr, ytr = digits(400)
-  local xte, yte = digits(200)
-  lunet.data.write_idx(dir .. "/mnist/train-images-idx3-ubyte.gz", xtr)
-  lunet.data.write_idx(dir .. "/mnist/train-labels-idx1-ubyte.gz", ytr)
-  lunet.data.write_idx(dir .. "/mnist/t10k-images-idx3-ubyte.gz", xte)
-  lunet.data.write_idx(dir .. "/mnist/t10k-labels-idx1-ubyte.gz", yte)
-  -- a Sensorless-format table: 48 space-separated features, classes 1..11
-  local f = assert(io.open(dir .. "/Sensorless_drive_diagnosis.txt", "w"))
-  for i = 0, 439 do
-    local c = i % 11 + 1
-    local row = {}
-    for j = 1, 48 do row[j] = string.format("%.6e", (c * j % 7) * 0.3 + math.random() * 0.05) end
-    f:write(table.concat(row, " "), " ", c, "\n")
-  end
-  f:close()
+  S.write_mnist_like(dir, 400, 200)
+  S.write_sensorless_like(dir .. "/Sensorless_drive_diagnosis.txt", 440, 0.3, 0.05)
 end)
 
 teardown(function() S.remove_tmpdir(dir) end)
