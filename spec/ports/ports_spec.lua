@@ -5,7 +5,6 @@
 -- the figures its port prints are what the seed's code computes: accuracy
 -- above chance, the propagation demo's collapse and preservation, the
 -- jacobian checks true, Keras' summary numbers.
-local lunet = require("lunet")
 local S = require("support")
 
 local dir
