@@ -7,6 +7,11 @@
  *   core.dropout_backward(g, keep, a) --> dx
  *   core.softmax_cross_entropy(z, y) --> loss (N), p = softmax(z) (N, C)
  *   core.softmax_cross_entropy_backward(p, y, g) --> dz
+ *   core.im2col(x, kh, kw, sh, sw, dh, dw, padding) --> col, oh, ow
+ *   core.col2im(col, {n, h, w, c}, kh, kw, sh, sw, dh, dw, padding) --> dx
+ *   core.maxpool(x, ph, pw, sh, sw, padding) --> y, arg (int64 indices into x)
+ *   core.maxpool_backward(gy, arg, {n, h, w, c}, ph, pw, sh, sw, padding) --> dx
+ *     (NHWC; padding "valid" or "same", as Keras and TensorFlow)
  *     (z logits (N, C); y targets of z's shape or N integer class ids)
  *   core.sgd_step(w, g, m|nil, lr, momentum, nesterov) and rmsprop_step,
  *   adam_step, adagrad_step, adadelta_step, adamax_step, nadam_step
@@ -16,6 +21,7 @@
 
 #include "../runtime/activations.h"
 #include "../runtime/linalg.h"
+#include "../runtime/conv.h"
 #include "../runtime/nn.h"
 #include "../runtime/optim.h"
 #include "lt.h"
@@ -181,6 +187,176 @@ static int l_softmax_cross_entropy_backward(lua_State *L)
     return 1;
 }
 
+/* ---- convolution and pooling windows -------------------------------------------- */
+
+#define LT_MAX_ELEMS ((int64_t)1 << 40)
+
+/* a positive integer argument no larger than 2^31 */
+static int64_t window_int(lua_State *L, int idx, const char *what, const char *fname)
+{
+    int64_t v = lt_check_int(L, idx, fname, what);
+    if (v < 1 || v > ((int64_t)1 << 31))
+        lt_error(L, fname, "%s must be a positive integer, got %lld", what, (long long)v);
+    return v;
+}
+
+/* a*b*..., an error past 2^40 elements */
+static int64_t checked_count(lua_State *L, const int64_t *f, int nf, const char *what,
+                             const char *fname)
+{
+    int64_t n = 1;
+    for (int i = 0; i < nf; i++) {
+        if (f[i] != 0 && n > LT_MAX_ELEMS / f[i])
+            lt_error(L, fname, "%s would have more than 2^40 elements", what);
+        n *= f[i];
+    }
+    return n;
+}
+
+/* g's window from the arguments at idx: kh, kw, sh, sw[, dh, dw], padding;
+ * n, h, w, c already set.  Computes the padding and oh, ow as TensorFlow
+ * does ("same": oh = ceil(h / sh), the odd cell of padding after). */
+static void read_window(lua_State *L, int idx, int dilated, ln_window *g, const char *fname)
+{
+    g->kh = window_int(L, idx, "the window height", fname);
+    g->kw = window_int(L, idx + 1, "the window width", fname);
+    g->sh = window_int(L, idx + 2, "the row stride", fname);
+    g->sw = window_int(L, idx + 3, "the column stride", fname);
+    g->dh = dilated ? window_int(L, idx + 4, "the row dilation", fname) : 1;
+    g->dw = dilated ? window_int(L, idx + 5, "the column dilation", fname) : 1;
+    int pidx = idx + (dilated ? 6 : 4);
+    if (lua_type(L, pidx) != LUA_TSTRING)
+        lt_error(L, fname, "padding must be \"valid\" or \"same\", got %s", luaL_typename(L, pidx));
+    const char *pad = lua_tostring(L, pidx);
+    int same = strcmp(pad, "same") == 0;
+    if (!same && strcmp(pad, "valid") != 0)
+        lt_error(L, fname, "padding must be \"valid\" or \"same\", got \"%s\"", pad);
+    int64_t eh = (g->kh - 1) * g->dh + 1, ew = (g->kw - 1) * g->dw + 1; /* the dilated extent */
+    if (same) {
+        g->oh = (g->h + g->sh - 1) / g->sh;
+        g->ow = (g->w + g->sw - 1) / g->sw;
+        int64_t ph = (g->oh - 1) * g->sh + eh - g->h, pw = (g->ow - 1) * g->sw + ew - g->w;
+        g->pt = ph > 0 ? ph / 2 : 0;
+        g->pl = pw > 0 ? pw / 2 : 0;
+    } else {
+        if (eh > g->h || ew > g->w)
+            lt_error(L, fname,
+                     "a %lldx%lld window (dilated) does not fit an input of %lldx%lld with padding \"valid\"",
+                     (long long)eh, (long long)ew, (long long)g->h, (long long)g->w);
+        g->oh = (g->h - eh) / g->sh + 1;
+        g->ow = (g->w - ew) / g->sw + 1;
+        g->pt = g->pl = 0;
+    }
+}
+
+/* an NHWC float tensor at idx (made contiguous), its dims into g */
+static lt_Tensor *nhwc_at(lua_State *L, int idx, ln_window *g, const char *fname)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *x = lt_check_float(L, idx, fname);
+    if (x->v.ndim != 4)
+        lt_error(L, fname, "expected input (batch, height, width, channels), got %s", shape_of(s1, x));
+    g->n = x->v.shape[0], g->h = x->v.shape[1], g->w = x->v.shape[2], g->c = x->v.shape[3];
+    if (g->h < 1 || g->w < 1 || g->c < 1)
+        lt_error(L, fname, "expected a non-empty image, got %s", shape_of(s1, x));
+    return x;
+}
+
+/* {n, h, w, c} at idx into g (the shape of the tensor a backward returns) */
+static void shape4_at(lua_State *L, int idx, ln_window *g, const char *fname)
+{
+    if (!lua_istable(L, idx)) lt_error(L, fname, "the input shape must be a table {n, h, w, c}");
+    int64_t d[4];
+    for (int i = 0; i < 4; i++) {
+        lua_geti(L, idx, i + 1);
+        int ok;
+        lua_Integer v = lua_tointegerx(L, -1, &ok);
+        lua_pop(L, 1);
+        if (!ok || v < (i == 0 ? 0 : 1) || v > ((int64_t)1 << 31))
+            lt_error(L, fname, "the input shape must be {n, h, w, c} of positive integers");
+        d[i] = (int64_t)v;
+    }
+    g->n = d[0], g->h = d[1], g->w = d[2], g->c = d[3];
+    checked_count(L, d, 4, "the input", fname);
+}
+
+static int l_im2col(lua_State *L)
+{
+    ln_window g;
+    nhwc_at(L, 1, &g, LT_FN);
+    read_window(L, 2, 1, &g, LT_FN);
+    int64_t f[5] = {g.n, g.oh, g.ow, g.kh * g.kw, g.c};
+    checked_count(L, f, 5, "the im2col matrix", LT_FN);
+    lua_settop(L, 1);
+    lt_Tensor *x = lt_contiguous_at(L, 1, LT_FN);
+    int64_t shape[2] = {g.n * g.oh * g.ow, g.kh * g.kw * g.c};
+    lt_Tensor *col = lt_new(L, x->v.dtype, 2, shape, LT_FN);
+    ln_im2col(x->v.dtype, &g, x->v.data, col->v.data);
+    lua_pushinteger(L, g.oh);
+    lua_pushinteger(L, g.ow);
+    return 3;
+}
+
+static int l_col2im(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g;
+    lt_Tensor *col = lt_check_float(L, 1, LT_FN);
+    shape4_at(L, 2, &g, LT_FN);
+    read_window(L, 3, 1, &g, LT_FN);
+    if (col->v.ndim != 2 || col->v.shape[0] != g.n * g.oh * g.ow || col->v.shape[1] != g.kh * g.kw * g.c)
+        lt_error(L, LT_FN, "expected a (%lld, %lld) matrix, got %s", (long long)(g.n * g.oh * g.ow),
+                 (long long)(g.kh * g.kw * g.c), shape_of(s1, col));
+    lua_settop(L, 1);
+    col = lt_contiguous_at(L, 1, LT_FN);
+    int64_t shape[4] = {g.n, g.h, g.w, g.c};
+    lt_Tensor *dx = lt_new(L, col->v.dtype, 4, shape, LT_FN);
+    ln_col2im(col->v.dtype, &g, col->v.data, dx->v.data);
+    return 1;
+}
+
+static int l_maxpool(lua_State *L)
+{
+    ln_window g;
+    nhwc_at(L, 1, &g, LT_FN);
+    read_window(L, 2, 0, &g, LT_FN);
+    lua_settop(L, 1);
+    lt_Tensor *x = lt_contiguous_at(L, 1, LT_FN);
+    int64_t shape[4] = {g.n, g.oh, g.ow, g.c};
+    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, LT_FN);
+    lt_Tensor *arg = lt_new(L, LN_I64, 4, shape, LT_FN);
+    ln_maxpool_forward(x->v.dtype, &g, x->v.data, y->v.data, arg->v.data);
+    return 2;
+}
+
+static int l_maxpool_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g;
+    lt_Tensor *gy = lt_check_float(L, 1, LT_FN);
+    lt_Tensor *arg = lt_check(L, 2, LT_FN);
+    shape4_at(L, 3, &g, LT_FN);
+    read_window(L, 4, 0, &g, LT_FN);
+    int64_t want[4] = {g.n, g.oh, g.ow, g.c};
+    int ok = gy->v.ndim == 4 && arg->v.ndim == 4 && arg->v.dtype == LN_I64;
+    for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i] && arg->v.shape[i] == want[i];
+    if (!ok)
+        lt_error(L, LT_FN, "expected a gradient and int64 indices of shape (%lld, %lld, %lld, %lld), got %s",
+                 (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
+                 shape_of(s1, gy));
+    lua_settop(L, 2);
+    gy = lt_contiguous_at(L, 1, LT_FN);
+    arg = lt_contiguous_at(L, 2, LT_FN);
+    const int64_t *a = arg->v.data, total = g.n * g.h * g.w * g.c;
+    for (int64_t k = 0, m = ln_numel(&arg->v); k < m; k++)
+        if (a[k] < 0 || a[k] >= total)
+            lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)k + 1);
+    int64_t shape[4] = {g.n, g.h, g.w, g.c};
+    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, LT_FN);
+    ln_maxpool_backward(gy->v.dtype, &g, gy->v.data, a, dx->v.data);
+    return 1;
+}
+
 /* ---- optimizer steps ----------------------------------------------------------- */
 
 /* A state tensor at idx (nil allowed, as NULL, when `optional`): a
@@ -329,6 +505,10 @@ static const luaL_Reg fns[] = {
     {"dropout_backward", l_dropout_backward},
     {"softmax_cross_entropy", l_softmax_cross_entropy},
     {"softmax_cross_entropy_backward", l_softmax_cross_entropy_backward},
+    {"im2col", l_im2col},
+    {"col2im", l_col2im},
+    {"maxpool", l_maxpool},
+    {"maxpool_backward", l_maxpool_backward},
     {"sgd_step", l_sgd_step},
     {"rmsprop_step", l_rmsprop_step},
     {"adam_step", l_adam_step},

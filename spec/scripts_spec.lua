@@ -41,6 +41,7 @@ setup(function()
   -- MNIST-format files (10 learnable classes) and a Sensorless-format table
   S.seed(61)
   S.write_mnist_like(dir, 300, 100)
+  S.write_mnist_like(dir, 600, 100, "fashion-mnist")
   S.write_sensorless_like(dir .. "/Sensorless_drive_diagnosis.txt", 220, 0.01, 0.001)
 end)
 
@@ -118,6 +119,20 @@ describe("scripts", function()
 end)
 
 describe("examples", function()
+  it("cnn_leaky_relu.lua: seed 003's two CNNs, Keras' summary numbers, trained and evaluated", function()
+    local out, code = S.run(string.format("cd %s && LUNET_DATA=%s %s examples/cnn_leaky_relu.lua 3 600", sh_quote(S.root),
+      sh_quote(dir), sh_quote(S.lunet_bin)), true)
+    assert.are.equal(0, code, out)
+    for _, row in ipairs({ "(None, 26, 26, 32)        320", "(None, 11, 11, 64)        18496",
+      "(None, 3, 3, 64)          36928", "Total params: 93,322" }) do
+      assert.are.equal(2, select(2, out:gsub(row:gsub("%p", "%%%0"), "")), row .. "\n" .. out)
+    end
+    for _, v in ipairs({ "relu", "leaky_relu" }) do
+      local acc = tonumber(out:match("\n" .. v .. "%s+test accuracy (%S+)"))
+      assert.is_true(acc and acc > 0.3, out) -- ten learnable classes: chance is 0.1
+    end
+  end)
+
   it("mnist_selu.lua trains, evaluates, saves and plots", function()
     local out = run("examples/mnist_selu.lua", string.format("--epochs 2 --data %s/mnist --out %s/e --verbose 2", dir, dir))
     assert.is_truthy(out:find("Total params: 669,706", 1, true))

@@ -29,9 +29,11 @@ function S.run(cmd, merge)
   return out, ok and 0 or code
 end
 
---- Write MNIST-format IDX files into dir/mnist: 10 classes, each with its
--- own stripe pattern (learnable in an epoch), n_train and n_test images.
-function S.write_mnist_like(dir, n_train, n_test)
+--- Write MNIST-format IDX files into dir/mnist (or dir/<sub>): 10 classes,
+-- each with its own stripe pattern (learnable in an epoch), n_train and
+-- n_test images.
+function S.write_mnist_like(dir, n_train, n_test, sub)
+  dir = dir .. "/" .. (sub or "mnist")
   local pattern = lunet.uniform({ 10, 784 }, 0, 1):gt(0.7):float()
   local function digits(n)
     local y = lunet.uniform({ n }, 0, 10):int()
@@ -39,13 +41,13 @@ function S.write_mnist_like(dir, n_train, n_test)
     local stripe = lunet.utils.to_categorical(y, 10):matmul(pattern) * 190
     return (x + stripe):int():byte():reshape(n, 28, 28), y:byte()
   end
-  S.run("mkdir -p '" .. (dir .. "/mnist"):gsub("'", "'\\''") .. "'")
+  S.run("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
   local xtr, ytr = digits(n_train)
   local xte, yte = digits(n_test)
-  lunet.data.write_idx(dir .. "/mnist/train-images-idx3-ubyte.gz", xtr)
-  lunet.data.write_idx(dir .. "/mnist/train-labels-idx1-ubyte.gz", ytr)
-  lunet.data.write_idx(dir .. "/mnist/t10k-images-idx3-ubyte.gz", xte)
-  lunet.data.write_idx(dir .. "/mnist/t10k-labels-idx1-ubyte.gz", yte)
+  lunet.data.write_idx(dir .. "/train-images-idx3-ubyte.gz", xtr)
+  lunet.data.write_idx(dir .. "/train-labels-idx1-ubyte.gz", ytr)
+  lunet.data.write_idx(dir .. "/t10k-images-idx3-ubyte.gz", xte)
+  lunet.data.write_idx(dir .. "/t10k-labels-idx1-ubyte.gz", yte)
 end
 
 --- Write a Sensorless-format table to path: 48 space-separated features

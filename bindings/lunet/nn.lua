@@ -900,6 +900,239 @@ function GaussianNoise:call(x, training)
   return x + noise
 end
 
+-- ---- convolution and pooling (NHWC, as Keras' channels_last) -------------------
+
+-- an int or a pair of positive ints (Keras' kernel_size, strides, pool_size)
+local function pair(cls_name, key, v, level)
+  if math.type(v) == "integer" then v = { v, v } end
+  if type(v) ~= "table" or #v ~= 2 or math.type(v[1]) ~= "integer" or math.type(v[2]) ~= "integer"
+      or v[1] < 1 or v[2] < 1 then
+    refuse(cls_name, key .. " must be a positive integer or a pair of them", v, level + 1)
+  end
+  return { v[1], v[2] }
+end
+
+local function check_padding(cls_name, v, level)
+  if v ~= nil and v ~= "valid" and v ~= "same" then
+    refuse(cls_name, 'padding must be "valid" or "same"', v, level + 1)
+  end
+  return v or "valid"
+end
+
+local function check_channels_last(cls_name, v, level)
+  if v ~= nil and v ~= "channels_last" then
+    refuse(cls_name, 'data_format must be "channels_last" (lunet is NHWC, as Keras\' default)', v, level + 1)
+  end
+end
+
+-- the output size of a window over n cells, as TensorFlow ("same": ceil(n / s))
+local function out_size(n, k, s, d, padding)
+  if padding == "same" then return (n + s - 1) // s end
+  return (n - ((k - 1) * d + 1)) // s + 1
+end
+
+-- a sample shape (h, w, c) for a layer that takes images
+local function image_shape(layer, input_shape, level)
+  if #input_shape ~= 3 then
+    error(fmt("%s (%s): expected input (batch, height, width, channels), got %s", layer.name, layer.class_name,
+      shape_str(input_shape, true)), level + 1)
+  end
+  return input_shape[1], input_shape[2], input_shape[3]
+end
+
+--- A 2-d convolution over NHWC images, as Keras' Conv2D: `filters` kernels
+-- of `kernel_size` (the weight `kernel`, (kh, kw, channels, filters) as
+-- Keras stores it) and the weight `bias` (filters).  im2col, then one GEMM
+-- with the bias and the activation fused, as Dense.
+-- @function Conv2D
+-- @param filters the number of output channels, a positive integer
+-- @param kernel_size an integer or {kh, kw}
+-- @param[opt] opts `strides` (1), `padding` ("valid" or "same", as
+-- TensorFlow pads), `dilation_rate` (1; not with strides > 1),
+-- `activation` ("linear"), `use_bias` (true), `kernel_initializer`
+-- ("glorot_uniform", fans from the receptive field), `bias_initializer`
+-- ("zeros"), `kernel_constraint`, `bias_constraint`, `data_format` (only
+-- "channels_last"), and the options of every layer
+-- @return a Conv2D layer
+local Conv2D = Layer:extend("Conv2D")
+Conv2D.args = { "filters", "kernel_size" }
+nn.Conv2D = Conv2D
+
+local conv_opts = { strides = true, padding = true, dilation_rate = true, activation = true, use_bias = true,
+  kernel_initializer = true, bias_initializer = true, kernel_constraint = true, bias_constraint = true,
+  data_format = true }
+
+--- Conv2D's constructor body, which `Conv2D(filters, kernel_size, opts)` runs.
+-- @param filters the number of output channels
+-- @param kernel_size an integer or {kh, kw}
+-- @param[opt] opts the options
+function Conv2D:init(filters, kernel_size, opts)
+  local cn = Conv2D.class_name
+  if math.type(filters) ~= "integer" or filters < 1 then refuse(cn, "filters must be a positive integer", filters, 3) end
+  local k = pair(cn, "kernel_size", kernel_size, 3)
+  opts = check_opts(cn, opts, conv_opts)
+  check_channels_last(cn, opts.data_format, 3)
+  local strides = pair(cn, "strides", opts.strides or 1, 3)
+  local dilation = pair(cn, "dilation_rate", opts.dilation_rate or 1, 3)
+  if (strides[1] > 1 or strides[2] > 1) and (dilation[1] > 1 or dilation[2] > 1) then
+    refuse(cn, "strides > 1 with dilation_rate > 1 is not supported (as in Keras)", opts.strides, 3)
+  end
+  local padding = check_padding(cn, opts.padding, 3)
+  Layer.init(self, opts)
+  self.filters, self.kernel_size, self.strides, self.dilation_rate, self.padding = filters, k, strides, dilation, padding
+  self.activation = opts.activation or "linear"
+  local at = type(self.activation)
+  if at ~= "string" and at ~= "function" then refuse(cn, "activation must be a name or a function", self.activation, 3) end
+  if at == "string" then check_activation_name(cn, self.activation, 3) end
+  if at == "function" then self.function_option = "activation" end
+  check_bool(cn, "use_bias", opts.use_bias, 3)
+  self.use_bias = opts.use_bias ~= false
+  self.kernel_initializer = get_for(cn, I.get, opts.kernel_initializer or "glorot_uniform")
+  self.bias_initializer = get_for(cn, I.get, opts.bias_initializer or "zeros")
+  self.kernel_constraint = get_for(cn, C.get, opts.kernel_constraint)
+  self.bias_constraint = get_for(cn, C.get, opts.bias_constraint)
+  self.config = {
+    filters = filters, kernel_size = k, strides = strides, padding = padding, dilation_rate = dilation,
+    activation = at == "string" and self.activation or nil, use_bias = self.use_bias,
+    kernel_initializer = serialize_spec(opts.kernel_initializer or "glorot_uniform", I),
+    bias_initializer = serialize_spec(opts.bias_initializer or "zeros", I),
+    kernel_constraint = serialize_spec(opts.kernel_constraint, C),
+    bias_constraint = serialize_spec(opts.bias_constraint, C),
+  }
+end
+
+--- Make the kernel (kh, kw, channels, filters), as Keras stores it, and the bias (filters).
+-- @param input_shape the sample shape (height, width, channels)
+function Conv2D:build(input_shape)
+  local _, _, c = image_shape(self, input_shape, 2)
+  self.channels = c
+  self.kernel = self:add_weight({ name = "kernel", shape = { self.kernel_size[1], self.kernel_size[2], c, self.filters },
+    initializer = self.kernel_initializer, constraint = self.kernel_constraint })
+  if self.use_bias then
+    self.bias = self:add_weight({ name = "bias", shape = { self.filters },
+      initializer = self.bias_initializer, constraint = self.bias_constraint })
+  end
+end
+
+--- The output sample shape (oh, ow, filters); a window that does not fit a
+-- "valid" input is an error naming both sizes.
+-- @param input_shape the sample shape (height, width, channels)
+-- @return the output sample shape
+function Conv2D:compute_output_shape(input_shape)
+  local h, w = image_shape(self, input_shape, 2)
+  local k, s, d = self.kernel_size, self.strides, self.dilation_rate
+  local oh, ow = out_size(h, k[1], s[1], d[1], self.padding), out_size(w, k[2], s[2], d[2], self.padding)
+  if oh < 1 or ow < 1 then
+    error(fmt("%s (Conv2D): a %dx%d kernel (dilation %dx%d) does not fit an input of %dx%d with padding \"valid\"",
+      self.name, k[1], k[2], d[1], d[2], h, w), 0)
+  end
+  return { oh, ow, self.filters }
+end
+
+-- x (n, h, w, c) as its im2col matrix, one autograd node (backward: col2im)
+local function im2col_node(x, k, s, d, padding)
+  local col, oh, ow = core.im2col(x, k[1], k[2], s[1], s[2], d[1], d[2], padding)
+  if autograd.is_tracked(x) then
+    local shape = x:shape()
+    record("im2col", col, { x }, function(g)
+      return core.col2im(g, shape, k[1], k[2], s[1], s[2], d[1], d[2], padding)
+    end, 1)
+  end
+  return col, oh, ow
+end
+
+--- Apply: im2col, then one GEMM with the bias and the activation fused, as Dense.
+-- @function Conv2D:call
+-- @param x a float tensor (batch, height, width, channels)
+-- @param[opt] want_logits (the third argument) true to leave out a softmax activation
+-- @return the output (batch, oh, ow, filters)
+function Conv2D:call(x, _, want_logits)
+  if not self.kernel then error(fmt("%s: Conv2D.call: the layer is not built", self.name), 2) end
+  if x:dim() ~= 4 or x:size(4) ~= self.channels then
+    error(fmt("%s (Conv2D): expected input (batch, height, width, %d), got %s", self.name, self.channels,
+      shape_str(x:shape())), 3)
+  end
+  local k = self.kernel_size
+  local col, oh, ow = im2col_node(x, k, self.strides, self.dilation_rate, self.padding)
+  local W = self.kernel:reshape(k[1] * k[2] * self.channels, self.filters)
+  local act = self.activation
+  local y
+  if type(act) == "string" and table_act[act] then
+    y = dense_node(col, W, self.bias, act)
+  else
+    y = dense_node(col, W, self.bias, "linear")
+    if not (want_logits and act == "softmax") then y = A.get(act)(y) end
+  end
+  return y:reshape(x:size(1), oh, ow, self.filters)
+end
+
+--- Whether the activation is softmax, which `call` leaves out when asked for logits.
+-- @return a boolean
+function Conv2D:ends_in_softmax() return self.activation == "softmax" end
+
+local pool_opts = { strides = true, padding = true, data_format = true }
+
+-- the pooling layers: the window, strides (default: the window) and padding
+local function pool_init(self, cn, pool_size, opts)
+  local p = pair(cn, "pool_size", pool_size == nil and 2 or pool_size, 4)
+  opts = check_opts(cn, opts, pool_opts)
+  check_channels_last(cn, opts.data_format, 4)
+  local strides = opts.strides == nil and p or pair(cn, "strides", opts.strides, 4)
+  local padding = check_padding(cn, opts.padding, 4)
+  Layer.init(self, opts)
+  self.pool_size, self.strides, self.padding = p, strides, padding
+  self.config = { pool_size = p, strides = strides, padding = padding }
+end
+
+local function pool_output_shape(self, input_shape)
+  local h, w, c = image_shape(self, input_shape, 2)
+  local p, s = self.pool_size, self.strides
+  local oh, ow = out_size(h, p[1], s[1], 1, self.padding), out_size(w, p[2], s[2], 1, self.padding)
+  if oh < 1 or ow < 1 then
+    error(fmt("%s (%s): a %dx%d pool does not fit an input of %dx%d with padding \"valid\"", self.name,
+      self.class_name, p[1], p[2], h, w), 0)
+  end
+  return { oh, ow, c }
+end
+
+--- Max pooling over NHWC images, as Keras' MaxPooling2D.
+-- @function MaxPooling2D
+-- @param[opt] pool_size an integer or {ph, pw} (2)
+-- @param[opt] opts `strides` (pool_size), `padding` ("valid" or "same"),
+-- `data_format` (only "channels_last"), and the options of every layer
+-- @return a MaxPooling2D layer
+local MaxPooling2D = Layer:extend("MaxPooling2D")
+MaxPooling2D.args = { "pool_size" }
+nn.MaxPooling2D = MaxPooling2D
+--- MaxPooling2D's constructor body, which `MaxPooling2D(pool_size, opts)` runs.
+-- @param[opt] pool_size an integer or {ph, pw} (2)
+-- @param[opt] opts the options
+function MaxPooling2D:init(pool_size, opts) pool_init(self, MaxPooling2D.class_name, pool_size, opts) end
+--- The output sample shape (oh, ow, channels); a pool that does not fit a
+-- "valid" input is an error naming both sizes.
+-- @function MaxPooling2D:compute_output_shape
+-- @param input_shape the sample shape (height, width, channels)
+-- @return the output sample shape
+MaxPooling2D.compute_output_shape = pool_output_shape
+--- The max over each window, per channel; the gradient goes to the max (the first of ties).
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the output (batch, oh, ow, channels)
+function MaxPooling2D:call(x)
+  if x:dim() ~= 4 then
+    error(fmt("%s (MaxPooling2D): expected input (batch, height, width, channels), got %s", self.name,
+      shape_str(x:shape())), 3)
+  end
+  local p, s, padding = self.pool_size, self.strides, self.padding
+  local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding)
+  if autograd.is_tracked(x) then
+    local shape = x:shape()
+    record("max_pooling2d", y, { x }, function(g)
+      return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding)
+    end, 1)
+  end
+  return y
+end
+
 -- ---- shape layers --------------------------------------------------------------
 
 --- Shape layers.  They change the sample shape only (the batch dim is

@@ -101,6 +101,25 @@ describe("seed ports (QUICK)", function()
     assert.is_true(number_after(out, "negative outputs scaled by 0.05: min") < 0, out)
   end)
 
+  it("003 CNN: Conv2D(32, (3, 3), activation='relu', input_shape=(28, 28, 1)) nets, with LeakyReLU(alpha=0.05) too", function()
+    local out = port("seed003_cnn")
+    for _, row in ipairs({
+      "conv2d_1 (Conv2D)            (None, 26, 26, 32)        320",
+      "max_pooling2d_1 (MaxPooling2 (None, 13, 13, 32)        0",
+      "conv2d_2 (Conv2D)            (None, 11, 11, 64)        18496",
+      "conv2d_3 (Conv2D)            (None, 3, 3, 64)          36928",
+      "conv2d_4 (Conv2D)            (None, 26, 26, 32)        320",
+      "leaky_re_lu_1 (LeakyReLU)    (None, 26, 26, 32)        0",
+      "leaky_re_lu_3 (LeakyReLU)    (None, 3, 3, 64)          0",
+    }) do
+      assert.truthy(out:find(row, 1, true), row .. "\n" .. out)
+    end
+    assert.are.equal(2, select(2, out:gsub("Total params: 55,744", "")), out)
+    local first, last, acc = out:match("loss (%S+) %-> (%S+), accuracy (%S+)")
+    assert.is_true(tonumber(last) < tonumber(first), out)
+    assert.is_true(tonumber(acc) > 0.2, out)
+  end)
+
   it("004: the PELU layer's jacobian checks print true; PELU and ReLU beat chance; the model reloads", function()
     local out = port("seed004_pelu")
     local trues = select(2, out:gsub("\ntrue\n", "\n"))

@@ -2,8 +2,7 @@
 -- the source it prints (Keras' code: after thresholding it clips to
 -- [0, max_value]), checked against lunet.activations.relu(x, alpha,
 -- max_value, threshold); and LeakyReLU(alpha=0.05) as a layer after a
--- layer without activation.  (Its CNN blocks need Conv2D and MaxPooling2D:
--- they join this spec with them.)
+-- layer without activation.  (Its CNN blocks are seed003_cnn.lua.)
 local lunet = require("lunet")
 local K = lunet.activations
 local nn = lunet.nn

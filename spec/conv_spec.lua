@@ -1,0 +1,243 @@
+-- spec/conv_spec.lua - Conv2D and MaxPooling2D (NHWC, kernels (kh, kw, in,
+-- out) as Keras) against nested-loop references written here, their float64
+-- gradients, save/load, seed 003's summary, and the errors of bad input.
+local lunet = require("lunet")
+local S = require("support")
+local nn = lunet.nn
+
+-- TensorFlow's padding: the output size and the cells before
+local function geometry(n, k, s, d, padding)
+  local ext = (k - 1) * d + 1
+  if padding == "same" then
+    local o = (n + s - 1) // s
+    local pad = math.max((o - 1) * s + ext - n, 0)
+    return o, pad // 2
+  end
+  return (n - ext) // s + 1, 0
+end
+
+-- y[b][i][j][o] = bias[o] + sum over u, v, c of x[b][i*s+u*d-pt][j*s+v*d-pl][c] * w[u][v][c][o]
+local function conv_ref(x, w, b, s, d, padding)
+  local X, W = x:totable(), w:totable()
+  local n, h, wd, c = x:size(1), x:size(2), x:size(3), x:size(4)
+  local kh, kw, o = w:size(1), w:size(2), w:size(4)
+  local oh, pt = geometry(h, kh, s[1], d[1], padding)
+  local ow, pl = geometry(wd, kw, s[2], d[2], padding)
+  local B = b and b:totable()
+  local y = {}
+  for bi = 1, n do
+    y[bi] = {}
+    for i = 1, oh do
+      y[bi][i] = {}
+      for j = 1, ow do
+        local out = {}
+        for f = 1, o do
+          local acc = B and B[f] or 0
+          for u = 1, kh do
+            local r = (i - 1) * s[1] + (u - 1) * d[1] - pt + 1
+            for v = 1, kw do
+              local q = (j - 1) * s[2] + (v - 1) * d[2] - pl + 1
+              if r >= 1 and r <= h and q >= 1 and q <= wd then
+                for ch = 1, c do acc = acc + X[bi][r][q][ch] * W[u][v][ch][f] end
+              end
+            end
+          end
+          out[f] = acc
+        end
+        y[bi][i][j] = out
+      end
+    end
+  end
+  return y
+end
+
+local function pool_ref(x, p, s, padding)
+  local X = x:totable()
+  local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
+  local oh, pt = geometry(h, p[1], s[1], 1, padding)
+  local ow, pl = geometry(w, p[2], s[2], 1, padding)
+  local y = {}
+  for bi = 1, n do
+    y[bi] = {}
+    for i = 1, oh do
+      y[bi][i] = {}
+      for j = 1, ow do
+        local out = {}
+        for ch = 1, c do
+          local m = -math.huge
+          for u = 1, p[1] do
+            local r = (i - 1) * s[1] + u - pt
+            for v = 1, p[2] do
+              local q = (j - 1) * s[2] + v - pl
+              if r >= 1 and r <= h and q >= 1 and q <= w then m = math.max(m, X[bi][r][q][ch]) end
+            end
+          end
+          out[ch] = m
+        end
+        y[bi][i][j] = out
+      end
+    end
+  end
+  return y
+end
+
+local function max_diff(a, b)
+  local worst = 0
+  local function walk(u, v)
+    if type(u) == "number" then worst = math.max(worst, math.abs(u - v)) return end
+    assert.are.equal(#u, #v)
+    for i = 1, #u do walk(u[i], v[i]) end
+  end
+  walk(a, b)
+  return worst
+end
+
+describe("Conv2D", function()
+  before_each(function() nn.reset_names() end)
+
+  it("Conv2D(filters, (kh, kw), strides=, padding=, dilation_rate=) equals the nested-loop reference", function()
+    S.seed(81)
+    local cases = {
+      { n = 1, h = 7, w = 6, c = 2, o = 3, k = { 3, 3 }, s = { 1, 1 }, d = { 1, 1 }, p = "valid" },
+      { n = 3, h = 8, w = 7, c = 3, o = 2, k = { 3, 2 }, s = { 2, 2 }, d = { 1, 1 }, p = "valid" },
+      { n = 3, h = 7, w = 8, c = 2, o = 4, k = { 3, 3 }, s = { 1, 1 }, d = { 1, 1 }, p = "same" },
+      { n = 1, h = 8, w = 8, c = 1, o = 2, k = { 2, 2 }, s = { 2, 1 }, d = { 1, 1 }, p = "same" },
+      { n = 3, h = 9, w = 7, c = 2, o = 2, k = { 3, 3 }, s = { 1, 1 }, d = { 2, 2 }, p = "valid" },
+      { n = 1, h = 6, w = 9, c = 2, o = 3, k = { 2, 3 }, s = { 1, 1 }, d = { 2, 1 }, p = "same" },
+      { n = 3, h = 5, w = 5, c = 2, o = 2, k = { 4, 4 }, s = { 3, 3 }, d = { 1, 1 }, p = "same" },
+    }
+    for _, dt in ipairs({ "float32", "float64" }) do
+      for ci, t in ipairs(cases) do
+        local layer = nn.Conv2D(t.o, t.k, { strides = t.s, dilation_rate = t.d, padding = t.p, dtype = dt,
+          bias_initializer = "random_normal" })
+        local x = lunet.randn(t.n, t.h, t.w, t.c, dt)
+        local y = layer(x)
+        local want = conv_ref(x, layer.kernel:detach(), layer.bias:detach(), t.s, t.d, t.p)
+        local tol = dt == "float32" and 1e-5 or 1e-12
+        assert.is_true(max_diff(y:totable(), want) < tol, dt .. " case " .. ci)
+        assert.are.same(layer:compute_output_shape({ t.h, t.w, t.c }), { y:size(2), y:size(3), y:size(4) })
+      end
+    end
+  end)
+
+  it("its input, kernel and bias gradients pass float64 gradcheck (strided, same, dilated)", function()
+    S.seed(82)
+    for _, t in ipairs({ { s = { 2, 1 }, d = { 1, 1 }, p = "same" }, { s = { 1, 1 }, d = { 2, 1 }, p = "valid" } }) do
+      local layer = nn.Conv2D(3, { 2, 3 }, { strides = t.s, dilation_rate = t.d, padding = t.p, dtype = "float64",
+        activation = "tanh" })
+      local x = lunet.randn(2, 5, 6, 2, "float64")
+      layer:build_for({ 5, 6, 2 })
+      local W = layer.kernel:detach():clone()
+      local function f(xx, ww, bb)
+        layer.kernel, layer.bias = ww, bb
+        local y = layer:call(xx)
+        return y
+      end
+      local ok, report = lunet.autograd.gradcheck(f, { x, W, lunet.randn(3, "float64") })
+      assert.is_true(ok, report)
+      layer.kernel, layer.bias = layer.weights_[1].value, layer.weights_[2].value
+    end
+  end)
+
+  it("model.add(Conv2D(32, (3, 3), activation='relu', input_shape=(28, 28, 1))): seed 003's summary", function()
+    local model = nn.Sequential()
+    model:add(nn.Conv2D(32, { 3, 3 }, { activation = "relu", input_shape = { 28, 28, 1 } }))
+    model:add(nn.MaxPooling2D({ 2, 2 }))
+    model:add(nn.Conv2D(64, { 3, 3 }, { activation = "relu" }))
+    model:add(nn.MaxPooling2D({ 2, 2 }))
+    model:add(nn.Conv2D(64, { 3, 3 }, { activation = "relu" }))
+    local text = model:summary({ print_fn = function() end })
+    assert.truthy(text:find("conv2d_1 (Conv2D)            (None, 26, 26, 32)        320", 1, true), text)
+    assert.truthy(text:find("max_pooling2d_1 (MaxPooling2 (None, 13, 13, 32)        0", 1, true), text)
+    assert.truthy(text:find("conv2d_2 (Conv2D)            (None, 11, 11, 64)        18496", 1, true), text)
+    assert.truthy(text:find("max_pooling2d_2 (MaxPooling2 (None, 5, 5, 64)          0", 1, true), text)
+    assert.truthy(text:find("conv2d_3 (Conv2D)            (None, 3, 3, 64)          36928", 1, true), text)
+    assert.truthy(text:find("Total params: 55,744", 1, true), text)
+  end)
+
+  it("saves and loads bit-exact, and a small CNN learns", function()
+    S.seed(83)
+    -- two classes: a bright vertical or horizontal bar
+    local n = 96
+    local x = lunet.rand(n, 8, 8, 1) * 0.2
+    local y = lunet.zeros(n, "int32")
+    for i = 1, n do
+      local cls = i % 2
+      y:set(i, cls)
+      local at = (i % 6) + 2
+      for k = 1, 8 do
+        if cls == 1 then x:set(i, k, at, 1, 1) else x:set(i, at, k, 1, 1) end
+      end
+    end
+    local m = nn.Sequential({
+      nn.Conv2D(4, 3, { activation = "relu", input_shape = { 8, 8, 1 }, padding = "same" }),
+      nn.MaxPooling2D(2),
+      nn.Flatten(),
+      nn.Dense(2, { activation = "softmax" }),
+    })
+    m:compile({ optimizer = lunet.optim.Adam({ learning_rate = 0.01 }), loss = "sparse_categorical_crossentropy",
+      metrics = { "accuracy" } })
+    local h = m:fit(x, y, { epochs = 20, batch_size = 16, verbose = 0 })
+    assert.is_true(h.history.loss[20] < h.history.loss[1] / 2, tostring(h.history.loss[20]))
+    assert.is_true(h.history.accuracy[20] > 0.9)
+    local path = os.tmpname()
+    m:save(path)
+    local m2 = nn.load_model(path)
+    os.remove(path)
+    assert.is_true(lunet.equal(m:predict(x), m2:predict(x)))
+    assert.are.same(m.layers[1].config, m2.layers[1].config)
+  end)
+
+  it("refuses bad sizes at construction and bad input with the layer and the shapes", function()
+    assert.has_error(function() nn.Conv2D(0, 3) end, "Conv2D: filters must be a positive integer (got 0)")
+    assert.has_error(function() nn.Conv2D(8, { 3, 0 }) end)
+    assert.has_error(function() nn.Conv2D(8, 3, { strides = -1 }) end)
+    assert.has_error(function() nn.Conv2D(8, 3, { padding = "full" }) end)
+    assert.has_error(function() nn.Conv2D(8, 3, { data_format = "channels_first" }) end,
+      "Conv2D: data_format must be \"channels_last\" (lunet is NHWC, as Keras' default) (got \"channels_first\")")
+    assert.has_error(function() nn.MaxPooling2D(0) end)
+    assert.has_error(function() nn.Sequential({ nn.Conv2D(4, 5, { input_shape = { 3, 3, 1 } }) }) end)
+    local c = nn.Conv2D(4, 3)
+    assert.has_error(function() c(lunet.zeros(2, 8, 8)) end)
+    local ok, err = pcall(function() c(lunet.zeros(2, 8, 8)) end)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("(batch, height, width, channels)", 1, true), err)
+    c(lunet.zeros(1, 8, 8, 2))
+    assert.has_error(function() c(lunet.zeros(1, 8, 8, 3)) end, c.name .. " (Conv2D): expected input (batch, height, width, 2), got (1, 8, 8, 3)")
+    -- NaN propagates, nothing crashes
+    local x = lunet.zeros(1, 8, 8, 2)
+    x:set(1, 4, 4, 1, 0 / 0)
+    local yv = c(x)
+    assert.is_true(yv:ne(yv):sum():item() > 0)
+  end)
+end)
+
+describe("MaxPooling2D", function()
+  it("MaxPooling2D(pool_size, strides=, padding=) equals the reference; strides default to pool_size", function()
+    S.seed(84)
+    for _, dt in ipairs({ "float32", "float64" }) do
+      for _, t in ipairs({ { p = { 2, 2 } }, { p = { 3, 3 }, s = { 2, 2 } }, { p = { 2, 3 }, s = { 1, 2 }, pad = "same" },
+        { p = { 3, 2 }, pad = "same" } }) do
+        local layer = nn.MaxPooling2D(t.p, { strides = t.s, padding = t.pad })
+        local x = lunet.randn(3, 7, 8, 2, dt)
+        local y = layer(x)
+        assert.are.equal(0, max_diff(y:totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid")))
+      end
+    end
+  end)
+
+  it("passes its gradient to the max of each window (float64 gradcheck)", function()
+    S.seed(85)
+    local layer = nn.MaxPooling2D({ 2, 2 }, { strides = { 1, 2 }, padding = "same" })
+    local ok, report = lunet.autograd.gradcheck(function(x) return layer:call(x) end,
+      { lunet.randn(2, 5, 6, 3, "float64") })
+    assert.is_true(ok, report)
+  end)
+
+  it("core.maxpool_backward refuses indices outside the input", function()
+    local y, arg = lunet.core.maxpool(lunet.randn(1, 4, 4, 1), 2, 2, 2, 2, "valid")
+    arg:set(1, 1, 1, 1, 99)
+    assert.has_error(function() lunet.core.maxpool_backward(y, arg, { 1, 4, 4, 1 }, 2, 2, 2, 2, "valid") end,
+      "maxpool_backward: index 1 of the pooling indices is outside the input")
+  end)
+end)
