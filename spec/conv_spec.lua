@@ -241,3 +241,93 @@ describe("MaxPooling2D", function()
       "maxpool_backward: index 1 of the pooling indices is outside the input")
   end)
 end)
+
+describe("GlobalAveragePooling2D and GlobalMaxPooling2D", function()
+  it("GlobalAveragePooling2D()(x) is x.mean(axis=(1, 2)); GlobalMaxPooling2D() its max; gradients (gradcheck)", function()
+    S.seed(86)
+    local x = lunet.randn(2, 3, 4, 5, "float64")
+    local X = x:totable()
+    local avg, mx = nn.GlobalAveragePooling2D()(x):totable(), nn.GlobalMaxPooling2D()(x):totable()
+    for b = 1, 2 do
+      for c = 1, 5 do
+        local sum, m = 0, -math.huge
+        for i = 1, 3 do for j = 1, 4 do sum = sum + X[b][i][j][c]; m = math.max(m, X[b][i][j][c]) end end
+        assert.is_true(math.abs(avg[b][c] - sum / 12) < 1e-12)
+        assert.are.equal(m, mx[b][c])
+      end
+    end
+    for _, cls in ipairs({ nn.GlobalAveragePooling2D, nn.GlobalMaxPooling2D }) do
+      local layer = cls()
+      local ok, report = lunet.autograd.gradcheck(function(v) return layer:call(v) end, { x })
+      assert.is_true(ok, report)
+      assert.are.same({ 5 }, layer:compute_output_shape({ 3, 4, 5 }))
+    end
+  end)
+end)
+
+describe("BatchNormalization", function()
+  before_each(function() nn.reset_names() end)
+
+  it("training normalizes by the batch; moving stats follow Keras' momentum rule; inference uses them", function()
+    S.seed(87)
+    local bn = nn.BatchNormalization({ momentum = 0.9, dtype = "float64" })
+    local x = lunet.randn(40, 3, "float64") * 2 + 5
+    local y = bn(x, true)
+    assert.is_true(y:mean(1):abs():max():item() < 1e-12)
+    -- population variance, then epsilon: std = sqrt(var / (var + 1e-3))
+    local var = x:var(1)
+    local want_std = (var / (var + 1e-3)):sqrt()
+    assert.is_true(lunet.allclose(y:std(1), want_std, 1e-9, 0))
+    -- moving = 0.9 * moving + 0.1 * batch (the variance times n / (n - 1 - eps))
+    assert.is_true(lunet.allclose(bn.moving_mean, x:mean(1) * 0.1, 1e-12, 0))
+    assert.is_true(lunet.allclose(bn.moving_variance, var * (40 / (40 - 1.001)) * 0.1 + 0.9, 1e-12, 0))
+    -- inference: (x - moving_mean) / sqrt(moving_variance + eps)
+    local z = bn(x, false)
+    local want = (x - bn.moving_mean) / (bn.moving_variance + 1e-3):sqrt()
+    assert.is_true(lunet.allclose(z, want, 1e-12, 0))
+    -- the weights are gamma, beta, moving_mean, moving_variance; two are not trainable
+    local names = {}
+    for i, w in ipairs(bn.weights_) do names[i] = w.name .. (w.trainable and "" or " (frozen)") end
+    assert.are.same({ "gamma", "beta", "moving_mean (frozen)", "moving_variance (frozen)" }, names)
+    assert.are.same({ 12, 6 }, { bn:count_params() })
+  end)
+
+  it("gamma, beta and input gradients in training pass float64 gradcheck; batch size 1 gives no NaN", function()
+    S.seed(88)
+    local bn = nn.BatchNormalization({ dtype = "float64" })
+    bn:build_for({ 4, 3 })
+    local x = lunet.randn(5, 4, 3, "float64")
+    local function f(xx, g, b)
+      bn.gamma, bn.beta = g, b
+      return bn:call(xx, true)
+    end
+    local ok, report = lunet.autograd.gradcheck(f, { x, lunet.randn(3, "float64"), lunet.randn(3, "float64") })
+    assert.is_true(ok, report)
+    bn.gamma, bn.beta = bn.weights_[1].value, bn.weights_[2].value
+    local one = nn.BatchNormalization()
+    local y = one(lunet.randn(1, 4), true)
+    assert.are.equal(0, y:ne(y):sum():item())
+    assert.are.equal(0, one.moving_variance:ne(one.moving_variance):sum():item())
+  end)
+
+  it("saves and loads bit-exact with its moving statistics; a model with it trains", function()
+    S.seed(89)
+    local x = lunet.randn(64, 6) * 10 + 3
+    local y = x:narrow(2, 1, 1):gt(3):int():reshape(64)
+    local m = nn.Sequential({ nn.Input({ 6 }), nn.BatchNormalization(), nn.Dense(2, { activation = "softmax" }) })
+    m:compile({ optimizer = lunet.optim.Adam({ learning_rate = 0.05 }), loss = "sparse_categorical_crossentropy",
+      metrics = { "accuracy" } })
+    local h = m:fit(x, y, { epochs = 20, batch_size = 16, verbose = 0 })
+    assert.is_true(h.history.accuracy[20] > 0.9)
+    local text = m:summary({ print_fn = function() end })
+    assert.truthy(text:find("Non-trainable params: 12", 1, true), text)
+    local path = os.tmpname()
+    m:save(path)
+    local m2 = nn.load_model(path)
+    os.remove(path)
+    assert.is_true(lunet.equal(m.layers[1].moving_mean, m2.layers[1].moving_mean))
+    assert.is_true(lunet.equal(m:predict(x), m2:predict(x)))
+    assert.has_error(function() nn.BatchNormalization({ axis = 1 }) end)
+    assert.has_error(function() nn.BatchNormalization({ momentum = 2 }) end)
+  end)
+end)

@@ -1133,6 +1133,183 @@ function MaxPooling2D:call(x)
   return y
 end
 
+-- the global poolings: (n, h, w, c) -> (n, c) by mean or max over h and w
+local function global_pool(name, reduce)
+  local cls = Layer:extend(name)
+  nn[name] = cls
+  function cls:init(opts)
+    opts = check_opts(name, opts, { data_format = true })
+    check_channels_last(name, opts.data_format, 3)
+    Layer.init(self, opts)
+    self.config = {}
+  end
+  function cls:compute_output_shape(input_shape)
+    local _, _, c = image_shape(self, input_shape, 2)
+    return { c }
+  end
+  function cls:call(x)
+    if x:dim() ~= 4 then
+      error(fmt("%s (%s): expected input (batch, height, width, channels), got %s", self.name, name,
+        shape_str(x:shape())), 3)
+    end
+    return reduce(x:reshape(x:size(1), x:size(2) * x:size(3), x:size(4)))
+  end
+  return cls
+end
+--- The mean of each channel over the image, as Keras' GlobalAveragePooling2D: (n, h, w, c) -> (n, c).
+-- @function GlobalAveragePooling2D
+-- @param[opt] opts `data_format` (only "channels_last"), and the options of every layer
+-- @return a GlobalAveragePooling2D layer
+global_pool("GlobalAveragePooling2D", function(x) return x:mean(2) end)
+--- The max of each channel over the image, as Keras' GlobalMaxPooling2D: (n, h, w, c) -> (n, c).
+-- @function GlobalMaxPooling2D
+-- @param[opt] opts `data_format` (only "channels_last"), and the options of every layer
+-- @return a GlobalMaxPooling2D layer
+global_pool("GlobalMaxPooling2D", function(x) return x:max(2) end)
+
+--- GlobalAveragePooling2D's constructor body, which `GlobalAveragePooling2D(opts)` runs.
+-- @function GlobalAveragePooling2D:init
+-- @param[opt] opts the options
+
+--- The output sample shape: (channels).
+-- @function GlobalAveragePooling2D:compute_output_shape
+-- @param input_shape the sample shape (height, width, channels)
+-- @return {channels}
+
+--- The mean of each channel over height and width.
+-- @function GlobalAveragePooling2D:call
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the output (batch, channels)
+
+--- GlobalMaxPooling2D's constructor body, which `GlobalMaxPooling2D(opts)` runs.
+-- @function GlobalMaxPooling2D:init
+-- @param[opt] opts the options
+
+--- The output sample shape: (channels).
+-- @function GlobalMaxPooling2D:compute_output_shape
+-- @param input_shape the sample shape (height, width, channels)
+-- @return {channels}
+
+--- The max of each channel over height and width.
+-- @function GlobalMaxPooling2D:call
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the output (batch, channels)
+
+-- ---- BatchNormalization ------------------------------------------------------------
+
+local bn_opts = { axis = true, momentum = true, epsilon = true, center = true, scale = true,
+  beta_initializer = true, gamma_initializer = true, moving_mean_initializer = true,
+  moving_variance_initializer = true, beta_constraint = true, gamma_constraint = true }
+
+--- Batch normalization over the last axis, as Keras 2's
+-- BatchNormalization: in training, each feature is normalized by the
+-- batch's mean and (population) variance over every other axis, and the
+-- moving statistics follow `moving = moving * momentum + batch * (1 -
+-- momentum)` (the variance corrected by n / (n - (1 + epsilon)), as Keras 2
+-- does); in inference the moving statistics are used.  Weights, in Keras'
+-- order: gamma, beta (trainable), moving_mean, moving_variance (not
+-- trainable: summary counts them as such; they are saved).
+-- @function BatchNormalization
+-- @param[opt] opts `axis` (-1: only the last axis), `momentum` (0.99),
+-- `epsilon` (1e-3), `center` (true: beta), `scale` (true: gamma), the
+-- initializers `beta_initializer` ("zeros"), `gamma_initializer` ("ones"),
+-- `moving_mean_initializer` ("zeros"), `moving_variance_initializer`
+-- ("ones"), `beta_constraint`, `gamma_constraint`, and the options of every layer
+-- @return a BatchNormalization layer
+local BatchNormalization = Layer:extend("BatchNormalization")
+nn.BatchNormalization = BatchNormalization
+
+--- BatchNormalization's constructor body, which `BatchNormalization(opts)` runs.
+-- @param[opt] opts the options
+function BatchNormalization:init(opts)
+  local cn = BatchNormalization.class_name
+  opts = check_opts(cn, opts, bn_opts)
+  if opts.axis ~= nil and opts.axis ~= -1 then
+    refuse(cn, "axis must be -1 (the channels of channels_last data; lunet normalizes the last axis)", opts.axis, 3)
+  end
+  check_number(cn, "momentum", opts.momentum, 0, false, true, 3)
+  if opts.momentum and opts.momentum > 1 then refuse(cn, "momentum must be in [0, 1]", opts.momentum, 3) end
+  check_number(cn, "epsilon", opts.epsilon, 0, true, true, 3)
+  check_bool(cn, "center", opts.center, 3)
+  check_bool(cn, "scale", opts.scale, 3)
+  Layer.init(self, opts)
+  self.momentum, self.epsilon = opts.momentum or 0.99, opts.epsilon or 1e-3
+  self.center, self.scale = opts.center ~= false, opts.scale ~= false
+  local spec = {}
+  for _, k in ipairs({ "beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer" }) do
+    local default = (k == "gamma_initializer" or k == "moving_variance_initializer") and "ones" or "zeros"
+    spec[k] = opts[k] or default
+    self[k] = get_for(cn, I.get, spec[k])
+  end
+  self.beta_constraint = get_for(cn, C.get, opts.beta_constraint)
+  self.gamma_constraint = get_for(cn, C.get, opts.gamma_constraint)
+  self.config = { axis = -1, momentum = self.momentum, epsilon = self.epsilon, center = self.center,
+    scale = self.scale, beta_constraint = serialize_spec(opts.beta_constraint, C),
+    gamma_constraint = serialize_spec(opts.gamma_constraint, C) }
+  for k, v in pairs(spec) do self.config[k] = serialize_spec(v, I) end
+end
+
+--- Make gamma, beta, moving_mean and moving_variance, one per feature of the last axis.
+-- @param input_shape the sample shape
+function BatchNormalization:build(input_shape)
+  if #input_shape < 1 then
+    error(fmt("%s (BatchNormalization): input needs at least 1 dim per sample", self.name), 2)
+  end
+  local c = input_shape[#input_shape]
+  self.features = c
+  if self.scale then
+    self.gamma = self:add_weight({ name = "gamma", shape = { c }, initializer = self.gamma_initializer,
+      constraint = self.gamma_constraint })
+  end
+  if self.center then
+    self.beta = self:add_weight({ name = "beta", shape = { c }, initializer = self.beta_initializer,
+      constraint = self.beta_constraint })
+  end
+  self.moving_mean = self:add_weight({ name = "moving_mean", shape = { c },
+    initializer = self.moving_mean_initializer, trainable = false })
+  self.moving_variance = self:add_weight({ name = "moving_variance", shape = { c },
+    initializer = self.moving_variance_initializer, trainable = false })
+end
+--- The output sample shape: the input's (a copy).
+-- @function BatchNormalization:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+BatchNormalization.compute_output_shape = same_shape
+
+--- Normalize (batch statistics in training, and update the moving ones;
+-- the moving statistics in inference), then scale by gamma and shift by beta.
+-- @param x a float tensor whose last dim is the layer's features
+-- @param[opt] training true in training
+-- @return the output, x's shape
+function BatchNormalization:call(x, training)
+  local s = x:shape()
+  if s[#s] ~= self.features then
+    error(fmt("%s (BatchNormalization): expected input with last dim %d, got %s", self.name, self.features,
+      shape_str(s)), 3)
+  end
+  local x2 = x:reshape(-1, self.features)
+  local mean, var
+  if training then
+    mean = x2:mean(1)
+    local d = x2 - mean
+    var = (d * d):mean(1)
+    local n = x2:size(1)
+    local m = self.momentum
+    local unbiased = n / (n - (1 + self.epsilon))
+    autograd.no_grad(function()
+      local mm, mv = self.moving_mean, self.moving_variance
+      mm:copy(mm * m + mean:detach() * (1 - m))
+      mv:copy(mv * m + var:detach() * (unbiased * (1 - m)))
+    end)
+  else
+    mean, var = self.moving_mean, self.moving_variance
+  end
+  local y = (x2 - mean) / (var + self.epsilon):sqrt()
+  if self.gamma then y = y * self.gamma end
+  if self.beta then y = y + self.beta end
+  return y:reshape(s)
+end
+
 -- ---- shape layers --------------------------------------------------------------
 
 --- Shape layers.  They change the sample shape only (the batch dim is
