@@ -13,11 +13,15 @@
 -- iris, breast_cancer, digits). --epochs 1000 is the tutorial's setting.
 -- --tutorial-init uses the tutorial's PELU init (RandomUniform(0, 1) for a
 -- and b, NonNeg) instead of lunet's default (ones, MinValue(0.1)).
+-- --normalize tests the tutorial's closing remark (ReLU lost for want of a
+-- normalization layer): a third model, ReLU with a Normalization layer
+-- first (adapted on the training rows), on the same unnormalised data.
 local lunet = require("lunet")
 local nn = lunet.nn
 
 local opts = lunet.utils.parse_args(arg, {
   data = "", dataset = "wine", epochs = 300, tutorial_init = false, seed = 1, out = "out", verbose = 0,
+  normalize = false,
 }, "usage: lunet scripts/pelu_vs_relu.lua [options]")
 
 local x, y, info
@@ -52,16 +56,23 @@ end
 
 local function build(kind)
   local act = kind == "pelu" and nn.PELU({ tutorial_init = opts.tutorial_init }) or nn.ReLU()
-  return nn.Sequential({
-    nn.Dense(50, { input_shape = { x:size(2) } }),
-    act,
-    nn.Dense(classes, { activation = "softmax" }),
-  })
+  local layers = { nn.Input({ shape = { x:size(2) } }) }
+  if kind == "normalized relu" then
+    local norm = nn.Normalization()
+    norm:adapt(x_train)
+    layers[#layers + 1] = norm
+  end
+  layers[#layers + 1] = nn.Dense(50)
+  layers[#layers + 1] = act
+  layers[#layers + 1] = nn.Dense(classes, { activation = "softmax" })
+  return nn.Sequential(layers)
 end
+local kinds = { "pelu", "relu" }
+if opts.normalize then kinds[3] = "normalized relu" end
 
 os.execute("mkdir -p '" .. opts.out .. "'")
 local histories, acc = {}, {}
-for _, kind in ipairs({ "pelu", "relu" }) do
+for _, kind in ipairs(kinds) do
   lunet.manual_seed(opts.seed)
   local model = build(kind)
   model:compile({ optimizer = lunet.optim.SGD({ learning_rate = 0.001 }), loss = "categorical_crossentropy",
@@ -69,8 +80,7 @@ for _, kind in ipairs({ "pelu", "relu" }) do
   local t0 = lunet.clock()
   histories[kind] = model:fit(x_train, Y_train, { batch_size = 32, validation_split = 0.2, epochs = opts.epochs,
     callbacks = { lunet.callbacks.LearningRateScheduler(schedule) }, verbose = opts.verbose, shuffle = true })
-  local pred = model:predict(x_test):argmax(2):double() - 1
-  acc[kind] = pred:eq(y_test:double()):sum():item() / y_test:numel()
+  acc[kind] = lunet.metrics.accuracy(y_test, model:predict_classes(x_test))
   local h = histories[kind].history
   print(string.format("%s: %d epochs in %.1f s, final loss %.4f, val_loss %.4f, val_acc %.4f", kind, opts.epochs,
     lunet.clock() - t0, h.loss[#h.loss], h.val_loss[#h.val_loss], h.val_acc[#h.val_acc]))
@@ -79,10 +89,11 @@ end
 print("")
 print(string.format("Pelu model accuracy is: %.4f", acc.pelu))
 print(string.format("Relu model accuracy is: %.4f", acc.relu))
+if opts.normalize then print(string.format("Normalized relu model accuracy is: %.4f", acc["normalized relu"])) end
 
 local function curves(key, ylabel, title, file)
   local s = {}
-  for _, kind in ipairs({ "relu", "pelu" }) do
+  for _, kind in ipairs(kinds) do
     for _, k in ipairs({ key, "val_" .. key }) do
       local v = histories[kind].history[k]
       local xs = {}

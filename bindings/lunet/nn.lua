@@ -1310,6 +1310,112 @@ function BatchNormalization:call(x, training)
   return y:reshape(s)
 end
 
+-- ---- Normalization (Keras' preprocessing layer) ------------------------------------
+
+--- Keras' preprocessing Normalization: `(x - mean) / max(sqrt(variance),
+-- 1e-7)` per feature of the last axis, with mean and variance fixed weights
+-- (not trainable, saved) that `adapt(x)` computes from data (0 and 1 until
+-- then, or given as options), and `count`, the samples adapt saw, as Keras
+-- keeps them.
+-- @function Normalization
+-- @param[opt] opts `axis` (-1: only the last axis), `mean` and `variance`
+-- (numbers or arrays, one per feature), and the options of every layer
+-- @return a Normalization layer
+local Normalization = Layer:extend("Normalization")
+nn.Normalization = Normalization
+
+-- a number or an array of finite numbers (per feature), or nil
+local function per_feature(cn, key, v, min)
+  if v == nil then return nil end
+  local list = type(v) == "number" and { v } or v
+  if type(list) ~= "table" or #list == 0 then refuse(cn, key .. " must be a number or an array of numbers", v, 4) end
+  for i, e in ipairs(list) do check_number(cn, fmt("%s[%d]", key, i), e, min, false, false, 4) end
+  return list
+end
+
+--- Normalization's constructor body, which `Normalization(opts)` runs.
+-- @param[opt] opts the options
+function Normalization:init(opts)
+  local cn = Normalization.class_name
+  opts = check_opts(cn, opts, { axis = true, mean = true, variance = true })
+  if opts.axis ~= nil and opts.axis ~= -1 then refuse(cn, "axis must be -1 (the last axis)", opts.axis, 3) end
+  self.given_mean = per_feature(cn, "mean", opts.mean)
+  self.given_variance = per_feature(cn, "variance", opts.variance, 0)
+  Layer.init(self, opts)
+  self.config = { axis = -1 }
+end
+
+-- a weight of c values from a list given as an option (one value broadcasts)
+local function feature_values(list, c, default, dtype)
+  if not list then return core.full({ c }, default, dtype) end
+  if #list ~= 1 and #list ~= c then return nil end
+  local t = core.zeros({ c }, dtype)
+  for i = 1, c do t:set(i, list[#list == 1 and 1 or i]) end
+  return t
+end
+
+--- Make the mean and variance weights, one per feature of the last axis.
+-- @param input_shape the sample shape
+function Normalization:build(input_shape)
+  if #input_shape < 1 then error(fmt("%s (Normalization): input needs at least 1 dim per sample", self.name), 2) end
+  local c = input_shape[#input_shape]
+  self.features = c
+  local dtype = self.dtype or "float32"
+  local m = feature_values(self.given_mean, c, 0, dtype)
+  local v = feature_values(self.given_variance, c, 1, dtype)
+  if not m or not v then
+    error(fmt("%s (Normalization): mean and variance need 1 or %d values", self.name, c), 2)
+  end
+  self.mean = self:add_weight({ name = "mean", shape = { c }, initializer = function() return m end, trainable = false })
+  self.variance = self:add_weight({ name = "variance", shape = { c }, initializer = function() return v end,
+    trainable = false })
+  -- the number of samples adapt saw, as Keras keeps it (its summary counts it)
+  -- (float64 here: lunet's weights are float; it holds integers exactly to 2^53)
+  self.count = self:add_weight({ name = "count", shape = {}, dtype = "float64", initializer = "zeros",
+    trainable = false })
+end
+--- The output sample shape: the input's (a copy).
+-- @function Normalization:compute_output_shape
+-- @param input_shape the sample shape
+-- @return a copy of input_shape
+Normalization.compute_output_shape = same_shape
+
+--- Compute the mean and the (population) variance of each feature of x
+-- over every other axis and keep them (Keras' `adapt`).  Builds the layer
+-- for x's sample shape when it is not built.
+-- @param x a float tensor with a batch dim, features last
+function Normalization:adapt(x)
+  check.float_tensor("Normalization.adapt", "x", x, 2)
+  if x:dim() < 2 or x:size(1) == 0 then
+    error(fmt("%s (Normalization).adapt: x needs a batch dim and rows, got %s", self.name, shape_str(x:shape())), 2)
+  end
+  local s = x:shape()
+  table.remove(s, 1)
+  if not self.built then self:build_for(s) end
+  if s[#s] ~= self.features then
+    error(fmt("%s (Normalization).adapt: expected last dim %d, got %s", self.name, self.features,
+      shape_str(x:shape())), 2)
+  end
+  autograd.no_grad(function()
+    local x2 = x:detach():double():reshape(-1, self.features)
+    self.mean:copy(x2:mean(1))
+    self.variance:copy(x2:var(1))
+    self.count:fill(x2:size(1))
+  end)
+end
+
+--- `(x - mean) / max(sqrt(variance), 1e-7)` per feature.
+-- @param x a float tensor whose last dim is the layer's features
+-- @return the output, x's shape
+function Normalization:call(x)
+  local s = x:shape()
+  if s[#s] ~= self.features then
+    error(fmt("%s (Normalization): expected input with last dim %d, got %s", self.name, self.features,
+      shape_str(s)), 3)
+  end
+  return (x - self.mean) / core.maximum(self.variance:sqrt(), 1e-7)
+end
+
 -- ---- shape layers --------------------------------------------------------------
 
 --- Shape layers.  They change the sample shape only (the batch dim is
