@@ -226,7 +226,8 @@ describe("the bad-argument sweep", function()
       if type(cls) == "table" and cls.class_name and cls ~= nn.Layer and k ~= "Sequential" then
         local args = { Dense = { 3 }, Activation = { "relu" }, Dropout = { 0.5 }, AlphaDropout = { 0.1 },
           GaussianDropout = { 0.1 }, GaussianNoise = { 0.1 }, Reshape = { { 3 } }, Conv2D = { 2, 2 } }
-        local image = { Conv2D = true, MaxPooling2D = true, GlobalAveragePooling2D = true, GlobalMaxPooling2D = true } -- layers whose samples are (h, w, c)
+        local image = { Conv2D = true, MaxPooling2D = true, GlobalAveragePooling2D = true, GlobalMaxPooling2D = true,
+          AveragePooling2D = true, ZeroPadding2D = true } -- layers whose samples are (h, w, c)
         local layer = cls(table.unpack(args[k] or {}))
         layer:build_for(image[k] and { 4, 4, 3 } or { 3 })
         list[#list + 1] = { k, layer, { k, layer.name } }

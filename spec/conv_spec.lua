@@ -374,3 +374,61 @@ describe("Normalization", function()
     assert.is_true(lunet.equal(m:predict(x), m2:predict(x)))
   end)
 end)
+
+describe("AveragePooling2D and ZeroPadding2D", function()
+  -- the mean over the cells of each window inside the input (TensorFlow's "same")
+  local function avg_ref(x, p, s, padding)
+    local X = x:totable()
+    local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
+    local oh, pt = geometry(h, p[1], s[1], 1, padding)
+    local ow, pl = geometry(w, p[2], s[2], 1, padding)
+    local y = {}
+    for b = 1, n do
+      y[b] = {}
+      for i = 1, oh do
+        y[b][i] = {}
+        for j = 1, ow do
+          local out = {}
+          for ch = 1, c do
+            local sum, k = 0, 0
+            for u = 1, p[1] do
+              for v = 1, p[2] do
+                local r, q = (i - 1) * s[1] + u - pt, (j - 1) * s[2] + v - pl
+                if r >= 1 and r <= h and q >= 1 and q <= w then sum, k = sum + X[b][r][q][ch], k + 1 end
+              end
+            end
+            out[ch] = sum / k
+          end
+          y[b][i][j] = out
+        end
+      end
+    end
+    return y
+  end
+
+  it("AveragePooling2D(pool_size, strides=, padding='same') averages the cells inside the input; gradcheck", function()
+    S.seed(92)
+    for _, t in ipairs({ { p = { 2, 2 } }, { p = { 3, 3 }, s = { 2, 2 }, pad = "same" }, { p = { 2, 3 }, s = { 1, 2 }, pad = "same" } }) do
+      local layer = nn.AveragePooling2D(t.p, { strides = t.s, padding = t.pad })
+      local x = lunet.randn(2, 5, 7, 3, "float64")
+      assert.is_true(max_diff(layer(x):totable(), avg_ref(x, t.p, t.s or t.p, t.pad or "valid")) < 1e-12)
+      local ok, report = lunet.autograd.gradcheck(function(v) return layer:call(v) end, { x })
+      assert.is_true(ok, report)
+    end
+  end)
+
+  it("ZeroPadding2D(((1, 0), (0, 2))) pads with zeros and passes the inner gradient back", function()
+    local layer = nn.ZeroPadding2D({ { 1, 0 }, { 0, 2 } })
+    local x = lunet.randn(2, 3, 4, 2, "float64")
+    local y = layer(x)
+    assert.are.same({ 2, 4, 6, 2 }, y:shape())
+    assert.are.same({ 4, 6, 2 }, layer:compute_output_shape({ 3, 4, 2 }))
+    assert.is_true(lunet.equal(y:narrow(2, 2, 3):narrow(3, 1, 4), x))
+    assert.are.equal(0, y:narrow(2, 1, 1):abs():sum():item())
+    assert.are.equal(0, y:narrow(3, 5, 2):abs():sum():item())
+    local ok, report = lunet.autograd.gradcheck(function(v) return layer:call(v) end, { x })
+    assert.is_true(ok, report)
+    assert.are.same({ { 1, 1 }, { 1, 1 } }, nn.ZeroPadding2D().padding)
+    assert.has_error(function() nn.ZeroPadding2D(-1) end)
+  end)
+end)

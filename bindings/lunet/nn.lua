@@ -1133,6 +1133,111 @@ function MaxPooling2D:call(x)
   return y
 end
 
+--- Average pooling over NHWC images, as Keras' AveragePooling2D; with
+-- "same" padding the average is over the cells inside the input, as
+-- TensorFlow does.
+-- @function AveragePooling2D
+-- @param[opt] pool_size an integer or {ph, pw} (2)
+-- @param[opt] opts `strides` (pool_size), `padding` ("valid" or "same"),
+-- `data_format` (only "channels_last"), and the options of every layer
+-- @return an AveragePooling2D layer
+local AveragePooling2D = Layer:extend("AveragePooling2D")
+AveragePooling2D.args = { "pool_size" }
+nn.AveragePooling2D = AveragePooling2D
+--- AveragePooling2D's constructor body, which `AveragePooling2D(pool_size, opts)` runs.
+-- @param[opt] pool_size an integer or {ph, pw} (2)
+-- @param[opt] opts the options
+function AveragePooling2D:init(pool_size, opts) pool_init(self, AveragePooling2D.class_name, pool_size, opts) end
+--- The output sample shape (oh, ow, channels).
+-- @function AveragePooling2D:compute_output_shape
+-- @param input_shape the sample shape (height, width, channels)
+-- @return the output sample shape
+AveragePooling2D.compute_output_shape = pool_output_shape
+--- The mean of each window per channel (over the cells inside the input):
+-- the windows as im2col rows, summed, divided by their cell counts.
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the output (batch, oh, ow, channels)
+function AveragePooling2D:call(x)
+  if x:dim() ~= 4 then
+    error(fmt("%s (AveragePooling2D): expected input (batch, height, width, channels), got %s", self.name,
+      shape_str(x:shape())), 3)
+  end
+  local p, st = self.pool_size, self.strides
+  local n, c = x:size(1), x:size(4)
+  local col, oh, ow = im2col_node(x, p, st, { 1, 1 }, self.padding)
+  local sums = col:reshape(n * oh * ow, p[1] * p[2], c):sum(2)
+  -- the cells of each window inside the input (the same for every sample and channel)
+  local cells = core.im2col(core.ones({ 1, x:size(2), x:size(3), 1 }, x:dtype()), p[1], p[2], st[1], st[2], 1, 1,
+    self.padding):sum(2, true)
+  return (sums:reshape(n, oh * ow, c) / cells:reshape(1, oh * ow, 1)):reshape(n, oh, ow, c)
+end
+
+-- ZeroPadding2D's padding: an int, {ph, pw} or {{top, bottom}, {left, right}}
+local function padding4(cn, v, level)
+  if math.type(v) == "integer" then v = { v, v } end
+  local ok = type(v) == "table" and #v == 2
+  local r = {}
+  if ok then
+    for i = 1, 2 do
+      local e = v[i]
+      if math.type(e) == "integer" then e = { e, e } end
+      ok = ok and type(e) == "table" and #e == 2 and math.type(e[1]) == "integer" and math.type(e[2]) == "integer"
+        and e[1] >= 0 and e[2] >= 0
+      if ok then r[i] = { e[1], e[2] } end
+    end
+  end
+  if not ok then refuse(cn, "padding must be an integer >= 0, {ph, pw} or {{top, bottom}, {left, right}}", v, level + 1) end
+  return r
+end
+
+--- Zero rows and columns around NHWC images, as Keras' ZeroPadding2D.
+-- @function ZeroPadding2D
+-- @param[opt] padding an integer, {ph, pw} or {{top, bottom}, {left, right}} (1)
+-- @param[opt] opts `data_format` (only "channels_last"), and the options of every layer
+-- @return a ZeroPadding2D layer
+local ZeroPadding2D = Layer:extend("ZeroPadding2D")
+ZeroPadding2D.args = { "padding" }
+nn.ZeroPadding2D = ZeroPadding2D
+--- ZeroPadding2D's constructor body, which `ZeroPadding2D(padding, opts)` runs.
+-- @param[opt] padding the padding (1)
+-- @param[opt] opts the options
+function ZeroPadding2D:init(padding, opts)
+  local cn = ZeroPadding2D.class_name
+  self.padding = padding4(cn, padding == nil and 1 or padding, 3)
+  opts = check_opts(cn, opts, { data_format = true })
+  check_channels_last(cn, opts.data_format, 3)
+  Layer.init(self, opts)
+  self.config = { padding = self.padding }
+end
+--- The output sample shape (h + top + bottom, w + left + right, channels).
+-- @param input_shape the sample shape (height, width, channels)
+-- @return the output sample shape
+function ZeroPadding2D:compute_output_shape(input_shape)
+  local h, w, c = image_shape(self, input_shape, 2)
+  local p = self.padding
+  return { h + p[1][1] + p[1][2], w + p[2][1] + p[2][2], c }
+end
+--- Pad with zeros (the gradient is the inner part of the output's).
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the padded tensor
+function ZeroPadding2D:call(x)
+  if x:dim() ~= 4 then
+    error(fmt("%s (ZeroPadding2D): expected input (batch, height, width, channels), got %s", self.name,
+      shape_str(x:shape())), 3)
+  end
+  local p = self.padding
+  local function pad(t, dim, before, after)
+    local parts = {}
+    local s = t:shape()
+    if before > 0 then s[dim] = before; parts[#parts + 1] = core.zeros(s, t:dtype()) end
+    parts[#parts + 1] = t
+    if after > 0 then s = t:shape(); s[dim] = after; parts[#parts + 1] = core.zeros(s, t:dtype()) end
+    if #parts == 1 then return t end
+    return core.cat(parts, dim)
+  end
+  return pad(pad(x, 2, p[1][1], p[1][2]), 3, p[2][1], p[2][2])
+end
+
 -- the global poolings: (n, h, w, c) -> (n, c) by mean or max over h and w
 local function global_pool(name, reduce)
   local cls = Layer:extend(name)
