@@ -60,32 +60,45 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
 }
 
 #define DEF_MAXPOOL(FWD, BWD, TT)                                                                  \
+    /* channels innermost: each window cell updates a contiguous row of c */                       \
     static void FWD(const ln_window *g, const TT *x, TT *y, int64_t *arg)                          \
     {                                                                                              \
+        const int64_t c = g->c;                                                                    \
         for (int64_t b = 0; b < g->n; b++)                                                         \
             for (int64_t i = 0; i < g->oh; i++)                                                    \
-                for (int64_t j = 0; j < g->ow; j++)                                                \
-                    for (int64_t k = 0; k < g->c; k++) {                                           \
-                        int64_t best = -1;                                                         \
-                        TT m = 0;                                                                  \
-                        for (int64_t u = 0; u < g->kh; u++) {                                      \
-                            int64_t r = i * g->sh + u - g->pt;                                     \
-                            if (r < 0 || r >= g->h) continue;                                      \
-                            for (int64_t v = 0; v < g->kw; v++) {                                  \
-                                int64_t q = j * g->sw + v - g->pl;                                 \
-                                if (q < 0 || q >= g->w) continue;                                  \
-                                int64_t at = ((b * g->h + r) * g->w + q) * g->c + k;               \
-                                TT e = x[at];                                                      \
-                                if (best < 0 || e > m || (e != e && m == m)) {                     \
-                                    best = at;                                                     \
-                                    m = e;                                                         \
+                for (int64_t j = 0; j < g->ow; j++) {                                              \
+                    int64_t o = ((b * g->oh + i) * g->ow + j) * c;                                 \
+                    TT *yo = y + o;                                                                \
+                    int64_t *ao = arg + o;                                                         \
+                    int first = 1;                                                                 \
+                    for (int64_t u = 0; u < g->kh; u++) {                                          \
+                        int64_t r = i * g->sh + u - g->pt;                                         \
+                        if (r < 0 || r >= g->h) continue;                                          \
+                        for (int64_t v = 0; v < g->kw; v++) {                                      \
+                            int64_t q = j * g->sw + v - g->pl;                                     \
+                            if (q < 0 || q >= g->w) continue;                                      \
+                            int64_t at = ((b * g->h + r) * g->w + q) * c;                          \
+                            const TT *xr = x + at;                                                 \
+                            if (first) {                                                           \
+                                for (int64_t k = 0; k < c; k++) {                                  \
+                                    yo[k] = xr[k];                                                 \
+                                    ao[k] = at + k;                                                \
+                                }                                                                  \
+                                first = 0;                                                         \
+                                continue;                                                          \
+                            }                                                                      \
+                            for (int64_t k = 0; k < c; k++) {                                      \
+                                TT e = xr[k], m = yo[k];                                           \
+                                /* a larger value wins, and a NaN over a number */                 \
+                                if (e > m || (e != e && m == m)) {                                 \
+                                    yo[k] = e;                                                     \
+                                    ao[k] = at + k;                                                \
                                 }                                                                  \
                             }                                                                      \
                         }                                                                          \
-                        int64_t o = ((b * g->oh + i) * g->ow + j) * g->c + k;                      \
-                        y[o] = m; /* every window holds a cell of the input (checked) */           \
-                        arg[o] = best;                                                             \
                     }                                                                              \
+                    /* every window holds a cell of the input (the binding checks the sizes) */    \
+                }                                                                                  \
     }                                                                                              \
     static void BWD(const ln_window *g, const TT *gy, const int64_t *arg, TT *dx)                  \
     {                                                                                              \

@@ -1,0 +1,86 @@
+-- scripts/bench/cnn_epoch.lua - one training epoch of seed 003's CNN
+-- (Conv2D 32/64/64 3x3 relu, MaxPooling 2x2 after the first two, Flatten,
+-- Dense 64 relu, Dense 10 softmax, RMSprop, batch 128) on n x 28 x 28 x 1
+-- synthetic float32 data: lunet's seconds/epoch, PyTorch's
+-- (scripts/bench/cnn_epoch_torch.py, Debian's python3-torch via `make
+-- bench-deps`, its best of 1 and all intra-op threads) measured in the same
+-- run, and the GEMM-only bound: one step's im2col products (forward, dW
+-- and dX of each convolution and Dense) timed directly through cblas.
+-- Run: build/lunet scripts/bench/cnn_epoch.lua [samples] [epochs]
+local lunet = require("lunet")
+local nn = lunet.nn
+local core = lunet.core
+
+local n = tonumber(arg and arg[1]) or 60000
+local epochs = tonumber(arg and arg[2]) or 1
+local bs = 128
+
+local function script_dir()
+  return (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or "."
+end
+
+-- PyTorch first (so the two do not share the cores)
+local torch_s
+local probe = io.popen("/usr/bin/python3 -c 'import torch' 2>/dev/null && echo ok")
+local has_torch = probe and probe:read("a"):find("ok") ~= nil
+if probe then probe:close() end
+if has_torch then
+  local p = io.popen(string.format("OMP_WAIT_POLICY=passive /usr/bin/python3 %s/cnn_epoch_torch.py %d %d",
+    script_dir(), n, epochs))
+  local out = p:read("a")
+  p:close()
+  torch_s = tonumber(out:match("epoch_seconds ([%d%.e%-]+)"))
+end
+
+lunet.manual_seed(1)
+local x = lunet.randn(n, 28, 28, 1)
+local y = lunet.uniform({ n }, 0, 10):int()
+local model = nn.Sequential()
+model:add(nn.Conv2D(32, { 3, 3 }, { activation = "relu", input_shape = { 28, 28, 1 } }))
+model:add(nn.MaxPooling2D({ 2, 2 }))
+model:add(nn.Conv2D(64, { 3, 3 }, { activation = "relu" }))
+model:add(nn.MaxPooling2D({ 2, 2 }))
+model:add(nn.Conv2D(64, { 3, 3 }, { activation = "relu" }))
+model:add(nn.Flatten())
+model:add(nn.Dense(64, { activation = "relu" }))
+model:add(nn.Dense(10, { activation = "softmax" }))
+model:compile({ optimizer = "rmsprop", loss = "sparse_categorical_crossentropy" })
+local best = math.huge
+for _ = 1, epochs do
+  local t0 = core.clock()
+  model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 })
+  best = math.min(best, core.clock() - t0)
+end
+
+-- GEMM-only bound: (m, k, n) of each product of one step
+local shapes = {
+  { bs * 26 * 26, 9, 32 }, { bs * 11 * 11, 288, 64 }, { bs * 3 * 3, 576, 64 },   -- conv forward
+  { bs, 576, 64 }, { bs, 64, 10 },                                                -- dense forward
+  { 9, bs * 26 * 26, 32 }, { 288, bs * 11 * 11, 64 }, { 576, bs * 9, 64 },        -- conv dW = col^T dz
+  { 576, bs, 64 }, { 64, bs, 10 },                                                -- dense dW
+  { bs * 11 * 11, 64, 288 }, { bs * 9, 64, 576 },                                 -- conv dcol = dz W^T (2, 3)
+  { bs, 64, 576 }, { bs, 10, 64 },                                                -- dense dx
+}
+local step = 0
+for _, s in ipairs(shapes) do
+  local a, b, c = lunet.randn(s[1], s[2]), lunet.randn(s[2], s[3]), lunet.empty(s[1], s[3])
+  core.bench.sgemm(a, b, c, 3)
+  local t = math.huge
+  for _ = 1, 5 do t = math.min(t, core.bench.sgemm(a, b, c, 10)) end
+  step = step + t
+end
+local steps = (n + bs - 1) // bs
+local bound = step * steps
+
+local cfg = lunet.config()
+print(string.format("seed 003 CNN (Conv2D 32/64/64, MaxPooling, Dense 64/10), batch %d, %d samples, OpenBLAS %s, %d threads",
+  bs, n, cfg.blas_core, cfg.threads))
+print(string.format("lunet:   %.2f s/epoch (best of %d)", best, epochs))
+if torch_s then
+  print(string.format("PyTorch: %.2f s/epoch (best of %d, best thread setting)", torch_s, epochs))
+  print(string.format("ratio PyTorch/lunet: %.2fx", torch_s / best))
+else
+  print("PyTorch: not installed (make bench-deps)")
+end
+print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms); lunet/bound %.2fx", bound, steps,
+  step * 1e3, best / bound))
