@@ -12,19 +12,23 @@
 #define ROW_CHUNK 1024
 
 #define DEF_BIAS_ACT(NAME, TT, FWD)                                                                 \
-    /* one row of M: t += b; y = act(t) (t and y may be the same row) */                          \
-    static void NAME(int64_t m,      TT *t, const TT *b, TT *y, const ln_act_def *act,        \
-                               const ln_act_params *p)                                             \
+    /* rows rows of m: t += b on each; y = act(t) (t and y may be the same rows).  The    \
+     * activation runs over the rows together, ROW_CHUNK elements at a time, so a narrow   \
+     * output (a convolution's filters) does not pay one call per row. */                  \
+    static void NAME(int64_t rows, int64_t m, TT *t, const TT *b, TT *y, const ln_act_def *act,  \
+                     const ln_act_params *p)                                                       \
     {                                                                                              \
         if (b)                                                                                     \
-            for (int64_t j = 0; j < m; j++) t[j] += b[j];                                          \
+            for (int64_t r = 0; r < rows; r++)                                                     \
+                for (int64_t j = 0; j < m; j++) t[r * m + j] += b[j];                              \
+        const int64_t total = rows * m;                                                            \
         if (act == NULL) {                                                                         \
-            if (y != t) memcpy(y, t, (size_t)m * sizeof(TT));                                      \
+            if (y != t) memcpy(y, t, (size_t)total * sizeof(TT));                                  \
             return;                                                                                \
         }                                                                                          \
         _Alignas(64) TT buf[ROW_CHUNK];                                                            \
-        for (int64_t j = 0; j < m; j += ROW_CHUNK) {                                               \
-            int64_t c = m - j < ROW_CHUNK ? m - j : ROW_CHUNK;                                     \
+        for (int64_t j = 0; j < total; j += ROW_CHUNK) {                                           \
+            int64_t c = total - j < ROW_CHUNK ? total - j : ROW_CHUNK;                             \
             act->FWD(c, t + j, buf, p);                                                            \
             memcpy(y + j, buf, (size_t)c * sizeof(TT));                                            \
         }                                                                                          \
@@ -40,10 +44,12 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     ln_gemm(&target, x, w, 1.0, 0.0);
     const int64_t n = y->shape[0], m = y->shape[1];
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
-    for (int64_t i = 0; i < n; i++) {
-        LN_BY_DTYPE(y->dtype, ln_bias_act_forward_f32(m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
+    const int64_t block = m >= ROW_CHUNK ? 1 : ROW_CHUNK / m; /* rows per pass */
+    for (int64_t i = 0; i < n; i += block) {
+        int64_t rows = n - i < block ? n - i : block;
+        LN_BY_DTYPE(y->dtype, ln_bias_act_forward_f32(rows, m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
                          (float *)y->data + i * m, act, p),
-            ln_bias_act_forward_f64(m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
+            ln_bias_act_forward_f64(rows, m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
                          (double *)y->data + i * m, act, p));
     }
 }
