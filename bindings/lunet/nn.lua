@@ -940,6 +940,15 @@ local function image_shape(layer, input_shape, level)
   return input_shape[1], input_shape[2], input_shape[3]
 end
 
+-- x must be a 4-d (batch, height, width, channels) tensor; errors name the
+-- layer and point at the caller of its call (level 3 from here)
+local function check_image_input(layer, x)
+  if x:dim() ~= 4 then
+    error(fmt("%s (%s): expected input (batch, height, width, channels), got %s", layer.name, layer.class_name,
+      shape_str(x:shape())), 4)
+  end
+end
+
 --- A 2-d convolution over NHWC images, as Keras' Conv2D: `filters` kernels
 -- of `kernel_size` (the weight `kernel`, (kh, kw, channels, filters) as
 -- Keras stores it) and the weight `bias` (filters).  im2col, then one GEMM
@@ -1118,10 +1127,7 @@ MaxPooling2D.compute_output_shape = pool_output_shape
 -- @param x a float tensor (batch, height, width, channels)
 -- @return the output (batch, oh, ow, channels)
 function MaxPooling2D:call(x)
-  if x:dim() ~= 4 then
-    error(fmt("%s (MaxPooling2D): expected input (batch, height, width, channels), got %s", self.name,
-      shape_str(x:shape())), 3)
-  end
+  check_image_input(self, x)
   local p, s, padding = self.pool_size, self.strides, self.padding
   local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding)
   if autograd.is_tracked(x) then
@@ -1158,10 +1164,7 @@ AveragePooling2D.compute_output_shape = pool_output_shape
 -- @param x a float tensor (batch, height, width, channels)
 -- @return the output (batch, oh, ow, channels)
 function AveragePooling2D:call(x)
-  if x:dim() ~= 4 then
-    error(fmt("%s (AveragePooling2D): expected input (batch, height, width, channels), got %s", self.name,
-      shape_str(x:shape())), 3)
-  end
+  check_image_input(self, x)
   local p, st = self.pool_size, self.strides
   local n, c = x:size(1), x:size(4)
   local col, oh, ow = im2col_node(x, p, st, { 1, 1 }, self.padding)
@@ -1221,10 +1224,7 @@ end
 -- @param x a float tensor (batch, height, width, channels)
 -- @return the padded tensor
 function ZeroPadding2D:call(x)
-  if x:dim() ~= 4 then
-    error(fmt("%s (ZeroPadding2D): expected input (batch, height, width, channels), got %s", self.name,
-      shape_str(x:shape())), 3)
-  end
+  check_image_input(self, x)
   local p = self.padding
   local function pad(t, dim, before, after)
     local parts = {}
@@ -1253,10 +1253,7 @@ local function global_pool(name, reduce)
     return { c }
   end
   function cls:call(x)
-    if x:dim() ~= 4 then
-      error(fmt("%s (%s): expected input (batch, height, width, channels), got %s", self.name, name,
-        shape_str(x:shape())), 3)
-    end
+    check_image_input(self, x)
     return reduce(x:reshape(x:size(1), x:size(2) * x:size(3), x:size(4)))
   end
   return cls
