@@ -360,7 +360,12 @@ static int arg_options(lua_State *L, const char *fname)
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
         if (k && strcmp(k, "base") == 0) {
             if (!lua_isinteger(L, -1) || (lua_tointeger(L, -1) != 0 && lua_tointeger(L, -1) != 1))
-                lt_error(L, fname, "base must be 0 or 1, got %s", luaL_tolstring(L, -1, NULL));
+            {
+                int quoted = lua_type(L, -1) == LUA_TSTRING; /* before tolstring pushes */
+                const char *shown = luaL_tolstring(L, -1, NULL);
+                lt_error(L, fname, quoted ? "base must be 0 or 1, got \"%s\"" : "base must be 0 or 1, got %s",
+                         shown);
+            }
             base = (int)lua_tointeger(L, -1);
         } else if (k && strcmp(k, "keepdim") == 0) {
             if (!lua_isboolean(L, -1))

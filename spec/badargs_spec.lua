@@ -236,6 +236,15 @@ describe("the bad-argument sweep", function()
     for _, k in ipairs(sorted_keys(optim)) do
       if type(optim[k]) == "table" then list[#list + 1] = { k, optim[k](), { k } } end
     end
+    -- loss objects (called as L(y_true, y_pred)) and the gradient tape
+    for _, k in ipairs(sorted_keys(lunet.losses)) do
+      if k:match("^%u") and type(lunet.losses[k]) == "table" then
+        local obj = lunet.losses[k]()
+        list[#list + 1] = { k, obj, { k, obj.loss_name } }
+      end
+    end
+    list[#list + 1] = { "GradientTape", lunet.autograd.GradientTape(), { "GradientTape" } }
+    list[#list + 1] = { "Input", nn.Input({ 3 }), { "Input" } }
     local cbs = {
       LearningRateScheduler = function() return callbacks.LearningRateScheduler(function(_, lr) return lr end) end,
       EarlyStopping = function() return callbacks.EarlyStopping() end,

@@ -414,7 +414,9 @@ function Layer:apply(x, training)
   if not self.built then
     local s = x:shape()
     table.remove(s, 1)
-    self:build_for(s)
+    -- a shape the layer cannot take is reported at the caller, not here
+    local ok, err = pcall(self.build_for, self, s)
+    if not ok then error(type(err) == "string" and check.bare(err) or err, 2) end
   end
   return self:call(x, training)
 end

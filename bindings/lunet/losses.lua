@@ -264,8 +264,15 @@ local names = { "binary_crossentropy", "categorical_crossentropy", "mae", "mean_
 
 local Loss = {}
 Loss.__index = Loss
-Loss.__tostring = function(l) return fmt("%s(from_logits=%s)", l.class_name, tostring(l.from_logits)) end
+local function check_loss(fname, self)
+  if getmetatable(self) ~= Loss then check.arg_error(fname, "self", "a loss object", self, 3) end
+end
+Loss.__tostring = function(self)
+  check_loss("Loss.__tostring", self)
+  return fmt("%s(from_logits=%s)", self.class_name, tostring(self.from_logits))
+end
 Loss.__call = function(self, y_true, y_pred, logits)
+  check_loss("Loss.__call", self)
   local v = self.fn(y_true, y_pred, self.from_logits or logits or nil)
   return v
 end

@@ -39,7 +39,10 @@ end
 
 local Input = {}
 Input.__index = Input
-Input.__tostring = function(i) return fmt("Input(shape=%s)", shape_str(i.shape, true)) end
+Input.__tostring = function(i)
+  if getmetatable(i) ~= Input then check.arg_error("Input.__tostring", "self", "an Input", i, 2) end
+  return fmt("Input(shape=%s)", shape_str(i.shape, true))
+end
 
 --- Input({shape = {28, 28, 1}}) or Input({28, 28, 1}) (tf.keras 2): the
 -- sample shape of a Sequential, given as its first element instead of the
