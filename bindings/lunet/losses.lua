@@ -60,13 +60,18 @@ end
 -- large logits do not overflow) and one backward (p - y): z (..., C), y
 -- targets of z's shape or integer class ids of z's leading shape, already
 -- checked.  Returns a tensor of z's leading shape, recorded for autograd.
+local function is_float(t) local dt = t:dtype() return dt == "float32" or dt == "float64" end
+
+-- class ids for the kernel: any integer tensor as it is (the binding takes
+-- every integer dtype); checked integral floats as int32
+local function ids_of(t) return is_float(t) and t:int() or t end
+
 local function xent_rows(z, y)
   local s = z:shape()
   local c = s[#s]
   s[#s] = nil
   local z2 = z:dim() == 2 and z or z:reshape(-1, c)
-  local dense = y:dtype() == "float32" or y:dtype() == "float64"
-  local y2 = dense and y:reshape(z2:shape()) or y:reshape(z2:size(1))
+  local y2 = is_float(y) and y:reshape(z2:shape()) or y:reshape(z2:size(1))
   local rows, p = core.softmax_cross_entropy(z2, y2)
   if autograd.is_tracked(z) then
     autograd.record("softmax_cross_entropy", rows, { z }, function(g)
@@ -111,7 +116,7 @@ function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
   end
   if from_logits then
     utils.check_labels("sparse_categorical_crossentropy", y_true, y_pred:size(-1), 2)
-    return mean_rows(xent_rows(y_pred, y_true:dtype() == "int32" and y_true or y_true:int()))
+    return mean_rows(xent_rows(y_pred, ids_of(y_true)))
   end
   local y = L.one_hot("sparse_categorical_crossentropy", y_true, y_pred:size(-1), y_pred:dtype())
   return L.categorical_crossentropy(y, y_pred, from_logits)
@@ -123,7 +128,7 @@ local one_hot_of = utils._internal.one_hot_of
 L._internal = setmetatable({
   sparse_categorical_crossentropy = function(y_true, y_pred, from_logits)
     check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
-    if from_logits then return mean_rows(xent_rows(y_pred, y_true:dtype() == "int32" and y_true or y_true:int())) end
+    if from_logits then return mean_rows(xent_rows(y_pred, ids_of(y_true))) end
     return L.categorical_crossentropy(one_hot_of(y_true, y_pred:size(-1), y_pred:dtype()), y_pred, from_logits)
   end,
 }, { __metatable = "internal" })
@@ -239,7 +244,7 @@ function L.sparse_softmax_cross_entropy_with_logits(labels, logits)
       shape_str(s)), 2)
   end
   utils.check_labels(fname, labels, s[#s], 2)
-  return xent_rows(logits, labels:dtype() == "int32" and labels or labels:int())
+  return xent_rows(logits, ids_of(labels))
 end
 
 --- TensorFlow's `tf.nn.softmax_cross_entropy_with_logits(labels=, logits=)`:
@@ -457,8 +462,6 @@ function M.accuracy_for(loss_name, y_true, y_pred)
   end
   return M.categorical_accuracy
 end
-local function is_float(t) local dt = t:dtype() return dt == "float32" or dt == "float64" end
-
 -- t as one class id per row (a float64 tensor): an integer tensor holds the
 -- ids; a float one with several columns gives its argmax (one-hot rows or
 -- probabilities); a float one of one column holds ids as values (y_true) or

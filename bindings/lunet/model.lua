@@ -35,6 +35,15 @@ local function is_layer(v)
   return type(v) == "table" and type(v.call) == "function" and v.class_name ~= nil
 end
 
+-- self:add(l) for each layer in turn; returns the first error (its message
+-- without a position), or nil
+local function add_each(self, layers)
+  for _, l in ipairs(layers) do
+    local ok, err = pcall(self.add, self, l)
+    if not ok then return type(err) == "string" and check.bare(err) or err end
+  end
+end
+
 -- ---- Input ---------------------------------------------------------------------
 
 local Input = {}
@@ -102,10 +111,8 @@ setmetatable(Sequential, {
       if type(layers) ~= "table" or is_layer(layers) or getmetatable(layers) == Input then
         error("Sequential: expected an array of layers", 2)
       end
-      for _, l in ipairs(layers) do
-        local ok, err = pcall(self.add, self, l)
-        if not ok then error(check.bare(err), 2) end
-      end
+      local err = add_each(self, layers)
+      if err then error(err, 2) end
     end
     return self
   end,
@@ -160,18 +167,16 @@ end
 -- shape of the one before (as `add` does).  `call`, `fit`, `evaluate`,
 -- `predict` and `train_on_batch` build the model for x's shape when it
 -- has no input shape.  A layer that does not accept its input is an
--- error, as in `add`; the model then holds only the layers before it.
+-- error, as in `add`, and the model is left as it was.
 -- @param input_shape the sample shape (no batch dim)
 function Sequential:build(input_shape)
   nn.check_shape("build", "input_shape", input_shape, 2)
   local layers, outs, shape = self.layers, self.output_shapes, self.input_shape
   self.layers, self.output_shapes, self.input_shape = {}, {}, input_shape
-  for _, l in ipairs(layers) do
-    local ok, err = pcall(self.add, self, l)
-    if not ok then -- the model as it was
-      self.layers, self.output_shapes, self.input_shape = layers, outs, shape
-      error(check.bare(err), 2)
-    end
+  local err = add_each(self, layers)
+  if err then -- the model as it was
+    self.layers, self.output_shapes, self.input_shape = layers, outs, shape
+    error(err, 2)
   end
 end
 
@@ -407,27 +412,20 @@ local function batch_size(fname, opts, level)
   return bs
 end
 
--- the dtype the model computes in: its first layer's (float32 by default)
-local function model_dtype(self)
+-- x in the dtype the model computes in (its first layer's, float32 by
+-- default): float64 or integer input is cast, as Keras casts to floatx
+local function in_model_dtype(self, x)
   local l = self.layers[1]
-  return l and l.dtype or "float32"
-end
-
--- x in the model's dtype: float64 or integer input is cast, as Keras casts
--- to the model's floatx (a float tensor the first layer does not own, e.g.
--- a custom layer's, stays as it is when the model has no dtype of its own)
-local function as_float(x, dtype)
-  local dt = x:dtype()
-  if dt == dtype then return x end
-  if dtype == nil and (dt == "float32" or dt == "float64") then return x end
-  return x:astype(dtype or "float32")
+  local dtype = l and l.dtype or "float32"
+  if x:dtype() == dtype then return x end
+  return x:astype(dtype)
 end
 
 -- loss tensor and predictions for one batch
 -- (fname: the method, named in errors from the loss)
 local function forward_loss(self, x, y, training, fname, loss_fn)
   local fused = self.fused and last_softmax(self)
-  local out = self:call(as_float(x, model_dtype(self)), training, fused)
+  local out = self:call(in_model_dtype(self, x), training, fused)
   local loss = check.within(fname, 0, loss_fn or self.loss_fn, y, out, fused or nil)
   if not core.is_tensor(loss) or loss:numel() ~= 1 then
     error(fmt("%s: the loss must return a one-element tensor (got %s)", fname, check.describe(loss)), 0)
@@ -539,7 +537,7 @@ local function predict_as(fname, self, x, opts)
   local outs = {}
   autograd.no_grad(function()
     for i = 1, n, bs do
-      outs[#outs + 1] = self:call(as_float(rows(x, nil, i, math.min(bs, n - i + 1)), model_dtype(self)), false)
+      outs[#outs + 1] = self:call(in_model_dtype(self, rows(x, nil, i, math.min(bs, n - i + 1))), false)
     end
   end)
   if #outs == 1 then return outs[1] end
@@ -678,12 +676,13 @@ function Sequential:fit(x, y, opts)
     xv, yv = x:narrow(1, split_at + 1, n - split_at), y:narrow(1, split_at + 1, n - split_at)
     x, y = x:narrow(1, 1, split_at), y:narrow(1, 1, split_at)
   end
-  ensure_built(self, as_float(x:narrow(1, 1, 1), model_dtype(self)))
+  ensure_built(self, in_model_dtype(self, x:narrow(1, 1, 1)))
   -- sparse labels are checked once here, not again at every step
   local loss_fn
   local out_shape = self.output_shapes[#self.layers]
+  -- the function or a loss object of it (compile names both)
   local sparse = self.loss_fn == losses.sparse_categorical_crossentropy
-    or (losses.is_loss_object(self.loss_fn) and self.loss_name == "sparse_categorical_crossentropy")
+    or self.loss_name == "sparse_categorical_crossentropy"
   if sparse and out_shape and #out_shape >= 1 and y:numel() == y:size(1) then
     check.within("fit", 2, utils.check_labels, "sparse_categorical_crossentropy", y, out_shape[#out_shape])
     local internal, from_logits = losses._internal.sparse_categorical_crossentropy, self.from_logits

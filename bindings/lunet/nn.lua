@@ -86,6 +86,30 @@ local function check_activation_name(cls_name, act, level)
   get_for(cls_name, A.get, act, level + 1) -- validate the name
 end
 
+-- The options Dense and Conv2D share (activation, use_bias, the kernel's and
+-- bias' initializers and constraints), checked and kept on self; returns
+-- their config entries.  Errors point at the caller of init.
+local function kernel_options(self, cn, opts)
+  self.activation = opts.activation or "linear"
+  local at = type(self.activation)
+  if at ~= "string" and at ~= "function" then refuse(cn, "activation must be a name or a function", self.activation, 4) end
+  if at == "string" then check_activation_name(cn, self.activation, 4) end
+  if at == "function" then self.function_option = "activation" end
+  check_bool(cn, "use_bias", opts.use_bias, 4)
+  self.use_bias = opts.use_bias ~= false
+  self.kernel_initializer = get_for(cn, I.get, opts.kernel_initializer or "glorot_uniform", 4)
+  self.bias_initializer = get_for(cn, I.get, opts.bias_initializer or "zeros", 4)
+  self.kernel_constraint = get_for(cn, C.get, opts.kernel_constraint, 4)
+  self.bias_constraint = get_for(cn, C.get, opts.bias_constraint, 4)
+  return {
+    activation = at == "string" and self.activation or nil, use_bias = self.use_bias,
+    kernel_initializer = serialize_spec(opts.kernel_initializer or "glorot_uniform", I),
+    bias_initializer = serialize_spec(opts.bias_initializer or "zeros", I),
+    kernel_constraint = serialize_spec(opts.kernel_constraint, C),
+    bias_constraint = serialize_spec(opts.bias_constraint, C),
+  }
+end
+
 --- Dense's constructor body, which `Dense(units, opts)` runs.
 -- @param units the output size
 -- @param[opt] opts the options
@@ -107,27 +131,8 @@ function Dense:init(units, opts)
   end
   Layer.init(self, opts)
   self.units = units
-  self.activation = opts.activation or "linear"
-  local at = type(self.activation)
-  if at ~= "string" and at ~= "function" then
-    refuse(Dense.class_name, "activation must be a name or a function", self.activation, 3)
-  end
-  if at == "string" then check_activation_name(Dense.class_name, self.activation, 3) end
-  if at == "function" then self.function_option = "activation" end
-  check_bool(Dense.class_name, "use_bias", opts.use_bias, 3)
-  self.use_bias = opts.use_bias ~= false
-  self.kernel_initializer = get_for(Dense.class_name, I.get, opts.kernel_initializer or "glorot_uniform")
-  self.bias_initializer = get_for(Dense.class_name, I.get, opts.bias_initializer or "zeros")
-  self.kernel_constraint = get_for(Dense.class_name, C.get, opts.kernel_constraint)
-  self.bias_constraint = get_for(Dense.class_name, C.get, opts.bias_constraint)
-  self.config = {
-    units = units, activation = type(self.activation) == "string" and self.activation or nil,
-    use_bias = self.use_bias,
-    kernel_initializer = serialize_spec(opts.kernel_initializer or "glorot_uniform", I),
-    bias_initializer = serialize_spec(opts.bias_initializer or "zeros", I),
-    kernel_constraint = serialize_spec(opts.kernel_constraint, C),
-    bias_constraint = serialize_spec(opts.bias_constraint, C),
-  }
+  self.config = kernel_options(self, Dense.class_name, opts)
+  self.config.units = units
 end
 
 --- Create `kernel` (d, units) and, with `use_bias`, `bias` (units), d
@@ -178,6 +183,17 @@ local function dense_node(x, W, b, act)
   return y
 end
 
+-- x (n, k) @ W + b, then the layer's activation: fused into the C pass
+-- when the C table has it, else applied after (a softmax left out when
+-- want_logits: the loss takes the logits)
+local function affine_activation(layer, x, W, want_logits)
+  local act = layer.activation
+  if type(act) == "string" and table_act[act] then return dense_node(x, W, layer.bias, act) end
+  local y = dense_node(x, W, layer.bias, "linear")
+  if want_logits and act == "softmax" then return y end
+  return A.get(act)(y)
+end
+
 --- The forward pass on a built layer (`apply` builds), called as
 -- `call(x, training, want_logits)`; training makes no difference to
 -- Dense.  x's last dim must be the input size the layer was built for:
@@ -198,14 +214,7 @@ function Dense:call(x, _, want_logits)
     lead = s
     x = x:reshape(-1, self.input_dim)
   end
-  local act = self.activation
-  local y
-  if type(act) == "string" and table_act[act] then
-    y = dense_node(x, self.kernel, self.bias, act)
-  else
-    y = dense_node(x, self.kernel, self.bias, "linear")
-    if not (want_logits and act == "softmax") then y = A.get(act)(y) end
-  end
+  local y = affine_activation(self, x, self.kernel, want_logits)
   if lead then
     local o = {}
     for i = 1, #lead - 1 do o[i] = lead[i] end
@@ -989,25 +998,10 @@ function Conv2D:init(filters, kernel_size, opts)
   local padding = check_padding(cn, opts.padding, 3)
   Layer.init(self, opts)
   self.filters, self.kernel_size, self.strides, self.dilation_rate, self.padding = filters, k, strides, dilation, padding
-  self.activation = opts.activation or "linear"
-  local at = type(self.activation)
-  if at ~= "string" and at ~= "function" then refuse(cn, "activation must be a name or a function", self.activation, 3) end
-  if at == "string" then check_activation_name(cn, self.activation, 3) end
-  if at == "function" then self.function_option = "activation" end
-  check_bool(cn, "use_bias", opts.use_bias, 3)
-  self.use_bias = opts.use_bias ~= false
-  self.kernel_initializer = get_for(cn, I.get, opts.kernel_initializer or "glorot_uniform")
-  self.bias_initializer = get_for(cn, I.get, opts.bias_initializer or "zeros")
-  self.kernel_constraint = get_for(cn, C.get, opts.kernel_constraint)
-  self.bias_constraint = get_for(cn, C.get, opts.bias_constraint)
-  self.config = {
-    filters = filters, kernel_size = k, strides = strides, padding = padding, dilation_rate = dilation,
-    activation = at == "string" and self.activation or nil, use_bias = self.use_bias,
-    kernel_initializer = serialize_spec(opts.kernel_initializer or "glorot_uniform", I),
-    bias_initializer = serialize_spec(opts.bias_initializer or "zeros", I),
-    kernel_constraint = serialize_spec(opts.kernel_constraint, C),
-    bias_constraint = serialize_spec(opts.bias_constraint, C),
-  }
+  local config = kernel_options(self, cn, opts)
+  config.filters, config.kernel_size, config.strides, config.padding, config.dilation_rate =
+    filters, k, strides, padding, dilation
+  self.config = config
 end
 
 --- Make the kernel (kh, kw, channels, filters), as Keras stores it, and the bias (filters).
@@ -1064,15 +1058,7 @@ function Conv2D:call(x, _, want_logits)
   local k = self.kernel_size
   local col, oh, ow = im2col_node(x, k, self.strides, self.dilation_rate, self.padding)
   local W = self.kernel:reshape(k[1] * k[2] * self.channels, self.filters)
-  local act = self.activation
-  local y
-  if type(act) == "string" and table_act[act] then
-    y = dense_node(col, W, self.bias, act)
-  else
-    y = dense_node(col, W, self.bias, "linear")
-    if not (want_logits and act == "softmax") then y = A.get(act)(y) end
-  end
-  return y:reshape(x:size(1), oh, ow, self.filters)
+  return affine_activation(self, col, W, want_logits):reshape(x:size(1), oh, ow, self.filters)
 end
 
 --- Whether the activation is softmax, which `call` leaves out when asked for logits.
@@ -1104,40 +1090,29 @@ local function pool_output_shape(self, input_shape)
   return { oh, ow, c }
 end
 
---- Max pooling over NHWC images, as Keras' MaxPooling2D.
+-- A pooling layer class: pool_size, strides and padding as Keras takes
+-- them (pool_init), its output shape (pool_output_shape), and
+-- pool(self, x) on a checked 4-d input
+local function pool_class(name, pool)
+  local cls = Layer:extend(name)
+  cls.args = { "pool_size" }
+  nn[name] = cls
+  function cls:init(pool_size, opts) pool_init(self, name, pool_size, opts) end
+  cls.compute_output_shape = pool_output_shape
+  function cls:call(x)
+    check_image_input(self, x)
+    return pool(self, x)
+  end
+  return cls
+end
+
+--- Max pooling over NHWC images, as Keras' MaxPooling2D: the max over each
+-- window per channel; the gradient goes to the max (the first of ties).
 -- @function MaxPooling2D
 -- @param[opt] pool_size an integer or {ph, pw} (2)
 -- @param[opt] opts `strides` (pool_size), `padding` ("valid" or "same"),
 -- `data_format` (only "channels_last"), and the options of every layer
 -- @return a MaxPooling2D layer
-local MaxPooling2D = Layer:extend("MaxPooling2D")
-MaxPooling2D.args = { "pool_size" }
-nn.MaxPooling2D = MaxPooling2D
---- MaxPooling2D's constructor body, which `MaxPooling2D(pool_size, opts)` runs.
--- @param[opt] pool_size an integer or {ph, pw} (2)
--- @param[opt] opts the options
-function MaxPooling2D:init(pool_size, opts) pool_init(self, MaxPooling2D.class_name, pool_size, opts) end
---- The output sample shape (oh, ow, channels); a pool that does not fit a
--- "valid" input is an error naming both sizes.
--- @function MaxPooling2D:compute_output_shape
--- @param input_shape the sample shape (height, width, channels)
--- @return the output sample shape
-MaxPooling2D.compute_output_shape = pool_output_shape
---- The max over each window, per channel; the gradient goes to the max (the first of ties).
--- @param x a float tensor (batch, height, width, channels)
--- @return the output (batch, oh, ow, channels)
-function MaxPooling2D:call(x)
-  check_image_input(self, x)
-  local p, s, padding = self.pool_size, self.strides, self.padding
-  local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding)
-  if autograd.is_tracked(x) then
-    local shape = x:shape()
-    record("max_pooling2d", y, { x }, function(g)
-      return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding)
-    end, 1)
-  end
-  return y
-end
 
 --- Average pooling over NHWC images, as Keras' AveragePooling2D; with
 -- "same" padding the average is over the cells inside the input, as
@@ -1147,33 +1122,67 @@ end
 -- @param[opt] opts `strides` (pool_size), `padding` ("valid" or "same"),
 -- `data_format` (only "channels_last"), and the options of every layer
 -- @return an AveragePooling2D layer
-local AveragePooling2D = Layer:extend("AveragePooling2D")
-AveragePooling2D.args = { "pool_size" }
-nn.AveragePooling2D = AveragePooling2D
---- AveragePooling2D's constructor body, which `AveragePooling2D(pool_size, opts)` runs.
+
+--- MaxPooling2D's constructor body, which `MaxPooling2D(pool_size, opts)` runs.
+-- @function MaxPooling2D:init
 -- @param[opt] pool_size an integer or {ph, pw} (2)
 -- @param[opt] opts the options
-function AveragePooling2D:init(pool_size, opts) pool_init(self, AveragePooling2D.class_name, pool_size, opts) end
---- The output sample shape (oh, ow, channels).
+
+--- The output sample shape (oh, ow, channels); a pool that does not fit a
+-- "valid" input is an error naming both sizes.
+-- @function MaxPooling2D:compute_output_shape
+-- @param input_shape the sample shape (height, width, channels)
+-- @return the output sample shape
+
+--- Apply: the max of each window per channel.
+-- @function MaxPooling2D:call
+-- @param x a float tensor (batch, height, width, channels)
+-- @return the output (batch, oh, ow, channels)
+
+--- AveragePooling2D's constructor body, which `AveragePooling2D(pool_size, opts)` runs.
+-- @function AveragePooling2D:init
+-- @param[opt] pool_size an integer or {ph, pw} (2)
+-- @param[opt] opts the options
+
+--- The output sample shape (oh, ow, channels); a pool that does not fit a
+-- "valid" input is an error naming both sizes.
 -- @function AveragePooling2D:compute_output_shape
 -- @param input_shape the sample shape (height, width, channels)
 -- @return the output sample shape
-AveragePooling2D.compute_output_shape = pool_output_shape
---- The mean of each window per channel (over the cells inside the input):
--- the windows as im2col rows, summed, divided by their cell counts.
+
+--- Apply: the mean of each window per channel, over the cells inside the input.
+-- @function AveragePooling2D:call
 -- @param x a float tensor (batch, height, width, channels)
 -- @return the output (batch, oh, ow, channels)
-function AveragePooling2D:call(x)
-  check_image_input(self, x)
+
+pool_class("MaxPooling2D", function(self, x)
+  local p, s, padding = self.pool_size, self.strides, self.padding
+  local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding)
+  if autograd.is_tracked(x) then
+    local shape = x:shape()
+    record("max_pooling2d", y, { x }, function(g)
+      return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding)
+    end, 1)
+  end
+  return y
+end)
+
+-- the windows as im2col rows, summed, divided by their cell counts inside
+-- the input (the same for every sample and channel: computed once per
+-- image size and dtype)
+pool_class("AveragePooling2D", function(self, x)
   local p, st = self.pool_size, self.strides
-  local n, c = x:size(1), x:size(4)
+  local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
   local col, oh, ow = im2col_node(x, p, st, { 1, 1 }, self.padding)
   local sums = col:reshape(n * oh * ow, p[1] * p[2], c):sum(2)
-  -- the cells of each window inside the input (the same for every sample and channel)
-  local cells = core.im2col(core.ones({ 1, x:size(2), x:size(3), 1 }, x:dtype()), p[1], p[2], st[1], st[2], 1, 1,
-    self.padding):sum(2, true)
-  return (sums:reshape(n, oh * ow, c) / cells:reshape(1, oh * ow, 1)):reshape(n, oh, ow, c)
-end
+  local key = fmt("%dx%d %s", h, w, x:dtype())
+  if not self.cells or self.cells_key ~= key then
+    self.cells = core.im2col(core.ones({ 1, h, w, 1 }, x:dtype()), p[1], p[2], st[1], st[2], 1, 1, self.padding)
+        :sum(2):reshape(1, oh * ow, 1)
+    self.cells_key = key
+  end
+  return (sums:reshape(n, oh * ow, c) / self.cells):reshape(n, oh, ow, c)
+end)
 
 -- ZeroPadding2D's padding: an int, {ph, pw} or {{top, bottom}, {left, right}}
 local function padding4(cn, v, level)
