@@ -189,8 +189,6 @@ static int l_softmax_cross_entropy_backward(lua_State *L)
 
 /* ---- convolution and pooling windows -------------------------------------------- */
 
-#define LT_MAX_ELEMS ((int64_t)1 << 40)
-
 /* a positive integer argument no larger than 2^31 */
 static int64_t window_int(lua_State *L, int idx, const char *what, const char *fname)
 {
@@ -198,19 +196,6 @@ static int64_t window_int(lua_State *L, int idx, const char *what, const char *f
     if (v < 1 || v > ((int64_t)1 << 31))
         lt_error(L, fname, "%s must be a positive integer, got %lld", what, (long long)v);
     return v;
-}
-
-/* a*b*..., an error past 2^40 elements */
-static int64_t checked_count(lua_State *L, const int64_t *f, int nf, const char *what,
-                             const char *fname)
-{
-    int64_t n = 1;
-    for (int i = 0; i < nf; i++) {
-        if (f[i] != 0 && n > LT_MAX_ELEMS / f[i])
-            lt_error(L, fname, "%s would have more than 2^40 elements", what);
-        n *= f[i];
-    }
-    return n;
 }
 
 /* g's window from the arguments at idx: kh, kw, sh, sw[, dh, dw], padding;
@@ -262,22 +247,18 @@ static lt_Tensor *nhwc_at(lua_State *L, int idx, ln_window *g, const char *fname
     return x;
 }
 
-/* {n, h, w, c} at idx into g (the shape of the tensor a backward returns) */
-static void shape4_at(lua_State *L, int idx, ln_window *g, const char *fname)
+/* {n, h, w, c} at idx into g (the shape of the tensor a backward returns),
+ * checked as a shape of dtype dt */
+static void shape4_at(lua_State *L, int idx, ln_dtype dt, ln_window *g, const char *fname)
 {
+    int ndim;
+    int64_t d[LN_MAX_DIMS];
     if (!lua_istable(L, idx)) lt_error(L, fname, "the input shape must be a table {n, h, w, c}");
-    int64_t d[4];
-    for (int i = 0; i < 4; i++) {
-        lua_geti(L, idx, i + 1);
-        int ok;
-        lua_Integer v = lua_tointegerx(L, -1, &ok);
-        lua_pop(L, 1);
-        if (!ok || v < (i == 0 ? 0 : 1) || v > ((int64_t)1 << 31))
-            lt_error(L, fname, "the input shape must be {n, h, w, c} of positive integers");
-        d[i] = (int64_t)v;
-    }
+    lt_read_shape(L, idx, fname, &ndim, d);
+    if (ndim != 4 || d[1] < 1 || d[2] < 1 || d[3] < 1)
+        lt_error(L, fname, "the input shape must be {n, h, w, c} with h, w, c >= 1");
+    lt_check_numel(L, 4, d, dt, fname);
     g->n = d[0], g->h = d[1], g->w = d[2], g->c = d[3];
-    checked_count(L, d, 4, "the input", fname);
 }
 
 static int l_im2col(lua_State *L)
@@ -286,7 +267,7 @@ static int l_im2col(lua_State *L)
     nhwc_at(L, 1, &g, LT_FN);
     read_window(L, 2, 1, &g, LT_FN);
     int64_t f[5] = {g.n, g.oh, g.ow, g.kh * g.kw, g.c};
-    checked_count(L, f, 5, "the im2col matrix", LT_FN);
+    lt_check_numel(L, 5, f, lt_check_float(L, 1, LT_FN)->v.dtype, LT_FN);
     lua_settop(L, 1);
     lt_Tensor *x = lt_contiguous_at(L, 1, LT_FN);
     int64_t shape[2] = {g.n * g.oh * g.ow, g.kh * g.kw * g.c};
@@ -302,7 +283,7 @@ static int l_col2im(lua_State *L)
     char s1[LT_SHAPE_BUF];
     ln_window g;
     lt_Tensor *col = lt_check_float(L, 1, LT_FN);
-    shape4_at(L, 2, &g, LT_FN);
+    shape4_at(L, 2, col->v.dtype, &g, LT_FN);
     read_window(L, 3, 1, &g, LT_FN);
     if (col->v.ndim != 2 || col->v.shape[0] != g.n * g.oh * g.ow || col->v.shape[1] != g.kh * g.kw * g.c)
         lt_error(L, LT_FN, "expected a (%lld, %lld) matrix, got %s", (long long)(g.n * g.oh * g.ow),
@@ -335,7 +316,7 @@ static int l_maxpool_backward(lua_State *L)
     ln_window g;
     lt_Tensor *gy = lt_check_float(L, 1, LT_FN);
     lt_Tensor *arg = lt_check(L, 2, LT_FN);
-    shape4_at(L, 3, &g, LT_FN);
+    shape4_at(L, 3, gy->v.dtype, &g, LT_FN);
     read_window(L, 4, 0, &g, LT_FN);
     int64_t want[4] = {g.n, g.oh, g.ow, g.c};
     int ok = gy->v.ndim == 4 && arg->v.ndim == 4 && arg->v.dtype == LN_I64;

@@ -89,15 +89,14 @@ end
 
 -- A warning on stderr, once per training, when the epoch logs lack the
 -- monitored key (Keras logs one too); training goes on
-local function warn_missing(cb, fname, monitor, logs, doing)
+local function warn_missing(cb, fname, what, monitor, logs, doing)
   if cb.warned_missing then return end
   cb.warned_missing = true
   local keys = {}
   for k in pairs(logs or {}) do if type(k) == "string" then keys[#keys + 1] = k end end
   table.sort(keys)
   io.stderr:write(fmt("WARNING: %s: %s conditioned on '%s', which is not in the epoch logs " ..
-    "(available: %s); %s\n", fname, fname == "EarlyStopping" and "early stopping" or "saving the best model",
-    monitor, #keys > 0 and table.concat(keys, ", ") or "none", doing))
+    "(available: %s); %s\n", fname, what, monitor, #keys > 0 and table.concat(keys, ", ") or "none", doing))
   io.stderr:flush()
 end
 
@@ -132,7 +131,7 @@ function CB.EarlyStopping(opts)
   cb.on_train_begin()
   function cb.on_epoch_end(self, epoch, logs)
     local cur = logs and logs[monitor]
-    if cur == nil then return warn_missing(self, "EarlyStopping", monitor, logs, "training goes on") end
+    if cur == nil then return warn_missing(self, "EarlyStopping", "early stopping", monitor, logs, "training goes on") end
     if improved(mode, cur, self.best, delta) then
       self.best, self.wait = cur, 0
       if opts.restore_best_weights then self.best_weights = self.model:get_weights() end
@@ -170,7 +169,8 @@ function CB.ModelCheckpoint(path, opts)
       local p = path:gsub("{epoch}", fmt("%02d", epoch + 1))
       if opts.save_best_only then
         local cur = logs and logs[monitor]
-        if cur == nil then return warn_missing(self, "ModelCheckpoint", monitor, logs, "this epoch is not saved") end
+        if cur == nil then return warn_missing(self, "ModelCheckpoint", "saving the best model", monitor, logs,
+          "this epoch is not saved") end
         if not improved(mode, cur, best, 0) then return end
         best = cur
       end

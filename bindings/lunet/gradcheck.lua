@@ -123,7 +123,7 @@ end
 local Tape = {}
 Tape.__index = Tape
 M.GradientTape = setmetatable(Tape, {
-  __call = function() return setmetatable({ watched = {} }, Tape) end,
+  __call = function() return setmetatable({}, Tape) end,
 })
 
 local function check_tape(fname, self)
@@ -139,7 +139,6 @@ function Tape:watch(t)
   check_tape("GradientTape:watch", self)
   check.float_tensor("GradientTape:watch", "t", t, 2)
   if not t:is_grad_tracked() then t:requires_grad() end
-  self.watched[#self.watched + 1] = t
   return t
 end
 

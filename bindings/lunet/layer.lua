@@ -202,10 +202,9 @@ local SHAPE_ARG = { build = true, build_for = true, compute_output_shape = true 
 local function get_for(cls_name, getter, spec, level) return check.within(cls_name, level or 3, getter, spec) end
 
 local function is_layer(v) return type(v) == "table" and rawget(v, "weights_") ~= nil and v.class_name ~= nil end
-local is_guard = setmetatable({}, { __mode = "k" }) -- the wrappers made so far
-local unguarded = setmetatable({}, { __mode = "k" }) -- wrapper -> the function it wraps
+local unguarded = setmetatable({}, { __mode = "k" }) -- the wrappers made so far -> the functions they wrap
 local function guarded(cls, k, f)
-  if type(f) ~= "function" or not PROTOCOL[k] or is_guard[f] then return f end
+  if type(f) ~= "function" or not PROTOCOL[k] or unguarded[f] then return f end
   local label = cls.class_name
   local takes_x, takes_shape = k == "call" or k == "apply", SHAPE_ARG[k]
   local function g(self, ...)
@@ -224,7 +223,6 @@ local function guarded(cls, k, f)
     end
     return f(self, ...)
   end
-  is_guard[g] = true
   unguarded[g] = f
   return g
 end
