@@ -268,7 +268,7 @@ end)
 describe("BatchNormalization", function()
   before_each(function() nn.reset_names() end)
 
-  it("training normalizes by the batch; moving stats follow Keras' momentum rule; inference uses them", function()
+  it("BatchNormalization(momentum=0.9)(x, training=True): batch statistics; moving = moving * 0.9 + batch * 0.1; inference the moving ones", function()
     S.seed(87)
     local bn = nn.BatchNormalization({ momentum = 0.9, dtype = "float64" })
     local x = lunet.randn(40, 3, "float64") * 2 + 5

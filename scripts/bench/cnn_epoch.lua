@@ -15,22 +15,10 @@ local n = tonumber(arg and arg[1]) or 60000
 local epochs = tonumber(arg and arg[2]) or 1
 local bs = 128
 
-local function script_dir()
-  return (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or "."
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
 
 -- PyTorch first (so the two do not share the cores)
-local torch_s
-local probe = io.popen("/usr/bin/python3 -c 'import torch' 2>/dev/null && echo ok")
-local has_torch = probe and probe:read("a"):find("ok") ~= nil
-if probe then probe:close() end
-if has_torch then
-  local p = io.popen(string.format("OMP_WAIT_POLICY=passive /usr/bin/python3 %s/cnn_epoch_torch.py %d %d",
-    script_dir(), n, epochs))
-  local out = p:read("a")
-  p:close()
-  torch_s = tonumber(out:match("epoch_seconds ([%d%.e%-]+)"))
-end
+local torch_s = peer.torch_epoch(peer.dir() .. "/cnn_epoch_torch.py", n, epochs)
 
 lunet.manual_seed(1)
 local x = lunet.randn(n, 28, 28, 1)
@@ -61,14 +49,7 @@ local shapes = {
   { bs * 11 * 11, 64, 288 }, { bs * 9, 64, 576 },                                 -- conv dcol = dz W^T (2, 3)
   { bs, 64, 576 }, { bs, 10, 64 },                                                -- dense dx
 }
-local step = 0
-for _, s in ipairs(shapes) do
-  local a, b, c = lunet.randn(s[1], s[2]), lunet.randn(s[2], s[3]), lunet.empty(s[1], s[3])
-  core.bench.sgemm(a, b, c, 3)
-  local t = math.huge
-  for _ = 1, 5 do t = math.min(t, core.bench.sgemm(a, b, c, 10)) end
-  step = step + t
-end
+local step = peer.gemm_step(shapes, 10)
 local steps = (n + bs - 1) // bs
 local bound = step * steps
 

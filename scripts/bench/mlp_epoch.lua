@@ -15,22 +15,10 @@ local n = tonumber(arg and arg[1]) or 60000
 local epochs = tonumber(arg and arg[2]) or 2
 local bs = 128
 
-local function script_dir()
-  return (debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or "."
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
 
 -- PyTorch first (so the two do not share the cores)
-local torch_s
-local probe = io.popen("/usr/bin/python3 -c 'import torch' 2>/dev/null && echo ok")
-local has_torch = probe and probe:read("a"):find("ok") ~= nil
-if probe then probe:close() end
-if has_torch then
-  local p = io.popen(string.format("OMP_WAIT_POLICY=passive /usr/bin/python3 %s/mlp_epoch_torch.py %d %d",
-    script_dir(), n, epochs))
-  local out = p:read("a")
-  p:close()
-  torch_s = tonumber(out:match("epoch_seconds ([%d%.e%-]+)"))
-end
+local torch_s = peer.torch_epoch(peer.dir() .. "/mlp_epoch_torch.py", n, epochs)
 
 lunet.manual_seed(1)
 local x = lunet.randn(n, 784)
@@ -56,14 +44,7 @@ local shapes = {
   { 784, bs, 512 }, { 512, bs, 512 }, { 512, bs, 10 },   -- dW = x^T dz
   { bs, 10, 512 }, { bs, 512, 512 },                      -- dx = dz W^T (layers 3, 2)
 }
-local step = 0
-for _, s in ipairs(shapes) do
-  local a, b, c = lunet.randn(s[1], s[2]), lunet.randn(s[2], s[3]), lunet.empty(s[1], s[3])
-  core.bench.sgemm(a, b, c, 20)
-  local t = math.huge
-  for _ = 1, 5 do t = math.min(t, core.bench.sgemm(a, b, c, 50)) end
-  step = step + t
-end
+local step = peer.gemm_step(shapes, 50)
 local steps = (n + bs - 1) // bs
 local bound = step * steps
 

@@ -1,0 +1,45 @@
+-- scripts/bench/peer.lua - what the epoch benchmarks share (loaded with
+-- dofile by mlp_epoch.lua and cnn_epoch.lua; run on its own it does
+-- nothing): the PyTorch peer run in the same process tree, and the
+-- GEMM-only bound of a step's products timed through cblas.
+local lunet = require("lunet")
+local core = lunet.core
+
+local P = {}
+
+--- The directory of the calling script.
+function P.dir(level)
+  local src = debug.getinfo((level or 1) + 1, "S").source
+  return (src:match("^@(.*)/[^/]*$")) or "."
+end
+
+--- Seconds per epoch of a PyTorch peer script (it prints "epoch_seconds S"),
+-- or nil when Debian's python3-torch is not installed (`make bench-deps`).
+function P.torch_epoch(script, ...)
+  local probe = io.popen("/usr/bin/python3 -c 'import torch' 2>/dev/null && echo ok")
+  local has_torch = probe and probe:read("a"):find("ok") ~= nil
+  if probe then probe:close() end
+  if not has_torch then return nil end
+  local args = {}
+  for i, v in ipairs({ ... }) do args[i] = tostring(v) end
+  local p = io.popen(string.format("OMP_WAIT_POLICY=passive /usr/bin/python3 %s %s", script, table.concat(args, " ")))
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("epoch_seconds ([%d%.e%-]+)"))
+end
+
+--- The seconds of one step's products: for each (m, k, n), the best of 5
+-- timings of reps sgemm calls (after a warm-up), summed.
+function P.gemm_step(shapes, reps)
+  local step = 0
+  for _, s in ipairs(shapes) do
+    local a, b, c = lunet.randn(s[1], s[2]), lunet.randn(s[2], s[3]), lunet.empty(s[1], s[3])
+    core.bench.sgemm(a, b, c, math.max(1, reps // 3))
+    local t = math.huge
+    for _ = 1, 5 do t = math.min(t, core.bench.sgemm(a, b, c, reps)) end
+    step = step + t
+  end
+  return step
+end
+
+return P
