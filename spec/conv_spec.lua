@@ -51,7 +51,9 @@ local function conv_ref(x, w, b, s, d, padding)
   return y
 end
 
-local function pool_ref(x, p, s, padding)
+-- each window's cells inside the input, reduced by mode: "max" or "avg"
+-- (the mean over those cells, TensorFlow's "same")
+local function pool_ref(x, p, s, padding, mode)
   local X = x:totable()
   local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
   local oh, pt = geometry(h, p[1], s[1], 1, padding)
@@ -64,15 +66,18 @@ local function pool_ref(x, p, s, padding)
       for j = 1, ow do
         local out = {}
         for ch = 1, c do
-          local m = -math.huge
+          local m, sum, k = -math.huge, 0, 0
           for u = 1, p[1] do
             local r = (i - 1) * s[1] + u - pt
             for v = 1, p[2] do
               local q = (j - 1) * s[2] + v - pl
-              if r >= 1 and r <= h and q >= 1 and q <= w then m = math.max(m, X[bi][r][q][ch]) end
+              if r >= 1 and r <= h and q >= 1 and q <= w then
+                local e = X[bi][r][q][ch]
+                m, sum, k = math.max(m, e), sum + e, k + 1
+              end
             end
           end
-          out[ch] = m
+          out[ch] = mode == "avg" and sum / k or m
         end
         y[bi][i][j] = out
       end
@@ -221,7 +226,7 @@ describe("MaxPooling2D", function()
         local layer = nn.MaxPooling2D(t.p, { strides = t.s, padding = t.pad })
         local x = lunet.randn(3, 7, 8, 2, dt)
         local y = layer(x)
-        assert.are.equal(0, max_diff(y:totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid")))
+        assert.are.equal(0, max_diff(y:totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid", "max")))
       end
     end
   end)
@@ -376,42 +381,12 @@ describe("Normalization", function()
 end)
 
 describe("AveragePooling2D and ZeroPadding2D", function()
-  -- the mean over the cells of each window inside the input (TensorFlow's "same")
-  local function avg_ref(x, p, s, padding)
-    local X = x:totable()
-    local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
-    local oh, pt = geometry(h, p[1], s[1], 1, padding)
-    local ow, pl = geometry(w, p[2], s[2], 1, padding)
-    local y = {}
-    for b = 1, n do
-      y[b] = {}
-      for i = 1, oh do
-        y[b][i] = {}
-        for j = 1, ow do
-          local out = {}
-          for ch = 1, c do
-            local sum, k = 0, 0
-            for u = 1, p[1] do
-              for v = 1, p[2] do
-                local r, q = (i - 1) * s[1] + u - pt, (j - 1) * s[2] + v - pl
-                if r >= 1 and r <= h and q >= 1 and q <= w then sum, k = sum + X[b][r][q][ch], k + 1 end
-              end
-            end
-            out[ch] = sum / k
-          end
-          y[b][i][j] = out
-        end
-      end
-    end
-    return y
-  end
-
   it("AveragePooling2D(pool_size, strides=, padding='same') averages the cells inside the input; gradcheck", function()
     S.seed(92)
     for _, t in ipairs({ { p = { 2, 2 } }, { p = { 3, 3 }, s = { 2, 2 }, pad = "same" }, { p = { 2, 3 }, s = { 1, 2 }, pad = "same" } }) do
       local layer = nn.AveragePooling2D(t.p, { strides = t.s, padding = t.pad })
       local x = lunet.randn(2, 5, 7, 3, "float64")
-      assert.is_true(max_diff(layer(x):totable(), avg_ref(x, t.p, t.s or t.p, t.pad or "valid")) < 1e-12)
+      assert.is_true(max_diff(layer(x):totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid", "avg")) < 1e-12)
       local ok, report = lunet.autograd.gradcheck(function(v) return layer:call(v) end, { x })
       assert.is_true(ok, report)
     end
