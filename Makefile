@@ -23,7 +23,8 @@ LUA_INC ?= /usr/include/lua5.4
 # x86-64-v3 (AVX2 + FMA) when the CPU has it; `make ARCH=` for a generic build
 ARCH ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo -march=x86-64-v3)
 CFLAGS ?= -O3 -g
-WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wdouble-promotion
+WARN = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wdouble-promotion \
+       -Werror=implicit-function-declaration -Werror=int-conversion
 # no -ffast-math: NaN must survive and expm1-style kernels must stay exact.
 # -fno-math-errno lets sqrt vectorise; -fno-trapping-math lets gcc evaluate
 # both arms of `x > 0 ? x : a*expm1(x)` and select (we never enable FP traps);
