@@ -9,7 +9,16 @@
  *   core.softmax_cross_entropy_backward(p, y, g) --> dz
  *   core.im2col(x, kh, kw, sh, sw, dh, dw, padding) --> col, oh, ow
  *   core.col2im(col, {n, h, w, c}, kh, kw, sh, sw, dh, dw, padding) --> dx
- *   core.maxpool(x, ph, pw, sh, sw, padding) --> y, arg (int64 indices into x)
+ *   core.batchnorm(x, gamma|nil, beta|nil, eps, training, moving_mean|nil, moving_var|nil)
+ *     --> y, mean, var, invstd (x (rows, c); the statistics float64 (c))
+ *   core.batchnorm_backward(x, gamma|nil, mean, invstd, training, g, want_dx, want_dgamma,
+ *     want_dbeta) --> dx|false, dgamma|false, dbeta|false
+ *   core.conv2d(x, kernel, b|nil, act, sh, sw, dh, dw, padding, want_z, ws|nil [, a, b, c])
+ *     --> y, z|false, ws (kernel (kh, kw, c, m); ws the workspace to pass next time)
+ *   core.conv2d_backward(x, kernel, act, s|nil, gy, sh, sw, dh, dw, padding, want_dx,
+ *     want_dw, want_db, ws|nil [, a, b, c]) --> dx|false, dkernel|false, db|false, ws
+ *     (s: y or z, as the activation's saves_y says)
+ *   core.maxpool(x, ph, pw, sh, sw, padding) --> y, arg (int32 indices into each sample)
  *   core.maxpool_backward(gy, arg, {n, h, w, c}, ph, pw, sh, sw, padding) --> dx
  *     (NHWC; padding "valid" or "same", as Keras and TensorFlow)
  *     (z logits (N, C); y targets of z's shape or N integer class ids)
@@ -187,6 +196,102 @@ static int l_softmax_cross_entropy_backward(lua_State *L)
     return 1;
 }
 
+/* ---- batch normalization ------------------------------------------------------ */
+
+/* an optional float vector of c elements and dtype dt at idx (contiguous), or NULL */
+static const void *feature_vec(lua_State *L, int idx, int64_t c, ln_dtype dt, const char *what,
+                               const char *fname)
+{
+    char s1[LT_SHAPE_BUF];
+    if (lua_isnoneornil(L, idx)) return NULL;
+    lt_Tensor *t = lt_check_float(L, idx, fname);
+    if (t->v.ndim != 1 || t->v.shape[0] != c || t->v.dtype != dt)
+        lt_error(L, fname, "expected %s of shape (%lld) and the input's dtype, got %s %s", what,
+                 (long long)c, ln_dtype_name(t->v.dtype), shape_of(s1, t));
+    return lt_contiguous_at(L, idx, fname)->v.data;
+}
+
+/* x (rows, c) at 1, made contiguous */
+static lt_Tensor *rows_at(lua_State *L, const char *fname)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *x = lt_check_float(L, 1, fname);
+    if (x->v.ndim != 2 || x->v.shape[1] < 1)
+        lt_error(L, fname, "expected x (rows, features) with a feature, got %s", shape_of(s1, x));
+    return lt_contiguous_at(L, 1, fname);
+}
+
+static int l_batchnorm(lua_State *L)
+{
+    lt_Tensor *x = rows_at(L, LT_FN);
+    int64_t rows = x->v.shape[0], c = x->v.shape[1];
+    ln_dtype dt = x->v.dtype;
+    const void *gamma = feature_vec(L, 2, c, dt, "gamma", LT_FN);
+    const void *beta = feature_vec(L, 3, c, dt, "beta", LT_FN);
+    double eps = luaL_checknumber(L, 4);
+    if (!(eps > 0)) lt_error(L, LT_FN, "epsilon must be positive, got %g", eps);
+    int training = lua_toboolean(L, 5);
+    int64_t cs[1] = {c}, ss[1] = {2 * c};
+    lua_settop(L, 7);
+    lt_Tensor *mean = lt_new(L, LN_F64, 1, cs, LT_FN);   /* 8 */
+    lt_Tensor *var = lt_new(L, LN_F64, 1, cs, LT_FN);    /* 9 */
+    if (!training) {
+        for (int i = 0; i < 2; i++) {
+            feature_vec(L, 6 + i, c, dt, i ? "the moving variance" : "the moving mean", LT_FN);
+            if (lua_isnoneornil(L, 6 + i)) lt_error(L, LT_FN, "inference needs the moving mean and variance");
+            lt_Tensor *d = lt_copy_of(L, 6 + i, LN_F64, LT_FN);
+            memcpy((i ? var : mean)->v.data, d->v.data, (size_t)c * sizeof(double));
+            lua_pop(L, 1);
+        }
+    }
+    lt_Tensor *invstd = lt_new(L, LN_F64, 1, cs, LT_FN);  /* 10 */
+    lt_Tensor *scratch = lt_new(L, LN_F64, 1, ss, LT_FN); /* 11 */
+    lt_Tensor *y = lt_new_like(L, &x->v, dt, LT_FN);      /* 12 */
+    ln_batchnorm_forward(dt, rows, c, x->v.data, gamma, beta, eps, training, mean->v.data,
+                         var->v.data, invstd->v.data, y->v.data, scratch->v.data);
+    lua_pushvalue(L, 8);
+    lua_pushvalue(L, 9);
+    lua_pushvalue(L, 10); /* y, mean, var, invstd */
+    return 4;
+}
+
+static int l_batchnorm_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    lt_Tensor *x = rows_at(L, LT_FN);
+    int64_t rows = x->v.shape[0], c = x->v.shape[1];
+    ln_dtype dt = x->v.dtype;
+    const void *gamma = feature_vec(L, 2, c, dt, "gamma", LT_FN);
+    const double *st[2];
+    for (int i = 0; i < 2; i++) {
+        lt_Tensor *t = lt_check(L, 3 + i, LT_FN);
+        if (t->v.dtype != LN_F64 || t->v.ndim != 1 || t->v.shape[0] != c)
+            lt_error(L, LT_FN, "expected the forward's float64 %s of shape (%lld)", i ? "invstd" : "mean",
+                     (long long)c);
+        st[i] = lt_contiguous_at(L, 3 + i, LT_FN)->v.data;
+    }
+    int training = lua_toboolean(L, 5);
+    lt_Tensor *g = lt_check_float(L, 6, LT_FN);
+    if (g->v.ndim != 2 || g->v.shape[0] != rows || g->v.shape[1] != c || g->v.dtype != dt)
+        lt_error(L, LT_FN, "expected a gradient of x's shape and dtype, got %s", shape_of(s1, g));
+    g = lt_contiguous_at(L, 6, LT_FN);
+    int want[3] = {lua_toboolean(L, 7), lua_toboolean(L, 8), lua_toboolean(L, 9)};
+    int64_t cs[1] = {c}, ss[1] = {5 * c};
+    lua_settop(L, 9);
+    lt_Tensor *scratch = lt_new(L, LN_F64, 1, ss, LT_FN); /* 10 */
+    lt_Tensor *out[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        if (want[i])
+            out[i] = i == 0 ? lt_new_like(L, &x->v, dt, LT_FN) : lt_new(L, dt, 1, cs, LT_FN);
+        else
+            lua_pushboolean(L, 0);
+    }
+    ln_batchnorm_backward(dt, rows, c, x->v.data, gamma, st[0], st[1], training, g->v.data,
+                          out[0] ? out[0]->v.data : NULL, out[1] ? out[1]->v.data : NULL,
+                          out[2] ? out[2]->v.data : NULL, scratch->v.data);
+    return 3;
+}
+
 /* ---- convolution and pooling windows -------------------------------------------- */
 
 /* a positive integer argument no larger than 2^31 */
@@ -201,15 +306,23 @@ static int64_t window_int(lua_State *L, int idx, const char *what, const char *f
 /* g's window from the arguments at idx: kh, kw, sh, sw[, dh, dw], padding;
  * n, h, w, c already set.  Computes the padding and oh, ow as TensorFlow
  * does ("same": oh = ceil(h / sh), the odd cell of padding after). */
+static void window_rest(lua_State *L, int idx, int dilated, ln_window *g, const char *fname);
+
 static void read_window(lua_State *L, int idx, int dilated, ln_window *g, const char *fname)
 {
     g->kh = window_int(L, idx, "the window height", fname);
     g->kw = window_int(L, idx + 1, "the window width", fname);
-    g->sh = window_int(L, idx + 2, "the row stride", fname);
-    g->sw = window_int(L, idx + 3, "the column stride", fname);
-    g->dh = dilated ? window_int(L, idx + 4, "the row dilation", fname) : 1;
-    g->dw = dilated ? window_int(L, idx + 5, "the column dilation", fname) : 1;
-    int pidx = idx + (dilated ? 6 : 4);
+    window_rest(L, idx + 2, dilated, g, fname);
+}
+
+/* the rest of the window from idx on: sh, sw[, dh, dw], padding (kh, kw set) */
+static void window_rest(lua_State *L, int idx, int dilated, ln_window *g, const char *fname)
+{
+    g->sh = window_int(L, idx, "the row stride", fname);
+    g->sw = window_int(L, idx + 1, "the column stride", fname);
+    g->dh = dilated ? window_int(L, idx + 2, "the row dilation", fname) : 1;
+    g->dw = dilated ? window_int(L, idx + 3, "the column dilation", fname) : 1;
+    int pidx = idx + (dilated ? 4 : 2);
     if (lua_type(L, pidx) != LUA_TSTRING)
         lt_error(L, fname, "padding must be \"valid\" or \"same\", got %s", luaL_typename(L, pidx));
     const char *pad = lua_tostring(L, pidx);
@@ -296,16 +409,134 @@ static int l_col2im(lua_State *L)
     return 1;
 }
 
+/* ---- Conv2D, one fused kernel ----------------------------------------------------- */
+
+/* x at 1 (NHWC) and the kernel at 2 (kh, kw, c, m) of x's dtype, both made
+ * contiguous, and the window from sh at idx on; returns the kernel */
+static lt_Tensor *conv_operands(lua_State *L, int idx, ln_window *g, const char *fname)
+{
+    char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
+    lt_Tensor *x = nhwc_at(L, 1, g, fname);
+    lt_Tensor *k = lt_check_float(L, 2, fname);
+    if (k->v.ndim != 4 || k->v.shape[0] < 1 || k->v.shape[1] < 1 || k->v.shape[3] < 1)
+        lt_error(L, fname, "expected a kernel (height, width, in, out), got %s", shape_of(s1, k));
+    if (k->v.shape[2] != g->c)
+        lt_error(L, fname, "the kernel %s takes %lld input channels, the input %s has %lld",
+                 shape_of(s1, k), (long long)k->v.shape[2], shape_of(s2, x), (long long)g->c);
+    if (k->v.dtype != x->v.dtype) lt_error(L, fname, "the input and kernel must have one dtype");
+    if (k->v.shape[0] > ((int64_t)1 << 31) || k->v.shape[1] > ((int64_t)1 << 31))
+        lt_error(L, fname, "the kernel %s is too large", shape_of(s1, k));
+    g->kh = k->v.shape[0];
+    g->kw = k->v.shape[1];
+    window_rest(L, idx, 1, g, fname);
+    int64_t f[5] = {g->oh, g->ow, g->kh * g->kw, g->c, k->v.shape[3]};
+    lt_check_numel(L, 5, f, x->v.dtype, fname);
+    lt_contiguous_at(L, 1, fname);
+    return lt_contiguous_at(L, 2, fname);
+}
+
+/* the workspace at idx when it is a contiguous tensor of dtype dt with at
+ * least `need` elements, else a new one; pushed either way */
+static lt_Tensor *workspace_at(lua_State *L, int idx, ln_dtype dt, int64_t need, const char *fname)
+{
+    lt_Tensor *ws = lt_test(L, idx);
+    if (ws && ws->v.dtype == dt && ws->v.ndim == 1 && ws->v.stride[0] == 1 && ws->v.shape[0] >= need) {
+        lua_pushvalue(L, idx);
+        return ws;
+    }
+    int64_t shape[1] = {need > 0 ? need : 1};
+    lt_check_numel(L, 1, shape, dt, fname);
+    return lt_new(L, dt, 1, shape, fname);
+}
+
+static const ln_act_def *conv_act(lua_State *L, int idx, const char *fname)
+{
+    const ln_act_def *act = lua_isnoneornil(L, idx) ? NULL : lt_check_act(L, idx, fname);
+    return act && strcmp(act->name, "linear") == 0 ? NULL : act;
+}
+
+static int l_conv2d(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g;
+    lt_Tensor *k = conv_operands(L, 5, &g, LT_FN);
+    lt_Tensor *x = lt_check(L, 1, LT_FN);
+    int64_t m = k->v.shape[3];
+    lt_Tensor *b = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        b = lt_check_float(L, 3, LT_FN);
+        if (b->v.dtype != x->v.dtype || b->v.ndim != 1 || b->v.shape[0] != m)
+            lt_error(L, LT_FN, "expected a bias (%lld) of the input's dtype, got %s", (long long)m,
+                     shape_of(s1, b));
+        b = lt_contiguous_at(L, 3, LT_FN);
+    }
+    const ln_act_def *act = conv_act(L, 4, LT_FN);
+    ln_act_params p = {0, 0, 0};
+    if (act) lt_read_act_params(L, 12, act, &p, LT_FN);
+    int want_z = act && lua_toboolean(L, 10);
+    int64_t shape[4] = {g.n, g.oh, g.ow, m};
+    lt_Tensor *ws = workspace_at(L, 11, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), LT_FN);
+    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, LT_FN);
+    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 4, shape, LT_FN) : NULL;
+    if (!want_z) lua_pushboolean(L, 0);
+    lua_pushvalue(L, -3); /* ws last */
+    ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, b ? b->v.data : NULL, act, &p,
+                      y->v.data, z ? z->v.data : NULL, NULL, NULL, NULL, NULL, NULL, ws->v.data};
+    ln_conv2d_forward(&a);
+    return 3;
+}
+
+static int l_conv2d_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g;
+    lt_Tensor *k = conv_operands(L, 6, &g, LT_FN);
+    lt_Tensor *x = lt_check(L, 1, LT_FN);
+    int64_t m = k->v.shape[3], want[4] = {g.n, g.oh, g.ow, m};
+    const ln_act_def *act = conv_act(L, 3, LT_FN);
+    ln_act_params p = {0, 0, 0};
+    if (act) lt_read_act_params(L, 15, act, &p, LT_FN);
+    int sidx[2] = {5, 4}; /* gy, then s when there is an activation */
+    for (int i = 0; i < (act ? 2 : 1); i++) {
+        lt_Tensor *t = lt_check_float(L, sidx[i], LT_FN);
+        int ok = t->v.ndim == 4 && t->v.dtype == x->v.dtype;
+        for (int d = 0; ok && d < 4; d++) ok = t->v.shape[d] == want[d];
+        if (!ok)
+            lt_error(L, LT_FN, "expected %s of shape (%lld, %lld, %lld, %lld), got %s",
+                     i == 0 ? "a gradient" : "the saved output", (long long)want[0],
+                     (long long)want[1], (long long)want[2], (long long)want[3], shape_of(s1, t));
+        lt_contiguous_at(L, sidx[i], LT_FN);
+    }
+    int want_dx = lua_toboolean(L, 11), want_dw = lua_toboolean(L, 12), want_db = lua_toboolean(L, 13);
+    lt_Tensor *ws = workspace_at(L, 14, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), LT_FN);
+    int wsi = lua_gettop(L);
+    int64_t xs[4] = {g.n, g.h, g.w, g.c}, bs[1] = {m};
+    lt_Tensor *dx = NULL, *dw = NULL, *db = NULL;
+    if (want_dx) dx = lt_new(L, x->v.dtype, 4, xs, LT_FN); else lua_pushboolean(L, 0);
+    if (want_dw) dw = lt_new(L, x->v.dtype, 4, k->v.shape, LT_FN); else lua_pushboolean(L, 0);
+    if (want_db) db = lt_new(L, x->v.dtype, 1, bs, LT_FN); else lua_pushboolean(L, 0);
+    lua_pushvalue(L, wsi);
+    ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, NULL, act, &p, NULL, NULL,
+                      act ? lt_check(L, 4, LT_FN)->v.data : NULL, lt_check(L, 5, LT_FN)->v.data,
+                      dx ? dx->v.data : NULL, dw ? dw->v.data : NULL, db ? db->v.data : NULL,
+                      ws->v.data};
+    ln_conv2d_backward(&a);
+    return 4;
+}
+
 static int l_maxpool(lua_State *L)
 {
     ln_window g;
     nhwc_at(L, 1, &g, LT_FN);
     read_window(L, 2, 0, &g, LT_FN);
+    if (g.h * g.w * g.c > INT32_MAX)
+        lt_error(L, LT_FN, "an image of %lld elements is too large to pool (at most %d)",
+                 (long long)(g.h * g.w * g.c), INT32_MAX);
     lua_settop(L, 1);
     lt_Tensor *x = lt_contiguous_at(L, 1, LT_FN);
     int64_t shape[4] = {g.n, g.oh, g.ow, g.c};
     lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, LT_FN);
-    lt_Tensor *arg = lt_new(L, LN_I64, 4, shape, LT_FN);
+    lt_Tensor *arg = lt_new(L, LN_I32, 4, shape, LT_FN);
     ln_maxpool_forward(x->v.dtype, &g, x->v.data, y->v.data, arg->v.data);
     return 2;
 }
@@ -319,16 +550,17 @@ static int l_maxpool_backward(lua_State *L)
     shape4_at(L, 3, gy->v.dtype, &g, LT_FN);
     read_window(L, 4, 0, &g, LT_FN);
     int64_t want[4] = {g.n, g.oh, g.ow, g.c};
-    int ok = gy->v.ndim == 4 && arg->v.ndim == 4 && arg->v.dtype == LN_I64;
+    int ok = gy->v.ndim == 4 && arg->v.ndim == 4 && arg->v.dtype == LN_I32;
     for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i] && arg->v.shape[i] == want[i];
     if (!ok)
-        lt_error(L, LT_FN, "expected a gradient and int64 indices of shape (%lld, %lld, %lld, %lld), got %s",
+        lt_error(L, LT_FN, "expected a gradient and int32 indices of shape (%lld, %lld, %lld, %lld), got %s",
                  (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
                  shape_of(s1, gy));
     lua_settop(L, 2);
     gy = lt_contiguous_at(L, 1, LT_FN);
     arg = lt_contiguous_at(L, 2, LT_FN);
-    const int64_t *a = arg->v.data, total = g.n * g.h * g.w * g.c;
+    const int32_t *a = arg->v.data;
+    const int64_t total = g.h * g.w * g.c;
     for (int64_t k = 0, m = ln_numel(&arg->v); k < m; k++)
         if (a[k] < 0 || a[k] >= total)
             lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)k + 1);
@@ -488,6 +720,10 @@ static const luaL_Reg fns[] = {
     {"softmax_cross_entropy_backward", l_softmax_cross_entropy_backward},
     {"im2col", l_im2col},
     {"col2im", l_col2im},
+    {"batchnorm", l_batchnorm},
+    {"batchnorm_backward", l_batchnorm_backward},
+    {"conv2d", l_conv2d},
+    {"conv2d_backward", l_conv2d_backward},
     {"maxpool", l_maxpool},
     {"maxpool_backward", l_maxpool_backward},
     {"sgd_step", l_sgd_step},

@@ -3,25 +3,42 @@
  */
 #include "conv.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "linalg.h"
+#include "nn.h"
+#include "parallel.h"
 
 #define DEF_IM2COL(IM2COL, COL2IM, TT)                                                             \
     static void IM2COL(const ln_window *g, const TT *x, TT *col)                                   \
     {                                                                                              \
-        const int64_t row = g->kh * g->kw * g->c;                                                  \
+        const int64_t row = g->kh * g->kw * g->c, c = g->c;                                        \
         for (int64_t b = 0; b < g->n; b++)                                                         \
             for (int64_t i = 0; i < g->oh; i++)                                                    \
                 for (int64_t j = 0; j < g->ow; j++) {                                              \
                     TT *dst = col + ((b * g->oh + i) * g->ow + j) * row;                           \
+                    int64_t y0 = i * g->sh - g->pt, x0 = j * g->sw - g->pl;                        \
+                    int inside = y0 >= 0 && y0 + (g->kh - 1) * g->dh < g->h && x0 >= 0 &&          \
+                                 x0 + (g->kw - 1) * g->dw < g->w;                                  \
+                    if (inside && g->dw == 1) {                                                    \
+                        /* each window row is one run of kw*c elements */                          \
+                        const int64_t run = g->kw * c;                                             \
+                        for (int64_t u = 0; u < g->kh; u++, dst += run) {                          \
+                            const TT *src = x + ((b * g->h + y0 + u * g->dh) * g->w + x0) * c;     \
+                            for (int64_t t = 0; t < run; t++) dst[t] = src[t];                     \
+                        }                                                                          \
+                        continue;                                                                  \
+                    }                                                                              \
                     for (int64_t u = 0; u < g->kh; u++) {                                          \
-                        int64_t y = i * g->sh + u * g->dh - g->pt;                                 \
-                        for (int64_t v = 0; v < g->kw; v++, dst += g->c) {                         \
-                            int64_t xx = j * g->sw + v * g->dw - g->pl;                            \
+                        int64_t y = y0 + u * g->dh;                                                \
+                        for (int64_t v = 0; v < g->kw; v++, dst += c) {                            \
+                            int64_t xx = x0 + v * g->dw;                                           \
                             if (y < 0 || y >= g->h || xx < 0 || xx >= g->w) {                      \
-                                memset(dst, 0, (size_t)g->c * sizeof(TT));                         \
+                                memset(dst, 0, (size_t)c * sizeof(TT));                            \
                             } else {                                                               \
-                                const TT *src = x + ((b * g->h + y) * g->w + xx) * g->c;           \
-                                memcpy(dst, src, (size_t)g->c * sizeof(TT));                       \
+                                const TT *src = x + ((b * g->h + y) * g->w + xx) * c;              \
+                                memcpy(dst, src, (size_t)c * sizeof(TT));                          \
                             }                                                                      \
                         }                                                                          \
                     }                                                                              \
@@ -60,63 +77,318 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
 }
 
 #define DEF_MAXPOOL(FWD, BWD, TT)                                                                  \
-    /* channels innermost: each window cell updates a contiguous row of c */                       \
-    static void FWD(const ln_window *g, const TT *x, TT *y, int64_t *arg)                          \
+    /* one sample: channels innermost, each window cell updating a contiguous row of c */          \
+    static void FWD(const ln_window *g, const TT *x, TT *y, int32_t *arg)                          \
     {                                                                                              \
         const int64_t c = g->c;                                                                    \
-        for (int64_t b = 0; b < g->n; b++)                                                         \
-            for (int64_t i = 0; i < g->oh; i++)                                                    \
-                for (int64_t j = 0; j < g->ow; j++) {                                              \
-                    int64_t o = ((b * g->oh + i) * g->ow + j) * c;                                 \
-                    TT *yo = y + o;                                                                \
-                    int64_t *ao = arg + o;                                                         \
-                    int first = 1;                                                                 \
-                    for (int64_t u = 0; u < g->kh; u++) {                                          \
-                        int64_t r = i * g->sh + u - g->pt;                                         \
-                        if (r < 0 || r >= g->h) continue;                                          \
-                        for (int64_t v = 0; v < g->kw; v++) {                                      \
-                            int64_t q = j * g->sw + v - g->pl;                                     \
-                            if (q < 0 || q >= g->w) continue;                                      \
-                            int64_t at = ((b * g->h + r) * g->w + q) * c;                          \
-                            const TT *xr = x + at;                                                 \
-                            if (first) {                                                           \
-                                for (int64_t k = 0; k < c; k++) {                                  \
-                                    yo[k] = xr[k];                                                 \
-                                    ao[k] = at + k;                                                \
-                                }                                                                  \
-                                first = 0;                                                         \
-                                continue;                                                          \
-                            }                                                                      \
+        for (int64_t i = 0; i < g->oh; i++)                                                        \
+            for (int64_t j = 0; j < g->ow; j++) {                                                  \
+                TT *yo = y + (i * g->ow + j) * c;                                                  \
+                int32_t *ao = arg + (i * g->ow + j) * c;                                           \
+                int first = 1;                                                                     \
+                for (int64_t u = 0; u < g->kh; u++) {                                              \
+                    int64_t r = i * g->sh + u - g->pt;                                             \
+                    if (r < 0 || r >= g->h) continue;                                              \
+                    for (int64_t v = 0; v < g->kw; v++) {                                          \
+                        int64_t q = j * g->sw + v - g->pl;                                         \
+                        if (q < 0 || q >= g->w) continue;                                          \
+                        const int32_t at = (int32_t)((r * g->w + q) * c);                          \
+                        const TT *xr = x + at;                                                     \
+                        if (first) {                                                               \
                             for (int64_t k = 0; k < c; k++) {                                      \
-                                TT e = xr[k], m = yo[k];                                           \
-                                /* a larger value wins, and a NaN over a number */                 \
-                                if (e > m || (e != e && m == m)) {                                 \
-                                    yo[k] = e;                                                     \
-                                    ao[k] = at + k;                                                \
-                                }                                                                  \
+                                yo[k] = xr[k];                                                     \
+                                ao[k] = at + (int32_t)k;                                           \
                             }                                                                      \
+                            first = 0;                                                             \
+                            continue;                                                              \
+                        }                                                                          \
+                        for (int64_t k = 0; k < c; k++) {                                          \
+                            TT e = xr[k], m = yo[k];                                               \
+                            /* a larger value wins, and a NaN over a number */                     \
+                            int take = (e > m) | ((e != e) & (m == m));                            \
+                            yo[k] = take ? e : m;                                                  \
+                            ao[k] = take ? at + (int32_t)k : ao[k];                                \
                         }                                                                          \
                     }                                                                              \
-                    /* every window holds a cell of the input (the binding checks the sizes) */    \
                 }                                                                                  \
+                /* every window holds a cell of the input (the binding checks the sizes) */        \
+            }                                                                                      \
     }                                                                                              \
-    static void BWD(const ln_window *g, const TT *gy, const int64_t *arg, TT *dx)                  \
+    static void BWD(const ln_window *g, const TT *gy, const int32_t *arg, TT *dx)                  \
     {                                                                                              \
-        memset(dx, 0, (size_t)(g->n * g->h * g->w * g->c) * sizeof(TT));                           \
-        int64_t m = g->n * g->oh * g->ow * g->c;                                                   \
+        memset(dx, 0, (size_t)(g->h * g->w * g->c) * sizeof(TT));                                  \
+        int64_t m = g->oh * g->ow * g->c;                                                          \
         for (int64_t o = 0; o < m; o++) dx[arg[o]] += gy[o];                                       \
     }
-DEF_MAXPOOL(ln_maxpool_forward_f32, ln_maxpool_backward_f32, float)
-DEF_MAXPOOL(ln_maxpool_forward_f64, ln_maxpool_backward_f64, double)
+DEF_MAXPOOL(maxpool_forward_f32, maxpool_backward_f32, float)
+DEF_MAXPOOL(maxpool_forward_f64, maxpool_backward_f64, double)
 
-void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int64_t *arg)
+typedef struct pool_job {
+    ln_dtype dt;
+    const ln_window *g;
+    const void *in;   /* x, or gy */
+    void *out;        /* y, or dx */
+    int32_t *arg;
+} pool_job;
+
+static void pool_forward_samples(int64_t lo, int64_t hi, void *ctx)
 {
-    LN_BY_DTYPE(dt, ln_maxpool_forward_f32(g, x, y, arg), ln_maxpool_forward_f64(g, x, y, arg));
+    const pool_job *p = ctx;
+    const ln_window *g = p->g;
+    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
+    const size_t es = ln_dtype_size(p->dt);
+    for (int64_t b = lo; b < hi; b++) {
+        const void *x = (const char *)p->in + (size_t)(b * in) * es;
+        void *y = (char *)p->out + (size_t)(b * out) * es;
+        LN_BY_DTYPE(p->dt, maxpool_forward_f32(g, x, y, p->arg + b * out),
+                    maxpool_forward_f64(g, x, y, p->arg + b * out));
+    }
 }
 
-void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int64_t *arg,
+static void pool_backward_samples(int64_t lo, int64_t hi, void *ctx)
+{
+    const pool_job *p = ctx;
+    const ln_window *g = p->g;
+    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
+    const size_t es = ln_dtype_size(p->dt);
+    for (int64_t b = lo; b < hi; b++) {
+        const void *gy = (const char *)p->in + (size_t)(b * out) * es;
+        void *dx = (char *)p->out + (size_t)(b * in) * es;
+        LN_BY_DTYPE(p->dt, maxpool_backward_f32(g, gy, p->arg + b * out, dx),
+                    maxpool_backward_f64(g, gy, p->arg + b * out, dx));
+    }
+}
+
+/* samples per thread worth starting it for: about 64k input elements */
+static int64_t min_samples(const ln_window *g)
+{
+    int64_t per = g->h * g->w * g->c;
+    int64_t s = ((int64_t)1 << 16) / (per > 0 ? per : 1);
+    return s < 2 ? 2 : s;
+}
+
+void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
+{
+    pool_job p = {dt, g, x, y, arg};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_forward_samples, &p);
+}
+
+void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                          void *dx)
 {
-    LN_BY_DTYPE(dt, ln_maxpool_backward_f32(g, gy, arg, dx),
-                ln_maxpool_backward_f64(g, gy, arg, dx));
+    pool_job p = {dt, g, gy, dx, (int32_t *)arg};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_backward_samples, &p);
+}
+
+/* ---- Conv2D as one fused kernel (see conv.h) ------------------------------ */
+
+/* a chunk's im2col matrix and output rows, at most (LUNET_CONV_CHUNK_KB
+ * overrides it, for benchmarks) */
+static int64_t chunk_bytes(void)
+{
+    static int64_t v = 0;
+    if (v == 0) {
+        const char *e = getenv("LUNET_CONV_CHUNK_KB");
+        v = (e && atoi(e) > 0 ? atoi(e) : 512) * (int64_t)1024;
+    }
+    return v;
+}
+
+static int64_t pixels(const ln_window *g) { return g->oh * g->ow; }
+static int64_t col_width(const ln_window *g) { return g->kh * g->kw * g->c; }
+
+int64_t ln_conv_chunk(ln_dtype dt, const ln_window *g, int64_t m)
+{
+    int64_t per = pixels(g) * (col_width(g) + m) * (int64_t)ln_dtype_size(dt);
+    int64_t cs = per > 0 ? chunk_bytes() / per : 1;
+    if (cs < 1) cs = 1;
+    return cs < g->n ? cs : (g->n > 0 ? g->n : 1);
+}
+
+static int64_t chunks(ln_dtype dt, const ln_window *g, int64_t m)
+{
+    int64_t cs = ln_conv_chunk(dt, g, m);
+    return (g->n + cs - 1) / cs;
+}
+
+/* per slot: the chunk's col and dcol (rows x K) and dz (rows x m); then one
+ * (K x m) kernel gradient and m bias gradient per chunk */
+static int64_t slot_elems(ln_dtype dt, const ln_window *g, int64_t m)
+{
+    int64_t rows = ln_conv_chunk(dt, g, m) * pixels(g);
+    return rows * (2 * col_width(g) + m);
+}
+
+int64_t ln_conv_workspace(ln_dtype dt, const ln_window *g, int64_t m)
+{
+    return ln_threads() * slot_elems(dt, g, m) + chunks(dt, g, m) * (col_width(g) * m + m);
+}
+
+static ln_tensor mat(ln_dtype dt, void *data, int64_t r, int64_t c, int trans)
+{
+    ln_tensor t;
+    memset(&t, 0, sizeof t);
+    t.data = data;
+    t.dtype = dt;
+    t.ndim = 2;
+    t.shape[0] = trans ? c : r;
+    t.shape[1] = trans ? r : c;
+    t.stride[0] = trans ? 1 : c;
+    t.stride[1] = trans ? c : 1;
+    return t;
+}
+
+/* the first chunk of samples [b0, b0 + count) as a batch of its own */
+static ln_window chunk_window(const ln_window *g, int64_t count)
+{
+    ln_window c = *g;
+    c.n = count;
+    return c;
+}
+
+typedef struct conv_job {
+    const ln_conv_args *a;
+    int64_t cs, nchunks;
+    size_t es;
+} conv_job;
+
+#define AT(p, off) ((void *)((char *)(p) + (size_t)(off) * j->es))
+#define CAT(p, off) ((const void *)((const char *)(p) + (size_t)(off) * j->es))
+
+static void conv_forward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
+{
+    const conv_job *j = ctx;
+    const ln_conv_args *a = j->a;
+    const ln_window *g = &a->g;
+    int64_t K = col_width(g), P = pixels(g), in_px = g->h * g->w * g->c;
+    void *col = AT(a->ws, slot * slot_elems(a->dt, g, a->m));
+    void *buf = AT(col, 2 * j->cs * P * K); /* the GEMM's output when z is not kept */
+    ln_tensor w = mat(a->dt, (void *)a->w, K, a->m, 0);
+    for (int64_t k = lo; k < hi; k++) {
+        int64_t b0 = k * j->cs, count = g->n - b0 < j->cs ? g->n - b0 : j->cs, rows = count * P;
+        ln_window cg = chunk_window(g, count);
+        ln_im2col(a->dt, &cg, CAT(a->x, b0 * in_px), col);
+        void *t = a->z ? AT(a->z, b0 * P * a->m) : buf;
+        ln_tensor c = mat(a->dt, t, rows, a->m, 0), x = mat(a->dt, col, rows, K, 0);
+        ln_gemm(&c, &x, &w, 1.0, 0.0);
+        ln_bias_act_rows(a->dt, rows, a->m, t, a->b, AT(a->y, b0 * P * a->m), a->act, a->p);
+    }
+}
+
+#define DEF_COLSUM(NAME, TT)                                                                       \
+    static void NAME(int64_t rows, int64_t m, const TT *dz, TT *out)                               \
+    {                                                                                              \
+        for (int64_t c = 0; c < m; c++) out[c] = 0;                                                \
+        for (int64_t r = 0; r < rows; r++)                                                         \
+            for (int64_t c = 0; c < m; c++) out[c] += dz[r * m + c];                               \
+    }                                                                                              \
+    static void NAME##_parts(int64_t lo, int64_t hi, int64_t nparts, int64_t stride, const TT *p,  \
+                             TT *out)                                                              \
+    {                                                                                              \
+        for (int64_t e = lo; e < hi; e++) {                                                        \
+            TT s = p[e];                                                                           \
+            for (int64_t k = 1; k < nparts; k++) s += p[k * stride + e];                           \
+            out[e] = s;                                                                            \
+        }                                                                                          \
+    }
+DEF_COLSUM(colsum_f32, float)
+DEF_COLSUM(colsum_f64, double)
+
+static void conv_backward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
+{
+    const conv_job *j = ctx;
+    const ln_conv_args *a = j->a;
+    const ln_window *g = &a->g;
+    const int64_t K = col_width(g), P = pixels(g), in_px = g->h * g->w * g->c, m = a->m;
+    const int64_t rows_max = j->cs * P;
+    void *col = AT(a->ws, slot * slot_elems(a->dt, g, m));
+    void *dcol = AT(col, rows_max * K);
+    void *dzbuf = AT(dcol, rows_max * K);
+    void *parts = AT(a->ws, ln_threads() * slot_elems(a->dt, g, m)); /* chunk k: dW then db */
+    ln_tensor wt = mat(a->dt, (void *)a->w, K, m, 1);
+    for (int64_t k = lo; k < hi; k++) {
+        int64_t b0 = k * j->cs, count = g->n - b0 < j->cs ? g->n - b0 : j->cs, rows = count * P;
+        ln_window cg = chunk_window(g, count);
+        const void *gy = CAT(a->gy, b0 * P * m);
+        const void *dz = gy;
+        if (a->act) {
+            const void *s = CAT(a->s, b0 * P * m);
+            if (a->dt == LN_F32)
+                a->act->bwd32(rows * m, s, gy, dzbuf, a->p);
+            else
+                a->act->bwd64(rows * m, s, gy, dzbuf, a->p);
+            dz = dzbuf;
+        }
+        void *part = AT(parts, k * (K * m + m));
+        ln_tensor dzm = mat(a->dt, (void *)dz, rows, m, 0);
+        if (a->db) {
+            LN_BY_DTYPE(a->dt, colsum_f32(rows, m, dz, AT(part, K * m)),
+                        colsum_f64(rows, m, dz, AT(part, K * m)));
+        }
+        if (a->dw) {
+            ln_im2col(a->dt, &cg, CAT(a->x, b0 * in_px), col);
+            ln_tensor colt = mat(a->dt, col, rows, K, 1), dwp = mat(a->dt, part, K, m, 0);
+            ln_gemm(&dwp, &colt, &dzm, 1.0, 0.0);
+        }
+        if (a->dx) {
+            ln_tensor dc = mat(a->dt, dcol, rows, K, 0);
+            ln_gemm(&dc, &dzm, &wt, 1.0, 0.0);
+            ln_col2im(a->dt, &cg, dcol, AT(a->dx, b0 * in_px));
+        }
+    }
+}
+
+typedef struct sum_job {
+    const conv_job *j;
+    int64_t off, len; /* within each chunk's part */
+    void *out;
+} sum_job;
+
+static void sum_parts(int64_t lo, int64_t hi, void *ctx)
+{
+    const sum_job *s = ctx;
+    const conv_job *j = s->j;
+    const ln_conv_args *a = j->a;
+    int64_t stride = col_width(&a->g) * a->m + a->m;
+    const void *p = CAT(a->ws, ln_threads() * slot_elems(a->dt, &a->g, a->m) + s->off);
+    LN_BY_DTYPE(a->dt, colsum_f32_parts(lo, hi, j->nchunks, stride, p, s->out),
+                colsum_f64_parts(lo, hi, j->nchunks, stride, p, s->out));
+}
+
+/* OpenBLAS to one thread while lunet's threads each run GEMMs of their own */
+static int blas_single(void)
+{
+    int bt = ln_blas_threads();
+    if (bt != 1) ln_blas_set_threads(1);
+    return bt;
+}
+
+static void blas_restore(int bt)
+{
+    if (bt != 1) ln_blas_set_threads(bt);
+}
+
+void ln_conv2d_forward(const ln_conv_args *a)
+{
+    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
+    int bt = blas_single();
+    ln_parallel_slots(j.nchunks, conv_forward_chunks, &j);
+    blas_restore(bt);
+}
+
+void ln_conv2d_backward(const ln_conv_args *a)
+{
+    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
+    int bt = blas_single();
+    ln_parallel_slots(j.nchunks, conv_backward_chunks, &j);
+    blas_restore(bt);
+    int64_t K = col_width(&a->g);
+    if (a->dw) {
+        sum_job s = {&j, 0, K * a->m, a->dw};
+        ln_parallel_for(K * a->m, 16, 1 << 16, sum_parts, &s);
+    }
+    if (a->db) {
+        sum_job s = {&j, K * a->m, a->m, a->db};
+        sum_parts(0, a->m, &s);
+    }
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "activations.h"
 #include "tensor.h"
 
 typedef struct ln_window {
@@ -32,12 +33,44 @@ void ln_im2col(ln_dtype dt, const ln_window *g, const void *x, void *col);
 void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx);
 
 /* Max over each window (kh, kw, per channel, no dilation), cells outside
- * the input left out; y (n, oh, ow, c) and arg (the same shape) the flat
- * index in x of the max (the first of ties; a NaN wins, as numpy's max). */
-void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int64_t *arg);
+ * the input left out; y (n, oh, ow, c) and arg (the same shape) the index
+ * of the max within its sample's (h, w, c) block (the first of ties; a NaN
+ * wins, as numpy's max).  h*w*c must fit an int32 (the binding checks). */
+void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg);
 
-/* dx = 0, then dx[arg[k]] += gy[k] for every output element k. */
-void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int64_t *arg,
+/* dx = 0, then dx[sample of k][arg[k]] += gy[k] for every output element k;
+ * each arg[k] in [0, h*w*c). */
+void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                          void *dx);
+
+/* ---- Conv2D as one fused kernel ------------------------------------------
+ * y = act(im2col(x) @ w + b) with x (n, h, w, c) contiguous, w (K, m)
+ * contiguous (K = kh*kw*c: the Keras kernel (kh, kw, c, m) as it is stored)
+ * and b (m) or NULL.  The batch is cut into chunks of ln_conv_chunk samples,
+ * whose im2col matrix fits in cache; each chunk is one GEMM into its rows
+ * of the output with the bias and activation fused into the pass after it,
+ * and the chunks run on lunet's threads (ln_parallel_slots), each calling
+ * a one-thread GEMM.  A chunk's result does not depend on the thread that
+ * ran it, and the backward sums the kernel and bias gradients chunk by chunk
+ * in chunk order, so every result is the same for any thread count.
+ * ws is a workspace of ln_conv_workspace elements (of the dtype), owned by
+ * the caller and reused from step to step: nothing is allocated here. */
+typedef struct ln_conv_args {
+    ln_dtype dt;
+    ln_window g;              /* the whole batch */
+    int64_t m;                /* filters */
+    const void *x, *w, *b;
+    const ln_act_def *act;    /* NULL: linear */
+    const ln_act_params *p;
+    void *y, *z;              /* forward: y, and z (pre-activation) or NULL */
+    const void *s, *gy;       /* backward: s is y or z as act->saves_y says */
+    void *dx, *dw, *db;       /* backward: each NULL when not wanted */
+    void *ws;
+} ln_conv_args;
+
+int64_t ln_conv_chunk(ln_dtype dt, const ln_window *g, int64_t m);
+int64_t ln_conv_workspace(ln_dtype dt, const ln_window *g, int64_t m);
+void ln_conv2d_forward(const ln_conv_args *a);
+void ln_conv2d_backward(const ln_conv_args *a);
 
 #endif

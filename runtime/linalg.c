@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <stdlib.h>
 
 #include "elementwise.h"
 
@@ -27,6 +28,18 @@ int ln_gemm_layout(const ln_tensor *t, int *trans, int64_t *ld)
         return fits_int(*ld);
     }
     return 0;
+}
+
+/* m*n*k below which a GEMM runs on one thread (LUNET_SMALL_GEMM overrides
+ * it, for benchmarks) */
+static int64_t small_gemm(void)
+{
+    static int64_t v = -1;
+    if (v < 0) {
+        const char *e = getenv("LUNET_SMALL_GEMM");
+        v = e ? atoll(e) : (int64_t)1 << 23;
+    }
+    return v;
 }
 
 void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha, double beta)
@@ -52,12 +65,18 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     int64_t ldc = m == 1 ? n : c->stride[0];
     enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
+    /* a product too small to gain from OpenBLAS's threads runs on one: waking
+     * them costs more than they save, and each job leaves them spinning
+     * for a while, taking the cores from whatever runs next */
+    int bt = 1;
+    if (m * n * k < small_gemm() && (bt = ln_blas_threads()) > 1) openblas_set_num_threads(1);
     LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
                     (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
                     (float)beta, (float *)c->data, (int)ldc),
         cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
                     (const double *)a->data, (int)lda, (const double *)b->data, (int)ldb, beta,
                     (double *)c->data, (int)ldc));
+    if (bt > 1) openblas_set_num_threads(bt);
 }
 
 static ln_tensor slice(const ln_tensor *t, int64_t i)

@@ -4,6 +4,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "linalg.h"
@@ -26,6 +27,10 @@
             if (y != t) memcpy(y, t, (size_t)total * sizeof(TT));                                  \
             return;                                                                                \
         }                                                                                          \
+        if (y != t) { /* the kernels are restrict-qualified: in place goes through buf */          \
+            act->FWD(total, t, y, p);                                                              \
+            return;                                                                                \
+        }                                                                                          \
         _Alignas(64) TT buf[ROW_CHUNK];                                                            \
         for (int64_t j = 0; j < total; j += ROW_CHUNK) {                                           \
             int64_t c = total - j < ROW_CHUNK ? total - j : ROW_CHUNK;                             \
@@ -35,6 +40,14 @@
     }
 DEF_BIAS_ACT(ln_bias_act_forward_f32, float, fwd32)
 DEF_BIAS_ACT(ln_bias_act_forward_f64, double, fwd64)
+
+void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void *b, void *y,
+                      const ln_act_def *act, const ln_act_params *p)
+{
+    if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
+    LN_BY_DTYPE(dt, ln_bias_act_forward_f32(rows, m, t, b, y, act, p),
+                ln_bias_act_forward_f64(rows, m, t, b, y, act, p));
+}
 
 void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
@@ -155,4 +168,81 @@ void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, 
 {
     LN_BY_DTYPE(dt, ln_softmax_xent_backward_f32(n, c, p, y, ids, g, dz),
                 ln_softmax_xent_backward_f64(n, c, p, y, ids, g, dz));
+}
+
+/* ---- batch normalization -------------------------------------------------- */
+
+#define DEF_BN(FWD_NAME, BWD_NAME, TT)                                                             \
+    static void FWD_NAME(int64_t rows, int64_t c, const TT *x, const TT *gamma, const TT *beta,    \
+                         double eps, int training, double *mean, double *var, double *invstd,      \
+                         TT *y, double *acc)                                                       \
+    {                                                                                              \
+        if (training) {                                                                            \
+            for (int64_t j = 0; j < c; j++) acc[j] = 0;                                            \
+            for (int64_t i = 0; i < rows; i++)                                                     \
+                for (int64_t j = 0; j < c; j++) acc[j] += (double)x[i * c + j];                            \
+            for (int64_t j = 0; j < c; j++) mean[j] = acc[j] / (double)rows, acc[j] = 0;           \
+            for (int64_t i = 0; i < rows; i++)                                                     \
+                for (int64_t j = 0; j < c; j++) {                                                  \
+                    double d = (double)x[i * c + j] - mean[j];                                             \
+                    acc[j] += d * d;                                                               \
+                }                                                                                  \
+            for (int64_t j = 0; j < c; j++) var[j] = acc[j] / (double)rows;                        \
+        }                                                                                          \
+        /* y = x * scale + shift, per column */                                                    \
+        double *scale = acc, *shift = acc + c;                                                     \
+        for (int64_t j = 0; j < c; j++) {                                                          \
+            invstd[j] = 1.0 / sqrt(var[j] + eps);                                                  \
+            scale[j] = invstd[j] * (gamma ? (double)gamma[j] : 1.0);                               \
+            shift[j] = (beta ? (double)beta[j] : 0.0) - mean[j] * scale[j];                        \
+        }                                                                                          \
+        for (int64_t i = 0; i < rows; i++)                                                         \
+            for (int64_t j = 0; j < c; j++) y[i * c + j] = (TT)((double)x[i * c + j] * scale[j] + shift[j]); \
+    }                                                                                              \
+    static void BWD_NAME(int64_t rows, int64_t c, const TT *x, const TT *gamma, const double *mean, \
+                         const double *invstd, int training, const TT *g, TT *dx, TT *dgamma,      \
+                         TT *dbeta, double *acc)                                                   \
+    {                                                                                              \
+        double *sg = acc, *sgx = acc + c; /* sum g, sum g * xhat */                                \
+        for (int64_t j = 0; j < c; j++) sg[j] = sgx[j] = 0;                                        \
+        for (int64_t i = 0; i < rows; i++)                                                         \
+            for (int64_t j = 0; j < c; j++) {                                                      \
+                double gi = (double)g[i * c + j];                                                          \
+                sg[j] += gi;                                                                       \
+                sgx[j] += gi * (((double)x[i * c + j] - mean[j]) * invstd[j]);                             \
+            }                                                                                      \
+        for (int64_t j = 0; j < c; j++) {                                                          \
+            if (dgamma) dgamma[j] = (TT)sgx[j];                                                    \
+            if (dbeta) dbeta[j] = (TT)sg[j];                                                       \
+        }                                                                                          \
+        if (!dx) return;                                                                           \
+        double *k = acc + 2 * c, *mg = acc + 3 * c, *mgx = acc + 4 * c;                            \
+        for (int64_t j = 0; j < c; j++) {                                                          \
+            k[j] = (gamma ? (double)gamma[j] : 1.0) * invstd[j];                                   \
+            mg[j] = training ? sg[j] / (double)rows : 0.0;                                         \
+            mgx[j] = training ? sgx[j] / (double)rows : 0.0;                                       \
+        }                                                                                          \
+        for (int64_t i = 0; i < rows; i++)                                                         \
+            for (int64_t j = 0; j < c; j++) {                                                      \
+                double xh = ((double)x[i * c + j] - mean[j]) * invstd[j];                                  \
+                dx[i * c + j] = (TT)(k[j] * ((double)g[i * c + j] - mg[j] - xh * mgx[j]));                 \
+            }                                                                                      \
+    }
+DEF_BN(bn_forward_f32, bn_backward_f32, float)
+DEF_BN(bn_forward_f64, bn_backward_f64, double)
+
+void ln_batchnorm_forward(ln_dtype dt, int64_t rows, int64_t c, const void *x, const void *gamma,
+                          const void *beta, double eps, int training, double *mean, double *var,
+                          double *invstd, void *y, double *scratch)
+{
+    LN_BY_DTYPE(dt, bn_forward_f32(rows, c, x, gamma, beta, eps, training, mean, var, invstd, y, scratch),
+                bn_forward_f64(rows, c, x, gamma, beta, eps, training, mean, var, invstd, y, scratch));
+}
+
+void ln_batchnorm_backward(ln_dtype dt, int64_t rows, int64_t c, const void *x, const void *gamma,
+                           const double *mean, const double *invstd, int training, const void *g,
+                           void *dx, void *dgamma, void *dbeta, double *scratch)
+{
+    LN_BY_DTYPE(dt, bn_backward_f32(rows, c, x, gamma, mean, invstd, training, g, dx, dgamma, dbeta, scratch),
+                bn_backward_f64(rows, c, x, gamma, mean, invstd, training, g, dx, dgamma, dbeta, scratch));
 }

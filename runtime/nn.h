@@ -16,6 +16,12 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
                       const ln_tensor *y);
 
+/* rows x m contiguous: t += b per row (b NULL: none), then y = act(t) (act
+ * NULL or linear: a copy; y may be t).  The output pass of ln_dense_forward,
+ * for kernels that run their own GEMM (a convolution's, per chunk). */
+void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void *b, void *y,
+                      const ln_act_def *act, const ln_act_params *p);
+
 /* The dropout family in one kernel (x, y contiguous, n elements; keep
  * n bytes): keep[i] = (u_i >= rate) for u_i uniform in [0, 1) from r, then
  *   y = keep ? a*x + b : a*alpha + b.
@@ -28,6 +34,28 @@ void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *
 /* dx = keep ? a*g : 0 (overwrites dx; dx may be g) */
 void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
                          void *dx);
+
+/* Batch normalization over the rows of x (rows, c) contiguous, per column
+ * (feature) j, in double accumulators:
+ *   training:  mean_j, var_j the batch's (biased, as Keras normalizes);
+ *   inference: mean_j, var_j read from `mean` and `var` (the moving ones);
+ *   y = (x - mean_j) / sqrt(var_j + eps) * gamma_j + beta_j
+ * (gamma, beta NULL: 1 and 0).  In training mean and var (c each, double)
+ * receive the batch's statistics.  invstd (c, double) receives
+ * 1/sqrt(var_j + eps) either way, for the backward.  scratch: 2c doubles. */
+void ln_batchnorm_forward(ln_dtype dt, int64_t rows, int64_t c, const void *x, const void *gamma,
+                          const void *beta, double eps, int training, double *mean, double *var,
+                          double *invstd, void *y, double *scratch);
+
+/* The gradient of sum(g * y) for the forward above, from the mean and
+ * invstd it left: dgamma_j = sum_i g_ij xhat_ij, dbeta_j = sum_i g_ij
+ * (each NULL when not wanted; of x's dtype) and dx (NULL: not wanted):
+ *   training:  dx = gamma_j invstd_j (g - dbeta_j/rows - xhat dgamma_j/rows)
+ *   inference: dx = gamma_j invstd_j g
+ * with xhat = (x - mean_j) invstd_j.  scratch: 5c doubles. */
+void ln_batchnorm_backward(ln_dtype dt, int64_t rows, int64_t c, const void *x, const void *gamma,
+                           const double *mean, const double *invstd, int training, const void *g,
+                           void *dx, void *dgamma, void *dbeta, double *scratch);
 
 /* Softmax cross-entropy from logits, one row at a time (z, p: (n, c)
  * contiguous; loss: n).  p = softmax(z) per row and, with lse the row's

@@ -24,4 +24,11 @@ int ln_threads(void);
 typedef void (*ln_range_fn)(int64_t lo, int64_t hi, void *ctx);
 void ln_parallel_for(int64_t n, int64_t align, int64_t min_parallel, ln_range_fn fn, void *ctx);
 
+/* As ln_parallel_for, with min_parallel 2 and align 1, over n tasks, each
+ * slice told its slot in [0, ln_threads()) so it can use a workspace of
+ * its own.  The slots run at once; a caller that needs results independent
+ * of the thread count makes each task's work independent of its slot. */
+typedef void (*ln_slot_fn)(int64_t lo, int64_t hi, int slot, void *ctx);
+void ln_parallel_slots(int64_t n, ln_slot_fn fn, void *ctx);
+
 #endif

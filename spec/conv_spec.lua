@@ -193,6 +193,79 @@ describe("Conv2D", function()
     assert.are.same(m.layers[1].config, m2.layers[1].config)
   end)
 
+  it("over a batch of many cache-sized chunks equals im2col + matmul, gradients too, the same on 1 and 2 threads",
+    function()
+    S.seed(86)
+    local core = lunet.core
+    -- 28x28x8 images: each chunk of the fused kernel holds a sample or two, so 12 samples are many chunks
+    local x = lunet.randn(12, 28, 28, 8, "float64")
+    local W = lunet.randn(3, 3, 8, 16, "float64") * 0.2
+    local b = lunet.randn(16, "float64")
+    local col, oh, ow = core.im2col(x, 3, 3, 2, 1, 1, 1, "same")
+    local Wm = W:reshape(72, 16)
+    local zref = col:matmul(Wm) + b
+    local yref = zref:tanh()
+    local g = lunet.randn(12, oh, ow, 16, "float64")
+    local dz = g:reshape(-1, 16) * (1 - yref * yref)
+    local want = {
+      y = yref:reshape(12, oh, ow, 16),
+      dx = core.col2im(dz:matmul(Wm:t()), { 12, 28, 28, 8 }, 3, 3, 2, 1, 1, 1, "same"),
+      dW = col:t():matmul(dz):reshape(3, 3, 8, 16),
+      db = dz:sum(1),
+    }
+    local threads = lunet.get_num_threads()
+    local runs = {}
+    for _, nt in ipairs({ 1, math.min(2, lunet.config().cpus) }) do
+      lunet.set_num_threads(nt)
+      local r = {}
+      r.y = core.conv2d(x, W, b, "tanh", 2, 1, 1, 1, "same", false, nil)
+      r.dx, r.dW, r.db = core.conv2d_backward(x, W, "tanh", r.y, g, 2, 1, 1, 1, "same", true, true, true, nil)
+      runs[#runs + 1] = r
+    end
+    lunet.set_num_threads(threads)
+    for k, v in pairs(want) do
+      assert.is_true((runs[1][k] - v):abs():max():item() < 1e-12, k)
+      assert.is_true(lunet.equal(runs[1][k], runs[#runs][k]), k .. " differs between 1 and 2 threads")
+    end
+  end)
+
+  it("keeps one workspace across training steps", function()
+    S.seed(87)
+    local m = nn.Sequential({ nn.Conv2D(4, 3, { activation = "relu", input_shape = { 10, 10, 2 } }), nn.Flatten(),
+      nn.Dense(3, { activation = "softmax" }) })
+    m:compile({ optimizer = "sgd", loss = "sparse_categorical_crossentropy" })
+    local x, y = lunet.randn(32, 10, 10, 2), lunet.uniform({ 32 }, 0, 3):int()
+    m:fit(x, y, { batch_size = 8, epochs = 1, verbose = 0 })
+    local ws = m.layers[1].workspace
+    assert.is_true(lunet.is_tensor(ws))
+    m:fit(x, y, { batch_size = 8, epochs = 2, verbose = 0 })
+    assert.is_true(rawequal(ws, m.layers[1].workspace), "a new workspace was made")
+  end)
+
+  it("save_weights / load_weights round-trips, and a kernel for other channels is refused, nothing loaded", function()
+    S.seed(88)
+    local function model(c)
+      return nn.Sequential({ nn.Conv2D(4, 3, { input_shape = { 8, 8, c } }), nn.BatchNormalization() })
+    end
+    local a, same, other = model(3), model(3), model(2)
+    local path = os.tmpname()
+    a:save_weights(path)
+    same:load_weights(path)
+    local x = lunet.randn(2, 8, 8, 3)
+    assert.is_true(lunet.equal(a:predict(x), same:predict(x)))
+    local before = other:get_weights()
+    local ok, err = pcall(other.load_weights, other, path)
+    os.remove(path)
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find(other.layers[1].name .. "/kernel is (3, 3, 2, 4) in the model but (3, 3, 3, 4) " ..
+      "in the file ('" .. a.layers[1].name .. "/kernel')", 1, true), err)
+    for i, w in ipairs(other:get_weights()) do assert.is_true(lunet.equal(w, before[i])) end
+    -- and the kernel itself, handed to the C kernel directly
+    assert.has_error(function()
+      lunet.core.conv2d(lunet.zeros(1, 8, 8, 2), a.layers[1].kernel:detach(), nil, "relu", 1, 1, 1, 1, "valid", false, nil)
+    end, "conv2d: the kernel (3, 3, 3, 4) takes 3 input channels, the input (1, 8, 8, 2) has 2")
+  end)
+
   it("refuses bad sizes at construction and bad input with the layer and the shapes", function()
     assert.has_error(function() nn.Conv2D(0, 3) end, "Conv2D: filters must be a positive integer (got 0)")
     assert.has_error(function() nn.Conv2D(8, { 3, 0 }) end)
@@ -229,6 +302,26 @@ describe("MaxPooling2D", function()
         assert.are.equal(0, max_diff(y:totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid", "max")))
       end
     end
+  end)
+
+  it("pools a batch split over threads exactly as on one thread", function()
+    S.seed(89)
+    local x = lunet.randn(40, 28, 28, 8)
+    local layer = nn.MaxPooling2D({ 2, 2 })
+    local threads = lunet.get_num_threads()
+    local out = {}
+    for _, nt in ipairs({ 1, math.min(2, lunet.config().cpus) }) do
+      lunet.set_num_threads(nt)
+      local xv = x:clone():requires_grad()
+      local y = layer(xv);
+      (y * y):sum():backward()
+      out[#out + 1] = { y, xv:grad() }
+    end
+    lunet.set_num_threads(threads)
+    assert.is_true(lunet.equal(out[1][1], out[2][1]))
+    assert.is_true(lunet.equal(out[1][2], out[2][2]))
+    -- each window's max is its output, and its gradient lands there alone
+    assert.is_true(lunet.allclose(out[1][2]:sum(), (out[1][1] * 2):sum(), 1e-4))
   end)
 
   it("passes its gradient to the max of each window (float64 gradcheck)", function()
@@ -309,10 +402,27 @@ describe("BatchNormalization", function()
     local ok, report = lunet.autograd.gradcheck(f, { x, lunet.randn(3, "float64"), lunet.randn(3, "float64") })
     assert.is_true(ok, report)
     bn.gamma, bn.beta = bn.weights_[1].value, bn.weights_[2].value
+    -- inference (the moving statistics, made non-trivial first), and without gamma and beta
+    bn.moving_mean:copy(lunet.randn(3, "float64"))
+    bn.moving_variance:copy(lunet.rand(3, "float64") + 0.5)
+    ok, report = lunet.autograd.gradcheck(function(xx, g, b)
+      bn.gamma, bn.beta = g, b
+      return bn:call(xx, false)
+    end, { x, lunet.randn(3, "float64"), lunet.randn(3, "float64") })
+    assert.is_true(ok, report)
+    bn.gamma, bn.beta = bn.weights_[1].value, bn.weights_[2].value
+    local bare = nn.BatchNormalization({ dtype = "float64", center = false, scale = false })
+    bare:build_for({ 3 })
+    ok, report = lunet.autograd.gradcheck(function(xx) return bare:call(xx, true) end, { lunet.randn(6, 3, "float64") })
+    assert.is_true(ok, report)
     local one = nn.BatchNormalization()
     local y = one(lunet.randn(1, 4), true)
     assert.are.equal(0, y:ne(y):sum():item())
     assert.are.equal(0, one.moving_variance:ne(one.moving_variance):sum():item())
+    -- an empty batch: an empty output, the moving statistics as they were
+    local mv = one.moving_variance:clone()
+    assert.are.same({ 0, 4 }, one(lunet.zeros(0, 4), true):shape())
+    assert.is_true(lunet.equal(mv, one.moving_variance))
   end)
 
   it("saves and loads bit-exact with its moving statistics; a model with it trains", function()

@@ -793,6 +793,55 @@ function Sequential:save(path)
   utils.write_file_atomic(path, parts, "save", 2)
 end
 
+--- Write only the weights, as Keras' `model.save_weights`: one
+-- .safetensors file of `"<layer>/<weight>"` tensors in the model's weight
+-- order (the file `save` writes, without the config), written atomically as
+-- `save` writes.  The model must be built.
+-- @param path the file name
+function Sequential:save_weights(path)
+  if type(path) ~= "string" or path == "" then
+    error(fmt("save_weights: path must be a file name, got %s", tostring(path)), 2)
+  end
+  if not self.input_shape then error("save_weights: the model is not built", 2) end
+  local list = {}
+  for _, l in ipairs(self.layers) do
+    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value:detach() } end
+  end
+  utils.write_file_atomic(path, ST.encode(list, { format = "lunet_weights", lunet_version = core.version }),
+    "save_weights", 2)
+end
+
+--- Load weights that `save_weights` (or `save`) wrote into this built
+-- model, as Keras' `model.load_weights`: by order, not by name (the layer
+-- names of another process may differ), each tensor checked against its
+-- weight's shape first.  Any mismatch is an error naming the layer, the
+-- weight and both shapes, `"load_weights: w.safetensors: conv2d_1/kernel is
+-- (3, 3, 2, 4) in the model but (3, 3, 3, 4) in the file ('conv2d_7/kernel')"`,
+-- and leaves every weight as it was.
+-- @param path the file name
+function Sequential:load_weights(path)
+  if type(path) ~= "string" then error("load_weights: expected a file path", 2) end
+  if not self.input_shape then error("load_weights: the model is not built", 2) end
+  local st = ST.parse(path, "load_weights")
+  local mine = {}
+  for _, l in ipairs(self.layers) do
+    for _, w in ipairs(l.weights_) do mine[#mine + 1] = { l.name .. "/" .. w.name, w.value } end
+  end
+  if #st.list ~= #mine then
+    error(fmt("load_weights: %s: the model has %d weights, the file %d", path, #mine, #st.list), 2)
+  end
+  local values = {}
+  for i, e in ipairs(st.list) do
+    local name, v = mine[i][1], mine[i][2]
+    if shape_str(e.shape) ~= shape_str(v:shape()) then
+      error(fmt("load_weights: %s: %s is %s in the model but %s in the file ('%s')", path, name,
+        shape_str(v:shape()), shape_str(e.shape), e.name), 2)
+    end
+    values[i] = ST.tensor(st, e)
+  end
+  self:set_weights(values)
+end
+
 local function bad(path, msg, ...)
   error(fmt("load_model: %s: " .. msg, path, ...), 0)
 end

@@ -1044,7 +1044,31 @@ local function im2col_node(x, k, s, d, padding)
   return col, oh, ow
 end
 
---- Apply: im2col, then one GEMM with the bias and the activation fused, as Dense.
+-- act(conv(x, kernel) + bias) as one autograd node: core.conv2d runs im2col,
+-- the GEMM and the fused bias-activation pass chunk by chunk, and its backward
+-- the activation derivative, the bias and kernel gradients and col2im.  The
+-- workspace both use is kept on the layer and reused from step to step.
+local function conv_node(layer, x, act)
+  local W, b, s, d, pad = layer.kernel, layer.bias, layer.strides, layer.dilation_rate, layer.padding
+  local saves_y = act ~= "linear" and table_act[act].saves_y
+  local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
+  local need_z = track and act ~= "linear" and not saves_y
+  local y, z, ws = core.conv2d(x, W, b, act, s[1], s[2], d[1], d[2], pad, need_z, layer.workspace)
+  layer.workspace = ws
+  if track then
+    record("conv2d", y, { x, W, b }, function(g)
+      local dx, dW, db
+      dx, dW, db, layer.workspace = core.conv2d_backward(x, W, act, saves_y and y or z or nil, g,
+        s[1], s[2], d[1], d[2], pad, x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(),
+        layer.workspace)
+      return dx or nil, dW or nil, db or nil
+    end, 3)
+  end
+  return y
+end
+
+--- Apply: the convolution with the bias and the activation fused (one
+-- autograd node; an activation outside the C table, or softmax, after it).
 -- @function Conv2D:call
 -- @param x a float tensor (batch, height, width, channels)
 -- @param[opt] want_logits (the third argument) true to leave out a softmax activation
@@ -1055,10 +1079,11 @@ function Conv2D:call(x, _, want_logits)
     error(fmt("%s (Conv2D): expected input (batch, height, width, %d), got %s", self.name, self.channels,
       shape_str(x:shape())), 3)
   end
-  local k = self.kernel_size
-  local col, oh, ow = im2col_node(x, k, self.strides, self.dilation_rate, self.padding)
-  local W = self.kernel:reshape(k[1] * k[2] * self.channels, self.filters)
-  return affine_activation(self, col, W, want_logits):reshape(x:size(1), oh, ow, self.filters)
+  local act = self.activation
+  if type(act) == "string" and table_act[act] then return conv_node(self, x, act) end
+  local y = conv_node(self, x, "linear")
+  if want_logits and act == "softmax" then return y end
+  return A.get(act)(y)
 end
 
 --- Whether the activation is softmax, which `call` leaves out when asked for logits.
@@ -1399,25 +1424,27 @@ function BatchNormalization:call(x, training)
       shape_str(s)), 3)
   end
   local x2 = x:reshape(-1, self.features)
-  local mean, var
-  if training then
-    mean = x2:mean(1)
-    local d = x2 - mean
-    var = (d * d):mean(1)
-    local n = x2:size(1)
+  local gamma, beta, eps = self.gamma, self.beta, self.epsilon
+  local y, mean, var, invstd = core.batchnorm(x2, gamma, beta, eps, training, self.moving_mean,
+    self.moving_variance)
+  local n = x2:size(1)
+  if training and n > 0 then -- an empty batch has no statistics to move towards
     local m = self.momentum
-    local unbiased = n / (n - (1 + self.epsilon))
+    local unbiased = n / (n - (1 + eps))
+    local dt = self.moving_mean:dtype()
     autograd.no_grad(function()
       local mm, mv = self.moving_mean, self.moving_variance
-      mm:copy(mm * m + mean:detach() * (1 - m))
-      mv:copy(mv * m + var:detach() * (unbiased * (1 - m)))
+      mm:copy(mm * m + (mean * (1 - m)):astype(dt))
+      mv:copy(mv * m + (var * (unbiased * (1 - m))):astype(dt))
     end)
-  else
-    mean, var = self.moving_mean, self.moving_variance
   end
-  local y = (x2 - mean) / (var + self.epsilon):sqrt()
-  if self.gamma then y = y * self.gamma end
-  if self.beta then y = y + self.beta end
+  if autograd.is_tracked(x2) or (gamma and autograd.is_tracked(gamma)) or (beta and autograd.is_tracked(beta)) then
+    record("batchnorm", y, { x2, gamma, beta }, function(g)
+      local dx, dg, db = core.batchnorm_backward(x2, gamma, mean, invstd, training, g, x2:is_grad_tracked(),
+        gamma and gamma:is_grad_tracked(), beta and beta:is_grad_tracked())
+      return dx or nil, dg or nil, db or nil
+    end, 3)
+  end
   return y:reshape(s)
 end
 
