@@ -559,14 +559,11 @@ static int l_maxpool_backward(lua_State *L)
     lua_settop(L, 2);
     gy = lt_contiguous_at(L, 1, LT_FN);
     arg = lt_contiguous_at(L, 2, LT_FN);
-    const int32_t *a = arg->v.data;
-    const int64_t total = g.h * g.w * g.c;
-    for (int64_t k = 0, m = ln_numel(&arg->v); k < m; k++)
-        if (a[k] < 0 || a[k] >= total)
-            lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)k + 1);
     int64_t shape[4] = {g.n, g.h, g.w, g.c};
     lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, LT_FN);
-    ln_maxpool_backward(gy->v.dtype, &g, gy->v.data, a, dx->v.data);
+    int64_t bad = ln_maxpool_backward(gy->v.dtype, &g, gy->v.data, arg->v.data, dx->v.data);
+    if (bad >= 0)
+        lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)bad + 1);
     return 1;
 }
 

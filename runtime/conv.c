@@ -3,6 +3,7 @@
  */
 #include "conv.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,11 +115,20 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
                 /* every window holds a cell of the input (the binding checks the sizes) */        \
             }                                                                                      \
     }                                                                                              \
-    static void BWD(const ln_window *g, const TT *gy, const int32_t *arg, TT *dx)                  \
+    /* returns the first o whose arg is outside the sample (skipped), or -1 */                     \
+    static int64_t BWD(const ln_window *g, const TT *gy, const int32_t *arg, TT *dx)               \
     {                                                                                              \
-        memset(dx, 0, (size_t)(g->h * g->w * g->c) * sizeof(TT));                                  \
-        int64_t m = g->oh * g->ow * g->c;                                                          \
-        for (int64_t o = 0; o < m; o++) dx[arg[o]] += gy[o];                                       \
+        const uint32_t cells = (uint32_t)(g->h * g->w * g->c);                                     \
+        memset(dx, 0, (size_t)cells * sizeof(TT));                                                 \
+        int64_t m = g->oh * g->ow * g->c, bad = -1;                                                \
+        for (int64_t o = 0; o < m; o++) {                                                          \
+            uint32_t at = (uint32_t)arg[o];                                                        \
+            if (at < cells)                                                                        \
+                dx[at] += gy[o];                                                                   \
+            else if (bad < 0)                                                                      \
+                bad = o;                                                                           \
+        }                                                                                          \
+        return bad;                                                                                \
     }
 DEF_MAXPOOL(maxpool_forward_f32, maxpool_backward_f32, float)
 DEF_MAXPOOL(maxpool_forward_f64, maxpool_backward_f64, double)
@@ -129,6 +139,7 @@ typedef struct pool_job {
     const void *in;   /* x, or gy */
     void *out;        /* y, or dx */
     int32_t *arg;
+    _Atomic int64_t bad; /* backward: the first bad index, or -1 */
 } pool_job;
 
 static void pool_forward_samples(int64_t lo, int64_t hi, void *ctx)
@@ -154,8 +165,15 @@ static void pool_backward_samples(int64_t lo, int64_t hi, void *ctx)
     for (int64_t b = lo; b < hi; b++) {
         const void *gy = (const char *)p->in + (size_t)(b * out) * es;
         void *dx = (char *)p->out + (size_t)(b * in) * es;
-        LN_BY_DTYPE(p->dt, maxpool_backward_f32(g, gy, p->arg + b * out, dx),
-                    maxpool_backward_f64(g, gy, p->arg + b * out, dx));
+        int64_t bad = p->dt == LN_F32 ? maxpool_backward_f32(g, gy, p->arg + b * out, dx)
+                                      : maxpool_backward_f64(g, gy, p->arg + b * out, dx);
+        if (bad >= 0) {
+            bad += b * out;
+            int64_t seen = atomic_load(&p->bad);
+            while ((seen < 0 || bad < seen) && !atomic_compare_exchange_weak(&p->bad, &seen, bad)) {
+            }
+            return; /* the samples after are not needed: the caller raises an error */
+        }
     }
 }
 
@@ -169,15 +187,16 @@ static int64_t min_samples(const ln_window *g)
 
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
 {
-    pool_job p = {dt, g, x, y, arg};
+    pool_job p = {dt, g, x, y, arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_forward_samples, &p);
 }
 
-void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
-                         void *dx)
+int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
+                            void *dx)
 {
-    pool_job p = {dt, g, gy, dx, (int32_t *)arg};
+    pool_job p = {dt, g, gy, dx, (int32_t *)arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_backward_samples, &p);
+    return atomic_load(&p.bad);
 }
 
 /* ---- Conv2D as one fused kernel (see conv.h) ------------------------------ */

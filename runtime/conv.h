@@ -38,10 +38,11 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx);
  * wins, as numpy's max).  h*w*c must fit an int32 (the binding checks). */
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg);
 
-/* dx = 0, then dx[sample of k][arg[k]] += gy[k] for every output element k;
- * each arg[k] in [0, h*w*c). */
-void ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
-                         void *dx);
+/* dx = 0, then dx[sample of k][arg[k]] += gy[k] for every output element k.
+ * Returns -1, or the first k whose arg[k] is outside [0, h*w*c) (dx is then
+ * incomplete: the caller reports the error). */
+int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
+                            void *dx);
 
 /* ---- Conv2D as one fused kernel ------------------------------------------
  * y = act(im2col(x) @ w + b) with x (n, h, w, c) contiguous, w (K, m)
