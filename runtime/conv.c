@@ -11,6 +11,11 @@
 #include "nn.h"
 #include "parallel.h"
 
+/* kh runs of N elements: from src, rows `next` apart, to dst, one after the other */
+#define COPY_RUNS(N)                                                                               \
+    for (int64_t u = 0; u < g->kh; u++, dst += (N), src += next)                                   \
+        for (int64_t t = 0; t < (N); t++) dst[t] = src[t]
+
 #define DEF_IM2COL(IM2COL, COL2IM, TT)                                                             \
     static void IM2COL(const ln_window *g, const TT *x, TT *col)                                   \
     {                                                                                              \
@@ -23,11 +28,16 @@
                     int inside = y0 >= 0 && y0 + (g->kh - 1) * g->dh < g->h && x0 >= 0 &&          \
                                  x0 + (g->kw - 1) * g->dw < g->w;                                  \
                     if (inside && g->dw == 1) {                                                    \
-                        /* each window row is one run of kw*c elements */                          \
+                        /* each window row is one run of kw*c elements; a short run (one           \
+                         * channel: kw) is copied with its length known to the compiler */         \
                         const int64_t run = g->kw * c;                                             \
-                        for (int64_t u = 0; u < g->kh; u++, dst += run) {                          \
-                            const TT *src = x + ((b * g->h + y0 + u * g->dh) * g->w + x0) * c;     \
-                            for (int64_t t = 0; t < run; t++) dst[t] = src[t];                     \
+                        const TT *src = x + ((b * g->h + y0) * g->w + x0) * c;                     \
+                        const int64_t next = g->dh * g->w * c;                                     \
+                        switch (run) {                                                             \
+                        case 3: COPY_RUNS(3); break;                                               \
+                        case 5: COPY_RUNS(5); break;                                               \
+                        case 7: COPY_RUNS(7); break;                                               \
+                        default: COPY_RUNS(run); break;                                            \
                         }                                                                          \
                         continue;                                                                  \
                     }                                                                              \

@@ -110,6 +110,10 @@ describe("Conv2D", function()
       { n = 3, h = 9, w = 7, c = 2, o = 2, k = { 3, 3 }, s = { 1, 1 }, d = { 2, 2 }, p = "valid" },
       { n = 1, h = 6, w = 9, c = 2, o = 3, k = { 2, 3 }, s = { 1, 1 }, d = { 2, 1 }, p = "same" },
       { n = 3, h = 5, w = 5, c = 2, o = 2, k = { 4, 4 }, s = { 3, 3 }, d = { 1, 1 }, p = "same" },
+      -- one channel: window rows of 3, 5 and 7 cells (the copies of known length), dilated rows
+      { n = 3, h = 7, w = 6, c = 1, o = 3, k = { 3, 3 }, s = { 1, 1 }, d = { 1, 1 }, p = "valid" },
+      { n = 2, h = 11, w = 8, c = 1, o = 2, k = { 3, 5 }, s = { 1, 1 }, d = { 2, 1 }, p = "valid" },
+      { n = 2, h = 6, w = 9, c = 1, o = 2, k = { 2, 7 }, s = { 2, 1 }, d = { 1, 1 }, p = "same" },
     }
     for _, dt in ipairs({ "float32", "float64" }) do
       for ci, t in ipairs(cases) do
