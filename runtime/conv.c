@@ -146,39 +146,33 @@ DEF_MAXPOOL(maxpool_forward_f64, maxpool_backward_f64, double)
 typedef struct pool_job {
     ln_dtype dt;
     const ln_window *g;
+    int backward;
     const void *in;   /* x, or gy */
     void *out;        /* y, or dx */
     int32_t *arg;
     _Atomic int64_t bad; /* backward: the first bad index, or -1 */
 } pool_job;
 
-static void pool_forward_samples(int64_t lo, int64_t hi, void *ctx)
+/* samples [lo, hi) forward (x -> y, arg) or backward (gy, arg -> dx) */
+static void pool_samples(int64_t lo, int64_t hi, void *ctx)
 {
-    const pool_job *p = ctx;
+    pool_job *p = ctx;
     const ln_window *g = p->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
+    const int64_t px = g->h * g->w * g->c, py = g->oh * g->ow * g->c;
+    const int64_t step_in = p->backward ? py : px, step_out = p->backward ? px : py;
     const size_t es = ln_dtype_size(p->dt);
     for (int64_t b = lo; b < hi; b++) {
-        const void *x = (const char *)p->in + (size_t)(b * in) * es;
-        void *y = (char *)p->out + (size_t)(b * out) * es;
-        LN_BY_DTYPE(p->dt, maxpool_forward_f32(g, x, y, p->arg + b * out),
-                    maxpool_forward_f64(g, x, y, p->arg + b * out));
-    }
-}
-
-static void pool_backward_samples(int64_t lo, int64_t hi, void *ctx)
-{
-    const pool_job *p = ctx;
-    const ln_window *g = p->g;
-    const int64_t in = g->h * g->w * g->c, out = g->oh * g->ow * g->c;
-    const size_t es = ln_dtype_size(p->dt);
-    for (int64_t b = lo; b < hi; b++) {
-        const void *gy = (const char *)p->in + (size_t)(b * out) * es;
-        void *dx = (char *)p->out + (size_t)(b * in) * es;
-        int64_t bad = p->dt == LN_F32 ? maxpool_backward_f32(g, gy, p->arg + b * out, dx)
-                                      : maxpool_backward_f64(g, gy, p->arg + b * out, dx);
+        const void *in = (const char *)p->in + (size_t)(b * step_in) * es;
+        void *out = (char *)p->out + (size_t)(b * step_out) * es;
+        int32_t *arg = p->arg + b * py;
+        if (!p->backward) {
+            LN_BY_DTYPE(p->dt, maxpool_forward_f32(g, in, out, arg), maxpool_forward_f64(g, in, out, arg));
+            continue;
+        }
+        int64_t bad = p->dt == LN_F32 ? maxpool_backward_f32(g, in, arg, out)
+                                      : maxpool_backward_f64(g, in, arg, out);
         if (bad >= 0) {
-            bad += b * out;
+            bad += b * py;
             int64_t seen = atomic_load(&p->bad);
             while ((seen < 0 || bad < seen) && !atomic_compare_exchange_weak(&p->bad, &seen, bad)) {
             }
@@ -197,15 +191,15 @@ static int64_t min_samples(const ln_window *g)
 
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
 {
-    pool_job p = {dt, g, x, y, arg, -1};
-    ln_parallel_for(g->n, 1, min_samples(g), pool_forward_samples, &p);
+    pool_job p = {dt, g, 0, x, y, arg, -1};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
 
 int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                             void *dx)
 {
-    pool_job p = {dt, g, gy, dx, (int32_t *)arg, -1};
-    ln_parallel_for(g->n, 1, min_samples(g), pool_backward_samples, &p);
+    pool_job p = {dt, g, 1, gy, dx, (int32_t *)arg, -1};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
     return atomic_load(&p.bad);
 }
 
