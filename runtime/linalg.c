@@ -68,8 +68,11 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     /* a product too small to gain from OpenBLAS's threads runs on one: waking
      * them costs more than they save, and each job leaves them spinning
      * for a while, taking the cores from whatever runs next */
-    int bt = 1;
-    if (m * n * k < small_gemm() && (bt = ln_blas_threads()) > 1) openblas_set_num_threads(1);
+    int bt = ln_blas_threads(); /* 1 inside lunet's own parallel regions (conv.c) */
+    if (bt > 1 && m * n * k < small_gemm())
+        openblas_set_num_threads(1);
+    else
+        bt = 1;
     LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
                     (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
                     (float)beta, (float *)c->data, (int)ldc),
