@@ -19,6 +19,8 @@
  *     want_dw, want_db, ws|nil [, a, b, c]) --> dx|false, dkernel|false, db|false, ws
  *     (s: y or z, as the activation's saves_y says)
  *   core.maxpool(x, ph, pw, sh, sw, padding) --> y, arg (int32 indices into each sample)
+ *   core.avgpool(x, ph, pw, sh, sw, padding) --> y
+ *   core.avgpool_backward(gy, {n, h, w, c}, ph, pw, sh, sw, padding) --> dx
  *   core.maxpool_backward(gy, arg, {n, h, w, c}, ph, pw, sh, sw, padding) --> dx
  *     (NHWC; padding "valid" or "same", as Keras and TensorFlow)
  *     (z logits (N, C); y targets of z's shape or N integer class ids)
@@ -524,22 +526,52 @@ static int l_conv2d_backward(lua_State *L)
     return 4;
 }
 
-static int l_maxpool(lua_State *L)
+static int l_avgpool_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g;
+    lt_Tensor *gy = lt_check_float(L, 1, LT_FN);
+    shape4_at(L, 2, gy->v.dtype, &g, LT_FN);
+    read_window(L, 3, 0, &g, LT_FN);
+    int64_t want[4] = {g.n, g.oh, g.ow, g.c};
+    int ok = gy->v.ndim == 4;
+    for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i];
+    if (!ok)
+        lt_error(L, LT_FN, "expected a gradient of shape (%lld, %lld, %lld, %lld), got %s",
+                 (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
+                 shape_of(s1, gy));
+    lua_settop(L, 1);
+    gy = lt_contiguous_at(L, 1, LT_FN);
+    int64_t shape[4] = {g.n, g.h, g.w, g.c};
+    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, LT_FN);
+    ln_avgpool_backward(gy->v.dtype, &g, gy->v.data, dx->v.data);
+    return 1;
+}
+
+/* core.maxpool (y and its argmax) and core.avgpool (y) */
+static int pool_forward(lua_State *L, int avg, const char *fname)
 {
     ln_window g;
-    nhwc_at(L, 1, &g, LT_FN);
-    read_window(L, 2, 0, &g, LT_FN);
-    if (g.h * g.w * g.c > INT32_MAX)
-        lt_error(L, LT_FN, "an image of %lld elements is too large to pool (at most %d)",
+    nhwc_at(L, 1, &g, fname);
+    read_window(L, 2, 0, &g, fname);
+    if (!avg && g.h * g.w * g.c > INT32_MAX)
+        lt_error(L, fname, "an image of %lld elements is too large to pool (at most %d)",
                  (long long)(g.h * g.w * g.c), INT32_MAX);
     lua_settop(L, 1);
-    lt_Tensor *x = lt_contiguous_at(L, 1, LT_FN);
+    lt_Tensor *x = lt_contiguous_at(L, 1, fname);
     int64_t shape[4] = {g.n, g.oh, g.ow, g.c};
-    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, LT_FN);
-    lt_Tensor *arg = lt_new(L, LN_I32, 4, shape, LT_FN);
+    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, fname);
+    if (avg) {
+        ln_avgpool_forward(x->v.dtype, &g, x->v.data, y->v.data);
+        return 1;
+    }
+    lt_Tensor *arg = lt_new(L, LN_I32, 4, shape, fname);
     ln_maxpool_forward(x->v.dtype, &g, x->v.data, y->v.data, arg->v.data);
     return 2;
 }
+
+static int l_maxpool(lua_State *L) { return pool_forward(L, 0, LT_FN); }
+static int l_avgpool(lua_State *L) { return pool_forward(L, 1, LT_FN); }
 
 static int l_maxpool_backward(lua_State *L)
 {
@@ -721,6 +753,8 @@ static const luaL_Reg fns[] = {
     {"batchnorm_backward", l_batchnorm_backward},
     {"conv2d", l_conv2d},
     {"conv2d_backward", l_conv2d_backward},
+    {"avgpool", l_avgpool},
+    {"avgpool_backward", l_avgpool_backward},
     {"maxpool", l_maxpool},
     {"maxpool_backward", l_maxpool_backward},
     {"sgd_step", l_sgd_step},

@@ -87,6 +87,19 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
     LN_BY_DTYPE(dt, ln_col2im_f32(g, col, dx), ln_col2im_f64(g, col, dx));
 }
 
+/* the body (the last argument) for each cell (r, q) inside the input of
+ * output (i, j)'s window, in (u, v) order */
+#define FOR_CELLS(g, i, j, r, q, ...)                                                              \
+    for (int64_t u_ = 0; u_ < (g)->kh; u_++) {                                                     \
+        int64_t r = (i) * (g)->sh + u_ - (g)->pt;                                                  \
+        if (r < 0 || r >= (g)->h) continue;                                                        \
+        for (int64_t v_ = 0; v_ < (g)->kw; v_++) {                                                 \
+            int64_t q = (j) * (g)->sw + v_ - (g)->pl;                                              \
+            if (q < 0 || q >= (g)->w) continue;                                                    \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+    }
+
 #define DEF_MAXPOOL(FWD, BWD, TT)                                                                  \
     /* one sample: channels innermost, each window cell updating a contiguous row of c */          \
     static void FWD(const ln_window *g, const TT *x, TT *y, int32_t *arg)                          \
@@ -97,12 +110,7 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
                 TT *yo = y + (i * g->ow + j) * c;                                                  \
                 int32_t *ao = arg + (i * g->ow + j) * c;                                           \
                 int first = 1;                                                                     \
-                for (int64_t u = 0; u < g->kh; u++) {                                              \
-                    int64_t r = i * g->sh + u - g->pt;                                             \
-                    if (r < 0 || r >= g->h) continue;                                              \
-                    for (int64_t v = 0; v < g->kw; v++) {                                          \
-                        int64_t q = j * g->sw + v - g->pl;                                         \
-                        if (q < 0 || q >= g->w) continue;                                          \
+                FOR_CELLS(g, i, j, r, q, {                                                         \
                         const int32_t at = (int32_t)((r * g->w + q) * c);                          \
                         const TT *xr = x + at;                                                     \
                         if (first) {                                                               \
@@ -120,8 +128,7 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
                             yo[k] = take ? e : m;                                                  \
                             ao[k] = take ? at + (int32_t)k : ao[k];                                \
                         }                                                                          \
-                    }                                                                              \
-                }                                                                                  \
+                });                                                                                \
                 /* every window holds a cell of the input (the binding checks the sizes) */        \
             }                                                                                      \
     }                                                                                              \
@@ -143,10 +150,50 @@ void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
 DEF_MAXPOOL(maxpool_forward_f32, maxpool_backward_f32, float)
 DEF_MAXPOOL(maxpool_forward_f64, maxpool_backward_f64, double)
 
+#define DEF_AVGPOOL(FWD, BWD, TT)                                                                  \
+    /* one sample: each window's cells inside the input, summed in (u, v) order, / their count */  \
+    static void FWD(const ln_window *g, const TT *x, TT *y)                                        \
+    {                                                                                              \
+        const int64_t c = g->c;                                                                    \
+        for (int64_t i = 0; i < g->oh; i++)                                                        \
+            for (int64_t j = 0; j < g->ow; j++) {                                                  \
+                TT *yo = y + (i * g->ow + j) * c;                                                  \
+                int64_t cells = 0;                                                                 \
+                for (int64_t k = 0; k < c; k++) yo[k] = 0;                                         \
+                FOR_CELLS(g, i, j, r, q, {                                                         \
+                    const TT *xr = x + (r * g->w + q) * c;                                         \
+                    for (int64_t k = 0; k < c; k++) yo[k] += xr[k];                                \
+                    cells++;                                                                       \
+                });                                                                                \
+                for (int64_t k = 0; k < c; k++) yo[k] /= (TT)cells;                                \
+            }                                                                                      \
+    }                                                                                              \
+    static void BWD(const ln_window *g, const TT *gy, TT *dx)                                      \
+    {                                                                                              \
+        const int64_t c = g->c;                                                                    \
+        memset(dx, 0, (size_t)(g->h * g->w * c) * sizeof(TT));                                     \
+        for (int64_t i = 0; i < g->oh; i++)                                                        \
+            for (int64_t j = 0; j < g->ow; j++) {                                                  \
+                const TT *go = gy + (i * g->ow + j) * c;                                           \
+                int64_t r0 = i * g->sh - g->pt, q0 = j * g->sw - g->pl;                            \
+                int64_t r1 = r0 + g->kh, q1 = q0 + g->kw;                                          \
+                r0 = r0 < 0 ? 0 : r0, q0 = q0 < 0 ? 0 : q0;                                        \
+                r1 = r1 > g->h ? g->h : r1, q1 = q1 > g->w ? g->w : q1;                            \
+                const TT cells = (TT)((r1 - r0) * (q1 - q0));                                      \
+                for (int64_t r = r0; r < r1; r++)                                                  \
+                    for (int64_t q = q0; q < q1; q++) {                                            \
+                        TT *d = dx + (r * g->w + q) * c;                                           \
+                        for (int64_t k = 0; k < c; k++) d[k] += go[k] / cells;                     \
+                    }                                                                              \
+            }                                                                                      \
+    }
+DEF_AVGPOOL(avgpool_forward_f32, avgpool_backward_f32, float)
+DEF_AVGPOOL(avgpool_forward_f64, avgpool_backward_f64, double)
+
 typedef struct pool_job {
     ln_dtype dt;
     const ln_window *g;
-    int backward;
+    int backward, avg; /* avg: average pooling (no arg) */
     const void *in;   /* x, or gy */
     void *out;        /* y, or dx */
     int32_t *arg;
@@ -164,7 +211,14 @@ static void pool_samples(int64_t lo, int64_t hi, void *ctx)
     for (int64_t b = lo; b < hi; b++) {
         const void *in = (const char *)p->in + (size_t)(b * step_in) * es;
         void *out = (char *)p->out + (size_t)(b * step_out) * es;
-        int32_t *arg = p->arg + b * py;
+        int32_t *arg = p->arg ? p->arg + b * py : NULL;
+        if (p->avg) {
+            if (p->backward)
+                LN_BY_DTYPE(p->dt, avgpool_backward_f32(g, in, out), avgpool_backward_f64(g, in, out));
+            else
+                LN_BY_DTYPE(p->dt, avgpool_forward_f32(g, in, out), avgpool_forward_f64(g, in, out));
+            continue;
+        }
         if (!p->backward) {
             LN_BY_DTYPE(p->dt, maxpool_forward_f32(g, in, out, arg), maxpool_forward_f64(g, in, out, arg));
             continue;
@@ -191,16 +245,28 @@ static int64_t min_samples(const ln_window *g)
 
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
 {
-    pool_job p = {dt, g, 0, x, y, arg, -1};
+    pool_job p = {dt, g, 0, 0, x, y, arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
 
 int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                             void *dx)
 {
-    pool_job p = {dt, g, 1, gy, dx, (int32_t *)arg, -1};
+    pool_job p = {dt, g, 1, 0, gy, dx, (int32_t *)arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
     return atomic_load(&p.bad);
+}
+
+void ln_avgpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y)
+{
+    pool_job p = {dt, g, 0, 1, x, y, NULL, -1};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
+}
+
+void ln_avgpool_backward(ln_dtype dt, const ln_window *g, const void *gy, void *dx)
+{
+    pool_job p = {dt, g, 1, 1, gy, dx, NULL, -1};
+    ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
 
 /* ---- Conv2D as one fused kernel (see conv.h) ------------------------------ */

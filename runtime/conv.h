@@ -44,6 +44,13 @@ void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y,
 int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                             void *dx);
 
+/* The mean of each window's cells inside the input (TensorFlow's "same":
+ * the padding is not counted), per channel; y (n, oh, ow, c). */
+void ln_avgpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y);
+
+/* dx = 0, then each output's gradient / its cell count to each of its cells. */
+void ln_avgpool_backward(ln_dtype dt, const ln_window *g, const void *gy, void *dx);
+
 /* ---- Conv2D as one fused kernel ------------------------------------------
  * y = act(im2col(x) @ w + b) with x (n, h, w, c) contiguous, w (K, m)
  * contiguous (K = kh*kw*c: the Keras kernel (kh, kw, c, m) as it is stored)

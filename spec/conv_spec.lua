@@ -504,9 +504,23 @@ describe("AveragePooling2D and ZeroPadding2D", function()
       local layer = nn.AveragePooling2D(t.p, { strides = t.s, padding = t.pad })
       local x = lunet.randn(2, 5, 7, 3, "float64")
       assert.is_true(max_diff(layer(x):totable(), pool_ref(x, t.p, t.s or t.p, t.pad or "valid", "avg")) < 1e-12)
+      local x32 = x:float()
+      assert.is_true(max_diff(layer(x32):totable(), pool_ref(x32, t.p, t.s or t.p, t.pad or "valid", "avg")) < 1e-6)
       local ok, report = lunet.autograd.gradcheck(function(v) return layer:call(v) end, { x })
       assert.is_true(ok, report)
     end
+    -- a batch split over threads: the same numbers as on one
+    local threads, out = lunet.get_num_threads(), {}
+    local big = lunet.randn(40, 28, 28, 8)
+    for _, nt in ipairs({ 1, math.min(2, lunet.config().cpus) }) do
+      lunet.set_num_threads(nt)
+      local xv = big:clone():requires_grad()
+      local y = nn.AveragePooling2D(3, { strides = 2, padding = "same" })(xv);
+      (y * y):sum():backward()
+      out[#out + 1] = { y, xv:grad() }
+    end
+    lunet.set_num_threads(threads)
+    assert.is_true(lunet.equal(out[1][1], out[2][1]) and lunet.equal(out[1][2], out[2][2]))
   end)
 
   it("ZeroPadding2D(((1, 0), (0, 2))) pads with zeros and passes the inner gradient back", function()

@@ -1032,18 +1032,6 @@ function Conv2D:compute_output_shape(input_shape)
   return { oh, ow, self.filters }
 end
 
--- x (n, h, w, c) as its im2col matrix, one autograd node (backward: col2im)
-local function im2col_node(x, k, s, d, padding)
-  local col, oh, ow = core.im2col(x, k[1], k[2], s[1], s[2], d[1], d[2], padding)
-  if autograd.is_tracked(x) then
-    local shape = x:shape()
-    record("im2col", col, { x }, function(g)
-      return core.col2im(g, shape, k[1], k[2], s[1], s[2], d[1], d[2], padding)
-    end, 1)
-  end
-  return col, oh, ow
-end
-
 -- act(conv(x, kernel) + bias) as one autograd node: core.conv2d runs im2col,
 -- the GEMM and the fused bias-activation pass chunk by chunk, and its backward
 -- the activation derivative, the bias and kernel gradients and col2im.  The
@@ -1192,21 +1180,19 @@ pool_class("MaxPooling2D", function(self, x)
   return y
 end)
 
--- the windows as im2col rows, summed, divided by their cell counts inside
--- the input (the same for every sample and channel: computed once per
--- image size and dtype)
+-- one autograd node over the C kernel: each window's cells inside the
+-- input, summed, divided by their count; the backward spreads each output's
+-- gradient evenly over its cells
 pool_class("AveragePooling2D", function(self, x)
-  local p, st = self.pool_size, self.strides
-  local n, h, w, c = x:size(1), x:size(2), x:size(3), x:size(4)
-  local col, oh, ow = im2col_node(x, p, st, { 1, 1 }, self.padding)
-  local sums = col:reshape(n * oh * ow, p[1] * p[2], c):sum(2)
-  local key = fmt("%dx%d %s", h, w, x:dtype())
-  if not self.cells or self.cells_key ~= key then
-    self.cells = core.im2col(core.ones({ 1, h, w, 1 }, x:dtype()), p[1], p[2], st[1], st[2], 1, 1, self.padding)
-        :sum(2):reshape(1, oh * ow, 1)
-    self.cells_key = key
+  local p, s, padding = self.pool_size, self.strides, self.padding
+  local y = core.avgpool(x, p[1], p[2], s[1], s[2], padding)
+  if autograd.is_tracked(x) then
+    local shape = x:shape()
+    record("avgpool", y, { x }, function(g)
+      return core.avgpool_backward(g, shape, p[1], p[2], s[1], s[2], padding)
+    end, 1)
   end
-  return (sums:reshape(n, oh * ow, c) / self.cells):reshape(n, oh, ow, c)
+  return y
 end)
 
 -- ZeroPadding2D's padding: an int, {ph, pw} or {{top, bottom}, {left, right}}
