@@ -373,6 +373,53 @@ describe("the bad-argument sweep", function()
     report(failures)
   end)
 
+  -- The C kernels under the conv, pooling and normalization layers take long
+  -- positional argument lists that a generic bad value rarely reaches past
+  -- the first check: start from a call that succeeds and replace one
+  -- argument at a time with each bad value and with tensors of the wrong
+  -- shape, dtype or layout.
+  it("covers every argument of lunet.core's conv, pooling and batch-norm kernels", function()
+    local failures = {}
+    local core = lunet.core
+    quietly(function()
+      local x, k, b = lunet.randn(2, 6, 5, 3), lunet.randn(3, 3, 3, 4), lunet.randn(4)
+      local y = core.conv2d(x, k, b, "relu", 1, 1, 1, 1, "valid", false, nil)
+      local p, arg = core.maxpool(x, 2, 2, 2, 2, "valid")
+      local x2 = lunet.randn(5, 3)
+      local _, mean, _, invstd = core.batchnorm(x2, lunet.ones(3), lunet.zeros(3), 1e-3, true, nil, nil)
+      local calls_ok = {
+        { "conv2d", { x, k, b, "relu", 1, 1, 1, 1, "valid", false, nil } },
+        { "conv2d_backward", { x, k, "relu", y, y, 1, 1, 1, 1, "valid", true, true, true, nil } },
+        { "maxpool", { x, 2, 2, 2, 2, "valid" } },
+        { "maxpool_backward", { p, arg, { 2, 6, 5, 3 }, 2, 2, 2, 2, "valid" } },
+        { "avgpool", { x, 2, 2, 2, 2, "same" } },
+        { "avgpool_backward", { core.avgpool(x, 2, 2, 2, 2, "same"), { 2, 6, 5, 3 }, 2, 2, 2, 2, "same" } },
+        { "im2col", { x, 3, 3, 1, 1, 1, 1, "valid" } },
+        { "batchnorm", { x2, lunet.ones(3), lunet.zeros(3), 1e-3, false, lunet.zeros(3), lunet.ones(3) } },
+        { "batchnorm_backward", { x2, lunet.ones(3), mean, invstd, true, x2, true, true, true } },
+      }
+      local wrong = { { "nil", nil }, { "false", false }, { "string", "same" }, { "0", 0 }, { "-1", -1 },
+        { "nan", 0 / 0 }, { "maxinteger", math.maxinteger }, { "table", { 1, 2 } },
+        { "2-d tensor", lunet.ones(2, 3) }, { "4-d tensor", lunet.ones(1, 2, 2, 1) },
+        { "float64 4-d", lunet.ones(2, 6, 5, 3, "float64") }, { "int32", lunet.ones(2, 6, 5, 3):int() },
+        { "empty", lunet.zeros(0, 6, 5, 3) }, { "transposed", lunet.ones(3, 5, 6, 2):transpose(1, 4) } }
+      for _, c in ipairs(calls_ok) do
+        local name, good = c[1], c[2]
+        local n = #good + 1 -- trailing nils count: conv2d's workspace
+        if name == "conv2d" then n = 11 elseif name == "conv2d_backward" then n = 14 end
+        for i = 1, n do
+          for _, w in ipairs(wrong) do
+            local args = { n = n, label = fmt("argument %d %s", i, w[1]) }
+            for j = 1, n do args[j] = good[j] end
+            args[i] = w[2]
+            check_call(failures, "core." .. name, { name }, core[name], args)
+          end
+        end
+      end
+    end)
+    report(failures)
+  end)
+
   it("leaves no file behind in the working directory (a number is no path)", function()
     assert.are.equal(files_before, listing())
   end)

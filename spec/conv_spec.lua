@@ -277,7 +277,8 @@ describe("Conv2D", function()
     assert.has_error(function() nn.Conv2D(8, 3, { padding = "full" }) end)
     assert.has_error(function() nn.Conv2D(8, 3, { data_format = "channels_first" }) end,
       "Conv2D: data_format must be \"channels_last\" (lunet is NHWC, as Keras' default) (got \"channels_first\")")
-    assert.has_error(function() nn.MaxPooling2D(0) end)
+    assert.has_error(function() nn.MaxPooling2D(0) end,
+      "MaxPooling2D: pool_size must be a positive integer or a pair of them (got 0)")
     assert.has_error(function() nn.Sequential({ nn.Conv2D(4, 5, { input_shape = { 3, 3, 1 } }) }) end)
     local c = nn.Conv2D(4, 3)
     assert.has_error(function() c(lunet.zeros(2, 8, 8)) end)

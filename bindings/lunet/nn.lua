@@ -912,11 +912,11 @@ end
 -- ---- convolution and pooling (NHWC, as Keras' channels_last) -------------------
 
 -- an int or a pair of positive ints (Keras' kernel_size, strides, pool_size)
-local function pair(cls_name, key, v, level)
-  if math.type(v) == "integer" then v = { v, v } end
+local function pair(cls_name, key, given, level)
+  local v = math.type(given) == "integer" and { given, given } or given
   if type(v) ~= "table" or #v ~= 2 or math.type(v[1]) ~= "integer" or math.type(v[2]) ~= "integer"
       or v[1] < 1 or v[2] < 1 then
-    refuse(cls_name, key .. " must be a positive integer or a pair of them", v, level + 1)
+    refuse(cls_name, key .. " must be a positive integer or a pair of them", given, level + 1)
   end
   return { v[1], v[2] }
 end
