@@ -526,27 +526,42 @@ static int l_conv2d_backward(lua_State *L)
     return 4;
 }
 
-static int l_avgpool_backward(lua_State *L)
+
+/* core.maxpool_backward(gy, arg, shape, window...) and
+ * core.avgpool_backward(gy, shape, window...) */
+static int pool_backward(lua_State *L, int avg, const char *fname)
 {
     char s1[LT_SHAPE_BUF];
     ln_window g;
-    lt_Tensor *gy = lt_check_float(L, 1, LT_FN);
-    shape4_at(L, 2, gy->v.dtype, &g, LT_FN);
-    read_window(L, 3, 0, &g, LT_FN);
+    int at = avg ? 2 : 3; /* the input shape, then the window */
+    lt_Tensor *gy = lt_check_float(L, 1, fname);
+    lt_Tensor *arg = avg ? NULL : lt_check(L, 2, fname);
+    shape4_at(L, at, gy->v.dtype, &g, fname);
+    read_window(L, at + 1, 0, &g, fname);
     int64_t want[4] = {g.n, g.oh, g.ow, g.c};
-    int ok = gy->v.ndim == 4;
-    for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i];
+    int ok = gy->v.ndim == 4 && (avg || (arg->v.ndim == 4 && arg->v.dtype == LN_I32));
+    for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i] && (avg || arg->v.shape[i] == want[i]);
     if (!ok)
-        lt_error(L, LT_FN, "expected a gradient of shape (%lld, %lld, %lld, %lld), got %s",
-                 (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
-                 shape_of(s1, gy));
-    lua_settop(L, 1);
-    gy = lt_contiguous_at(L, 1, LT_FN);
+        lt_error(L, fname, "expected a gradient%s of shape (%lld, %lld, %lld, %lld), got %s",
+                 avg ? "" : " and int32 indices", (long long)want[0], (long long)want[1],
+                 (long long)want[2], (long long)want[3], shape_of(s1, gy));
+    lua_settop(L, avg ? 1 : 2);
+    gy = lt_contiguous_at(L, 1, fname);
+    if (!avg) arg = lt_contiguous_at(L, 2, fname);
     int64_t shape[4] = {g.n, g.h, g.w, g.c};
-    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, LT_FN);
-    ln_avgpool_backward(gy->v.dtype, &g, gy->v.data, dx->v.data);
+    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, fname);
+    if (avg) {
+        ln_avgpool_backward(gy->v.dtype, &g, gy->v.data, dx->v.data);
+        return 1;
+    }
+    int64_t bad = ln_maxpool_backward(gy->v.dtype, &g, gy->v.data, arg->v.data, dx->v.data);
+    if (bad >= 0)
+        lt_error(L, fname, "index %lld of the pooling indices is outside the input", (long long)bad + 1);
     return 1;
 }
+
+static int l_maxpool_backward(lua_State *L) { return pool_backward(L, 0, LT_FN); }
+static int l_avgpool_backward(lua_State *L) { return pool_backward(L, 1, LT_FN); }
 
 /* core.maxpool (y and its argmax) and core.avgpool (y) */
 static int pool_forward(lua_State *L, int avg, const char *fname)
@@ -573,31 +588,6 @@ static int pool_forward(lua_State *L, int avg, const char *fname)
 static int l_maxpool(lua_State *L) { return pool_forward(L, 0, LT_FN); }
 static int l_avgpool(lua_State *L) { return pool_forward(L, 1, LT_FN); }
 
-static int l_maxpool_backward(lua_State *L)
-{
-    char s1[LT_SHAPE_BUF];
-    ln_window g;
-    lt_Tensor *gy = lt_check_float(L, 1, LT_FN);
-    lt_Tensor *arg = lt_check(L, 2, LT_FN);
-    shape4_at(L, 3, gy->v.dtype, &g, LT_FN);
-    read_window(L, 4, 0, &g, LT_FN);
-    int64_t want[4] = {g.n, g.oh, g.ow, g.c};
-    int ok = gy->v.ndim == 4 && arg->v.ndim == 4 && arg->v.dtype == LN_I32;
-    for (int i = 0; ok && i < 4; i++) ok = gy->v.shape[i] == want[i] && arg->v.shape[i] == want[i];
-    if (!ok)
-        lt_error(L, LT_FN, "expected a gradient and int32 indices of shape (%lld, %lld, %lld, %lld), got %s",
-                 (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
-                 shape_of(s1, gy));
-    lua_settop(L, 2);
-    gy = lt_contiguous_at(L, 1, LT_FN);
-    arg = lt_contiguous_at(L, 2, LT_FN);
-    int64_t shape[4] = {g.n, g.h, g.w, g.c};
-    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, LT_FN);
-    int64_t bad = ln_maxpool_backward(gy->v.dtype, &g, gy->v.data, arg->v.data, dx->v.data);
-    if (bad >= 0)
-        lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)bad + 1);
-    return 1;
-}
 
 /* ---- optimizer steps ----------------------------------------------------------- */
 

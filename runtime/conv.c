@@ -327,7 +327,7 @@ static ln_tensor mat(ln_dtype dt, void *data, int64_t r, int64_t c, int trans)
     return t;
 }
 
-/* the first chunk of samples [b0, b0 + count) as a batch of its own */
+/* g's window over a batch of `count` samples (a chunk's) */
 static ln_window chunk_window(const ln_window *g, int64_t count)
 {
     ln_window c = *g;
@@ -342,6 +342,10 @@ typedef struct conv_job {
 } conv_job;
 
 #define AT(p, off) ((void *)((char *)(p) + (size_t)(off) * j->es))
+
+/* where the per-chunk kernel and bias gradients start in the workspace
+ * (after the slots): chunk k's dW (K x m), then its db (m) */
+#define parts_of(j) AT((j)->a->ws, ln_threads() * slot_elems((j)->a->dt, &(j)->a->g, (j)->a->m))
 #define CAT(p, off) ((const void *)((const char *)(p) + (size_t)(off) * j->es))
 
 static void conv_forward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
@@ -393,7 +397,7 @@ static void conv_backward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
     void *col = AT(a->ws, slot * slot_elems(a->dt, g, m));
     void *dcol = AT(col, rows_max * K);
     void *dzbuf = AT(dcol, rows_max * K);
-    void *parts = AT(a->ws, ln_threads() * slot_elems(a->dt, g, m)); /* chunk k: dW then db */
+    void *parts = parts_of(j);
     ln_tensor wt = mat(a->dt, (void *)a->w, K, m, 1);
     for (int64_t k = lo; k < hi; k++) {
         int64_t b0 = k * j->cs, count = g->n - b0 < j->cs ? g->n - b0 : j->cs, rows = count * P;
@@ -429,7 +433,7 @@ static void conv_backward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
 
 typedef struct sum_job {
     const conv_job *j;
-    int64_t off, len; /* within each chunk's part */
+    int64_t off; /* within each chunk's part: 0 for dW, K*m for db */
     void *out;
 } sum_job;
 
@@ -439,45 +443,32 @@ static void sum_parts(int64_t lo, int64_t hi, void *ctx)
     const conv_job *j = s->j;
     const ln_conv_args *a = j->a;
     int64_t stride = col_width(&a->g) * a->m + a->m;
-    const void *p = CAT(a->ws, ln_threads() * slot_elems(a->dt, &a->g, a->m) + s->off);
+    const void *p = CAT(parts_of(j), s->off);
     LN_BY_DTYPE(a->dt, colsum_f32_parts(lo, hi, j->nchunks, stride, p, s->out),
                 colsum_f64_parts(lo, hi, j->nchunks, stride, p, s->out));
-}
-
-/* OpenBLAS to one thread while lunet's threads each run GEMMs of their own */
-static int blas_single(void)
-{
-    int bt = ln_blas_threads();
-    if (bt != 1) ln_blas_set_threads(1);
-    return bt;
-}
-
-static void blas_restore(int bt)
-{
-    if (bt != 1) ln_blas_set_threads(bt);
 }
 
 void ln_conv2d_forward(const ln_conv_args *a)
 {
     conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
-    int bt = blas_single();
+    int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
     ln_parallel_slots(j.nchunks, conv_forward_chunks, &j);
-    blas_restore(bt);
+    ln_blas_restore(bt);
 }
 
 void ln_conv2d_backward(const ln_conv_args *a)
 {
     conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
-    int bt = blas_single();
+    int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
     ln_parallel_slots(j.nchunks, conv_backward_chunks, &j);
-    blas_restore(bt);
+    ln_blas_restore(bt);
     int64_t K = col_width(&a->g);
     if (a->dw) {
-        sum_job s = {&j, 0, K * a->m, a->dw};
+        sum_job s = {&j, 0, a->dw};
         ln_parallel_for(K * a->m, 16, 1 << 16, sum_parts, &s);
     }
     if (a->db) {
-        sum_job s = {&j, K * a->m, a->m, a->db};
+        sum_job s = {&j, K * a->m, a->db};
         sum_parts(0, a->m, &s);
     }
 }

@@ -68,18 +68,28 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     /* a product too small to gain from OpenBLAS's threads runs on one: waking
      * them costs more than they save, and each job leaves them spinning
      * for a while, taking the cores from whatever runs next */
-    int bt = ln_blas_threads(); /* 1 inside lunet's own parallel regions (conv.c) */
-    if (bt > 1 && m * n * k < small_gemm())
-        openblas_set_num_threads(1);
-    else
-        bt = 1;
+    /* (the thread count first: inside lunet's parallel regions it is 1, and
+     * small_gemm's first call, which reads the environment, stays on one thread) */
+    int bt = ln_blas_threads() > 1 && m * n * k < small_gemm() ? ln_blas_one_thread() : 1;
     LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
                     (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
                     (float)beta, (float *)c->data, (int)ldc),
         cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
                     (const double *)a->data, (int)lda, (const double *)b->data, (int)ldb, beta,
                     (double *)c->data, (int)ldc));
-    if (bt > 1) openblas_set_num_threads(bt);
+    ln_blas_restore(bt);
+}
+
+int ln_blas_one_thread(void)
+{
+    int bt = openblas_get_num_threads();
+    if (bt > 1) openblas_set_num_threads(1);
+    return bt;
+}
+
+void ln_blas_restore(int n)
+{
+    if (n > 1) openblas_set_num_threads(n);
 }
 
 static ln_tensor slice(const ln_tensor *t, int64_t i)

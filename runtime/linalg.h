@@ -54,6 +54,13 @@ static inline int ln_blas_threads_that_fit(void)
     return n > INT_MAX ? INT_MAX : (int)n;
 }
 
+/* OpenBLAS to one thread (for a product too small for more, or while
+ * lunet's own threads each run GEMMs); returns the count to give back to
+ * ln_blas_restore.  Called outside lunet's parallel regions only: inside
+ * them the count is already 1 and neither call changes anything. */
+int ln_blas_one_thread(void);
+void ln_blas_restore(int n);
+
 /* BLAS threads and identity (OpenBLAS). */
 void ln_blas_set_threads(int n);
 int ln_blas_threads(void);

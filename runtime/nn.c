@@ -4,7 +4,6 @@
 #include "nn.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "linalg.h"
@@ -56,14 +55,13 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     ln_tensor target = z ? *z : *y;
     ln_gemm(&target, x, w, 1.0, 0.0);
     const int64_t n = y->shape[0], m = y->shape[1];
-    if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
+    const size_t es = ln_dtype_size(y->dtype);
     const int64_t block = m >= ROW_CHUNK ? 1 : ROW_CHUNK / m; /* rows per pass */
     for (int64_t i = 0; i < n; i += block) {
         int64_t rows = n - i < block ? n - i : block;
-        LN_BY_DTYPE(y->dtype, ln_bias_act_forward_f32(rows, m, (float *)target.data + i * m, b ? (const float *)b->data : NULL,
-                         (float *)y->data + i * m, act, p),
-            ln_bias_act_forward_f64(rows, m, (double *)target.data + i * m, b ? (const double *)b->data : NULL,
-                         (double *)y->data + i * m, act, p));
+        size_t off = (size_t)(i * m) * es;
+        ln_bias_act_rows(y->dtype, rows, m, (char *)target.data + off, b ? b->data : NULL,
+                         (char *)y->data + off, act, p);
     }
 }
 
@@ -180,11 +178,11 @@ void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, 
         if (training) {                                                                            \
             for (int64_t j = 0; j < c; j++) acc[j] = 0;                                            \
             for (int64_t i = 0; i < rows; i++)                                                     \
-                for (int64_t j = 0; j < c; j++) acc[j] += (double)x[i * c + j];                            \
+                for (int64_t j = 0; j < c; j++) acc[j] += (double)x[i * c + j];                    \
             for (int64_t j = 0; j < c; j++) mean[j] = acc[j] / (double)rows, acc[j] = 0;           \
             for (int64_t i = 0; i < rows; i++)                                                     \
                 for (int64_t j = 0; j < c; j++) {                                                  \
-                    double d = (double)x[i * c + j] - mean[j];                                             \
+                    double d = (double)x[i * c + j] - mean[j];                                     \
                     acc[j] += d * d;                                                               \
                 }                                                                                  \
             for (int64_t j = 0; j < c; j++) var[j] = acc[j] / (double)rows;                        \
@@ -207,9 +205,9 @@ void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, 
         for (int64_t j = 0; j < c; j++) sg[j] = sgx[j] = 0;                                        \
         for (int64_t i = 0; i < rows; i++)                                                         \
             for (int64_t j = 0; j < c; j++) {                                                      \
-                double gi = (double)g[i * c + j];                                                          \
+                double gi = (double)g[i * c + j];                                                  \
                 sg[j] += gi;                                                                       \
-                sgx[j] += gi * (((double)x[i * c + j] - mean[j]) * invstd[j]);                             \
+                sgx[j] += gi * (((double)x[i * c + j] - mean[j]) * invstd[j]);                     \
             }                                                                                      \
         for (int64_t j = 0; j < c; j++) {                                                          \
             if (dgamma) dgamma[j] = (TT)sgx[j];                                                    \
@@ -224,8 +222,8 @@ void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, 
         }                                                                                          \
         for (int64_t i = 0; i < rows; i++)                                                         \
             for (int64_t j = 0; j < c; j++) {                                                      \
-                double xh = ((double)x[i * c + j] - mean[j]) * invstd[j];                                  \
-                dx[i * c + j] = (TT)(k[j] * ((double)g[i * c + j] - mg[j] - xh * mgx[j]));                 \
+                double xh = ((double)x[i * c + j] - mean[j]) * invstd[j];                          \
+                dx[i * c + j] = (TT)(k[j] * ((double)g[i * c + j] - mg[j] - xh * mgx[j]));         \
             }                                                                                      \
     }
 DEF_BN(bn_forward_f32, bn_backward_f32, float)

@@ -755,6 +755,15 @@ function Sequential:get_config()
   return { class_name = "Sequential", name = self.name, input_shape = self.input_shape, layers = layers }
 end
 
+-- every weight of the model as {name = "<layer>/<weight>", tensor = its value}, in order
+local function named_weights(model)
+  local list = {}
+  for _, l in ipairs(model.layers) do
+    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value } end
+  end
+  return list
+end
+
 --- Write the model to one .safetensors file: weights as `"<layer>/<weight>"`
 -- tensors, the config as JSON in `__metadata__.lunet_config`.  JSON keys are
 -- sorted, so the same model gives the same bytes in any process.  The file
@@ -783,10 +792,8 @@ function Sequential:save(path)
     end
     scan(l:get_config(), "an option")
   end
-  local list = {}
-  for _, l in ipairs(self.layers) do
-    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value:detach() } end
-  end
+  local list = named_weights(self)
+  for _, e in ipairs(list) do e.tensor = e.tensor:detach() end
   local okc, config = pcall(utils.json_encode, self:get_config())
   if not okc then error(fmt("save: the model config cannot be written: %s", tostring(config)), 2) end
   local parts = ST.encode(list, { format = "lunet", lunet_version = core.version, lunet_config = config })
@@ -803,10 +810,8 @@ function Sequential:save_weights(path)
     error(fmt("save_weights: path must be a file name, got %s", tostring(path)), 2)
   end
   if not self.input_shape then error("save_weights: the model is not built", 2) end
-  local list = {}
-  for _, l in ipairs(self.layers) do
-    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value:detach() } end
-  end
+  local list = named_weights(self)
+  for _, e in ipairs(list) do e.tensor = e.tensor:detach() end
   utils.write_file_atomic(path, ST.encode(list, { format = "lunet_weights", lunet_version = core.version }),
     "save_weights", 2)
 end
@@ -823,16 +828,13 @@ function Sequential:load_weights(path)
   if type(path) ~= "string" then error("load_weights: expected a file path", 2) end
   if not self.input_shape then error("load_weights: the model is not built", 2) end
   local st = ST.parse(path, "load_weights")
-  local mine = {}
-  for _, l in ipairs(self.layers) do
-    for _, w in ipairs(l.weights_) do mine[#mine + 1] = { l.name .. "/" .. w.name, w.value } end
-  end
+  local mine = named_weights(self)
   if #st.list ~= #mine then
     error(fmt("load_weights: %s: the model has %d weights, the file %d", path, #mine, #st.list), 2)
   end
   local values = {}
   for i, e in ipairs(st.list) do
-    local name, v = mine[i][1], mine[i][2]
+    local name, v = mine[i].name, mine[i].tensor
     if shape_str(e.shape) ~= shape_str(v:shape()) then
       error(fmt("load_weights: %s: %s is %s in the model but %s in the file ('%s')", path, name,
         shape_str(v:shape()), shape_str(e.shape), e.name), 2)
