@@ -246,7 +246,7 @@ describe("Conv2D", function()
     assert.is_true(rawequal(ws, m.layers[1].workspace), "a new workspace was made")
   end)
 
-  it("save_weights / load_weights round-trips, and a kernel for other channels is refused, nothing loaded", function()
+  it("model.save_weights(p); other.load_weights(p) (Keras 2, by_name=False: by order) round-trips; a kernel for other channels is refused, nothing loaded", function()
     S.seed(88)
     local function model(c)
       return nn.Sequential({ nn.Conv2D(4, 3, { input_shape = { 8, 8, c } }), nn.BatchNormalization() })
