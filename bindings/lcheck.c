@@ -11,6 +11,7 @@
 
 #include "../runtime/elementwise.h"
 #include "lt.h"
+#include "../runtime/prof.h"
 
 int lt_error(lua_State *L, const char *fname, const char *fmt, ...)
 {
@@ -242,6 +243,7 @@ static void advise_huge(char *p, size_t n)
 lt_Tensor *lt_new(lua_State *L, ln_dtype dt, int ndim, const int64_t *shape, const char *fname)
 {
     int64_t numel = lt_check_numel(L, ndim, shape, dt, fname);
+    LN_PROF_SCOPE(LN_PROF_ALLOC); /* (a memory error leaves it open: the profile is then off) */
     size_t nbytes = (size_t)numel * ln_dtype_size(dt);
     lt_Tensor *t = push_header(L, nbytes + LT_ALIGN);
     uintptr_t p = (uintptr_t)(t + 1);

@@ -12,6 +12,7 @@
 #include "../runtime/linalg.h"
 #include "../runtime/parallel.h"
 #include "lt.h"
+#include "../runtime/prof.h"
 
 #define LUNET_VERSION "0.1.0"
 
@@ -98,7 +99,35 @@ static int l_clock(lua_State *L)
     return 1;
 }
 
+/* core.profile(true|false): start counting kernel time per category from zero
+ * (or stop); core.profile_read() --> {gemm = s, ..., calls = {gemm = n, ...}} */
+static int l_profile(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    ln_prof_enable(lua_toboolean(L, 1));
+    return 0;
+}
+
+static int l_profile_read(lua_State *L)
+{
+    double sec[LN_PROF_NCAT];
+    int64_t calls[LN_PROF_NCAT];
+    ln_prof_read(sec, calls);
+    lua_createtable(L, 0, LN_PROF_NCAT + 1);
+    lua_createtable(L, 0, LN_PROF_NCAT);
+    for (int c = 0; c < LN_PROF_NCAT; c++) {
+        lua_pushnumber(L, sec[c]);
+        lua_setfield(L, -3, ln_prof_name(c));
+        lua_pushinteger(L, calls[c]);
+        lua_setfield(L, -2, ln_prof_name(c));
+    }
+    lua_setfield(L, -2, "calls");
+    return 1;
+}
+
 static const luaL_Reg functions[] = {{"set_num_threads", l_set_num_threads},
+                                     {"profile", l_profile},
+                                     {"profile_read", l_profile_read},
                                      {"get_num_threads", l_get_num_threads},
                                      {"config", l_config},
                                      {"clock", l_clock},

@@ -293,15 +293,7 @@ static int l_index_select(lua_State *L)
     memcpy(shape, t->v.shape, sizeof shape);
     shape[d] = n;
     lt_Tensor *out = lt_new(L, t->v.dtype, t->v.ndim, shape, LT_FN);
-    int64_t es = (int64_t)ln_dtype_size(t->v.dtype);
-    for (int64_t i = 0; i < n; i++) {
-        ln_tensor src = t->v, dst = out->v;
-        src.data = (char *)t->v.data + p[i] * t->v.stride[d] * es;
-        src.shape[d] = 1;
-        dst.data = (char *)out->v.data + i * out->v.stride[d] * es;
-        dst.shape[d] = 1;
-        ln_copy(&dst, &src);
-    }
+    ln_index_select(&out->v, &t->v, d, p, n);
     return 1;
 }
 

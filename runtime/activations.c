@@ -23,6 +23,7 @@
 #include "parallel.h"
 #include "stream.h"
 #include "vmath.h"
+#include "prof.h"
 
 #define EXP(v) _Generic((v), float: ln_expf, double: exp)(v)
 #define EXPM1(v) _Generic((v), float: ln_expm1f, double: expm1)(v)
@@ -365,6 +366,7 @@ static void act_loop(int64_t n, char **p, const int64_t *s, void *vctx)
 void ln_act_forward(const ln_act_def *d, const ln_tensor *x, const ln_tensor *y,
                     const ln_act_params *p)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     act_ctx c = {d, p, x->dtype, 0};
     const ln_tensor *ops[2] = {y, x};
     ln_foreach(2, ops, act_loop, &c);
@@ -373,6 +375,7 @@ void ln_act_forward(const ln_act_def *d, const ln_tensor *x, const ln_tensor *y,
 void ln_act_backward(const ln_act_def *d, const ln_tensor *s, const ln_tensor *g,
                      const ln_tensor *dx, const ln_act_params *p)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     act_ctx c = {d, p, s->dtype, 1};
     const ln_tensor *ops[3] = {dx, s, g};
     ln_foreach(3, ops, act_loop, &c);
@@ -424,6 +427,7 @@ DEF_PRELU(ln_act_prelu_forward_f64, ln_act_prelu_backward_f64, double)
 void ln_act_prelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x,
                           const void *alpha, void *y)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_act_prelu_forward_f32(l, x, alpha, y),
         ln_act_prelu_forward_f64(l, x, alpha, y));
 }
@@ -431,6 +435,7 @@ void ln_act_prelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x,
 void ln_act_prelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x,
                            const void *alpha, const void *g, void *dx, double *dalpha)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_act_prelu_backward_f32(l, x, alpha, g, dx, dalpha),
         ln_act_prelu_backward_f64(l, x, alpha, g, dx, dalpha));
 }
@@ -467,6 +472,7 @@ DEF_PELU(ln_act_pelu_forward_f64, ln_act_pelu_backward_f64, double)
 void ln_act_pelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x, const void *a,
                          const void *b, void *y)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_act_pelu_forward_f32(l, x, a, b, y),
         ln_act_pelu_forward_f64(l, x, a, b, y));
 }
@@ -474,6 +480,7 @@ void ln_act_pelu_forward(ln_dtype dt, const ln_param_layout *l, const void *x, c
 void ln_act_pelu_backward(ln_dtype dt, const ln_param_layout *l, const void *x, const void *a,
                           const void *b, const void *g, void *dx, double *da, double *db)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_act_pelu_backward_f32(l, x, a, b, g, dx, da, db),
         ln_act_pelu_backward_f64(l, x, a, b, g, dx, da, db));
 }
@@ -580,6 +587,7 @@ static void softmax_run(int nops, const ln_tensor *const *ops, int axis, int is_
 
 void ln_act_softmax_forward(const ln_tensor *x, const ln_tensor *y, int axis, int is_log)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     const ln_tensor *ops[2] = {y, x};
     softmax_run(2, ops, axis, is_log, 0);
 }
@@ -587,6 +595,7 @@ void ln_act_softmax_forward(const ln_tensor *x, const ln_tensor *y, int axis, in
 void ln_act_softmax_backward(const ln_tensor *y, const ln_tensor *g, const ln_tensor *dx,
                              int axis, int is_log)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     const ln_tensor *ops[3] = {dx, y, g};
     softmax_run(3, ops, axis, is_log, 1);
 }

@@ -10,6 +10,7 @@
 #include "linalg.h"
 #include "nn.h"
 #include "parallel.h"
+#include "prof.h"
 
 /* kh runs of N elements: from src, rows `next` apart, to dst, one after the other */
 #define COPY_RUNS(N)                                                                               \
@@ -79,11 +80,13 @@ DEF_IM2COL(ln_im2col_f64, ln_col2im_f64, double)
 
 void ln_im2col(ln_dtype dt, const ln_window *g, const void *x, void *col)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     LN_BY_DTYPE(dt, ln_im2col_f32(g, x, col), ln_im2col_f64(g, x, col));
 }
 
 void ln_col2im(ln_dtype dt, const ln_window *g, const void *col, void *dx)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     LN_BY_DTYPE(dt, ln_col2im_f32(g, col, dx), ln_col2im_f64(g, col, dx));
 }
 
@@ -245,6 +248,7 @@ static int64_t min_samples(const ln_window *g)
 
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     pool_job p = {dt, g, 0, 0, x, y, arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
@@ -252,6 +256,7 @@ void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y,
 int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                             void *dx)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     pool_job p = {dt, g, 1, 0, gy, dx, (int32_t *)arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
     return atomic_load(&p.bad);
@@ -259,12 +264,14 @@ int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, con
 
 void ln_avgpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     pool_job p = {dt, g, 0, 1, x, y, NULL, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
 
 void ln_avgpool_backward(ln_dtype dt, const ln_window *g, const void *gy, void *dx)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     pool_job p = {dt, g, 1, 1, gy, dx, NULL, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
@@ -450,6 +457,7 @@ static void sum_parts(int64_t lo, int64_t hi, void *ctx)
 
 void ln_conv2d_forward(const ln_conv_args *a)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
     int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
     ln_parallel_slots(j.nchunks, conv_forward_chunks, &j);
@@ -458,6 +466,7 @@ void ln_conv2d_forward(const ln_conv_args *a)
 
 void ln_conv2d_backward(const ln_conv_args *a)
 {
+    LN_PROF_SCOPE(LN_PROF_CONV);
     conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
     int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
     ln_parallel_slots(j.nchunks, conv_backward_chunks, &j);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stream.h"
+#include "prof.h"
 
 /* ---- binary ------------------------------------------------------------ */
 
@@ -176,6 +177,7 @@ DEF_BINARY_INT(rem_i32, rem_u8, rem_i64, INT_REMAINDER)
 
 void ln_binary(ln_binop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     /* by ln_binop, then ln_dtype: float32, float64, int32, uint8, int64
      * (true division has no integer loops: callers divide in float64) */
     static const ln_loop_fn loops[][LN_NDTYPES] = {
@@ -286,12 +288,14 @@ static void run_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, unary_ctx 
 
 void ln_unary(ln_unop op, ln_tensor *out, const ln_tensor *a, double lo, double hi)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     unary_ctx c = {lo, hi, 0, 0}; /* integer LN_OP_CLAMP goes through ln_clamp_int */
     run_unary(op, out, a, &c);
 }
 
 void ln_clamp_int(ln_tensor *out, const ln_tensor *a, int64_t lo, int64_t hi)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     unary_ctx c = {0, 0, lo, hi};
     run_unary(LN_OP_CLAMP, out, a, &c);
 }
@@ -428,6 +432,7 @@ static void cmp_mixed(int64_t n, char **p, const int64_t *s, void *ctx)
 
 void ln_compare(ln_cmpop op, ln_tensor *out, const ln_tensor *a, const ln_tensor *b)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     static const ln_loop_fn same[LN_NDTYPES] = {cmp_f32, cmp_f64, cmp_i32, cmp_u8, cmp_i64};
     cmp_ctx c = {op, a->dtype, b->dtype};
     const ln_tensor *ops[3] = {out, a, b};
@@ -464,6 +469,7 @@ static void where_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 
 void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const ln_tensor *b)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     where_ctx c = {cond->dtype, ln_dtype_size(out->dtype)};
     const ln_tensor *ops[4] = {out, cond, a, b};
     ln_foreach(4, ops, where_loop, &c);
@@ -509,6 +515,7 @@ static const ln_loop_fn convert_loops[LN_NDTYPES][LN_NDTYPES] = {
 
 void ln_copy(ln_tensor *dst, const ln_tensor *src)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     if (dst->dtype == src->dtype && ln_is_contiguous(dst) && ln_is_contiguous(src) &&
         ln_same_shape(dst, src)) {
         memmove(dst->data, src->data, (size_t)ln_numel(dst) * ln_dtype_size(dst->dtype));
@@ -618,8 +625,29 @@ static void fill_with(ln_tensor *t, fill_ctx *c)
     ln_foreach(1, ops, fill_loop, c);
 }
 
+void ln_index_select(ln_tensor *out, const ln_tensor *src, int dim, const int64_t *idx, int64_t n)
+{
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
+    const int64_t es = (int64_t)ln_dtype_size(src->dtype);
+    if (dim == 0 && ln_is_contiguous(src) && ln_is_contiguous(out)) {
+        const size_t row = (size_t)(src->shape[0] > 0 ? ln_numel(src) / src->shape[0] : 0) * (size_t)es;
+        for (int64_t i = 0; i < n; i++)
+            memcpy((char *)out->data + (size_t)i * row, (const char *)src->data + (size_t)idx[i] * row, row);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        ln_tensor s = *src, d = *out;
+        s.data = (char *)src->data + idx[i] * src->stride[dim] * es;
+        s.shape[dim] = 1;
+        d.data = (char *)out->data + i * out->stride[dim] * es;
+        d.shape[dim] = 1;
+        ln_copy(&d, &s);
+    }
+}
+
 void ln_fill(ln_tensor *t, double v)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     fill_ctx c;
     ln_store(&c.v, t->dtype, v);
     fill_with(t, &c);
@@ -627,6 +655,7 @@ void ln_fill(ln_tensor *t, double v)
 
 void ln_fill_i64(ln_tensor *t, int64_t v)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     fill_ctx c;
     ln_store_i64(&c.v, t->dtype, v);
     fill_with(t, &c);

@@ -63,6 +63,11 @@ void ln_where(ln_tensor *out, const ln_tensor *cond, const ln_tensor *a, const l
 /* dst = src converted to dst's dtype.  Float -> integer truncates toward
  * zero; the caller checks the range first with ln_check_convert. */
 void ln_copy(ln_tensor *dst, const ln_tensor *src);
+
+/* out = the slices idx[0..n) of src along dim (0-based, each checked by the
+ * caller), out of src's dtype with shape[dim] = n.  Rows of a contiguous
+ * src into a contiguous out (a batch of samples) are one memcpy each. */
+void ln_index_select(ln_tensor *out, const ln_tensor *src, int dim, const int64_t *idx, int64_t n);
 /* LN_ERANGE (and the first offending value in *bad) when some element of
  * src is NaN or, truncated, lies outside the range of dtype `to`. */
 ln_status ln_check_convert(const ln_tensor *src, ln_dtype to, double *bad);

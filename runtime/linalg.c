@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "elementwise.h"
+#include "prof.h"
 
 static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
 
@@ -44,6 +45,7 @@ static int64_t small_gemm(void)
 
 void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha, double beta)
 {
+    LN_PROF_SCOPE(LN_PROF_GEMM);
     int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
     if (m == 0 || n == 0) return;
     if (k == 0) {

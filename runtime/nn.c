@@ -8,6 +8,7 @@
 
 #include "linalg.h"
 #include "vmath.h"
+#include "prof.h"
 
 #define ROW_CHUNK 1024
 
@@ -43,6 +44,7 @@ DEF_BIAS_ACT(ln_bias_act_forward_f64, double, fwd64)
 void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void *b, void *y,
                       const ln_act_def *act, const ln_act_params *p)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
     LN_BY_DTYPE(dt, ln_bias_act_forward_f32(rows, m, t, b, y, act, p),
                 ln_bias_act_forward_f64(rows, m, t, b, y, act, p));
@@ -85,6 +87,7 @@ DEF_DROPOUT(ln_dropout_forward_f64, ln_dropout_backward_f64, double)
 void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *y, uint8_t *keep,
                         int mask_given, double rate, double a, double b, double alpha)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_dropout_forward_f32(r, n, x, y, keep, mask_given, rate, a, b, alpha),
         ln_dropout_forward_f64(r, n, x, y, keep, mask_given, rate, a, b, alpha));
 }
@@ -92,6 +95,7 @@ void ln_dropout_forward(ln_rng *r, ln_dtype dt, int64_t n, const void *x, void *
 void ln_dropout_backward(ln_dtype dt, int64_t n, const void *g, const uint8_t *keep, double a,
                          void *dx)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, ln_dropout_backward_f32(n, g, keep, a, dx),
         ln_dropout_backward_f64(n, g, keep, a, dx));
 }
@@ -157,6 +161,7 @@ DEF_XENT(ln_softmax_xent_forward_f64, ln_softmax_xent_backward_f64, double, exp)
 void ln_softmax_xent_forward(ln_dtype dt, int64_t n, int64_t c, const void *z, const void *y,
                              const int32_t *ids, void *loss, void *p)
 {
+    LN_PROF_SCOPE(LN_PROF_LOSS);
     LN_BY_DTYPE(dt, ln_softmax_xent_forward_f32(n, c, z, y, ids, loss, p),
                 ln_softmax_xent_forward_f64(n, c, z, y, ids, loss, p));
 }
@@ -164,6 +169,7 @@ void ln_softmax_xent_forward(ln_dtype dt, int64_t n, int64_t c, const void *z, c
 void ln_softmax_xent_backward(ln_dtype dt, int64_t n, int64_t c, const void *p, const void *y,
                               const int32_t *ids, const void *g, void *dz)
 {
+    LN_PROF_SCOPE(LN_PROF_LOSS);
     LN_BY_DTYPE(dt, ln_softmax_xent_backward_f32(n, c, p, y, ids, g, dz),
                 ln_softmax_xent_backward_f64(n, c, p, y, ids, g, dz));
 }
@@ -233,6 +239,7 @@ void ln_batchnorm_forward(ln_dtype dt, int64_t rows, int64_t c, const void *x, c
                           const void *beta, double eps, int training, double *mean, double *var,
                           double *invstd, void *y, double *scratch)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, bn_forward_f32(rows, c, x, gamma, beta, eps, training, mean, var, invstd, y, scratch),
                 bn_forward_f64(rows, c, x, gamma, beta, eps, training, mean, var, invstd, y, scratch));
 }
@@ -241,6 +248,7 @@ void ln_batchnorm_backward(ln_dtype dt, int64_t rows, int64_t c, const void *x, 
                            const double *mean, const double *invstd, int training, const void *g,
                            void *dx, void *dgamma, void *dbeta, double *scratch)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     LN_BY_DTYPE(dt, bn_backward_f32(rows, c, x, gamma, mean, invstd, training, g, dx, dgamma, dbeta, scratch),
                 bn_backward_f64(rows, c, x, gamma, mean, invstd, training, g, dx, dgamma, dbeta, scratch));
 }

@@ -4,6 +4,7 @@
  * for float and double with the scalars in the parameter's type.
  */
 #include "optim.h"
+#include "prof.h"
 
 #include <math.h>
 
@@ -144,36 +145,42 @@ BOTH(ln_nadam_step_f32, ln_nadam_step_f64, (int64_t n, void *wv, const void *gv,
 void ln_sgd_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, double lr,
                  double momentum, int nesterov)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_sgd_step_f32(n, w, g, m, lr, momentum, nesterov), ln_sgd_step_f64(n, w, g, m, lr, momentum, nesterov));
 }
 
 void ln_rmsprop_step(ln_dtype dt, int64_t n, void *w, const void *g, void *v, void *mg, void *mom,
                      double lr, double rho, double momentum, double eps, int centered)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_rmsprop_step_f32(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered), ln_rmsprop_step_f64(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered));
 }
 
 void ln_adam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *v, void *vhat,
                   double lr_t, double b1, double b2, double eps)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_adam_step_f32(n, w, g, m, v, vhat, lr_t, b1, b2, eps), ln_adam_step_f64(n, w, g, m, v, vhat, lr_t, b1, b2, eps));
 }
 
 void ln_adagrad_step(ln_dtype dt, int64_t n, void *w, const void *g, void *acc, double lr,
                      double eps)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_adagrad_step_f32(n, w, g, acc, lr, eps), ln_adagrad_step_f64(n, w, g, acc, lr, eps));
 }
 
 void ln_adadelta_step(ln_dtype dt, int64_t n, void *w, const void *g, void *eg, void *ed,
                       double lr, double rho, double eps)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_adadelta_step_f32(n, w, g, eg, ed, lr, rho, eps), ln_adadelta_step_f64(n, w, g, eg, ed, lr, rho, eps));
 }
 
 void ln_adamax_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *u,
                     double lr_t, double b1, double b2, double eps)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_adamax_step_f32(n, w, g, m, u, lr_t, b1, b2, eps), ln_adamax_step_f64(n, w, g, m, u, lr_t, b1, b2, eps));
 }
 
@@ -181,5 +188,6 @@ void ln_nadam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void
                    double b1, double b2, double eps, double mu_t, double mu_t1, double ms_new,
                    double ms_next, double b2_pow_t)
 {
+    LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
     LN_BY_DTYPE(dt, ln_nadam_step_f32(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t), ln_nadam_step_f64(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t));
 }

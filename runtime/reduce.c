@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "elementwise.h"
+#include "prof.h"
 
 #define COL_BLOCK 256
 
@@ -297,6 +298,7 @@ static void all_loop(int64_t n, char **p, const int64_t *s, void *ctx)
 
 void ln_reduce(ln_redop op, ln_tensor *out, const ln_tensor *x, int dim)
 {
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     if (dim < 0) {
         int64_t n = ln_numel(x);
         if (ln_is_contiguous(x)) {

@@ -115,6 +115,16 @@ describe("cat, stack and index_select", function()
     assert.are.equal(1, x:get(1, 1)) -- a copy
   end)
 
+  it("index_select along dim 1 copies whole samples, from contiguous and strided tensors alike", function()
+    local x = lunet.arange(0, 24):reshape(4, 3, 2)
+    local t = lunet.arange(0, 24):reshape(2, 3, 4):transpose(1, 3) -- (4, 3, 2), not contiguous
+    for _, src in ipairs({ x, t }) do
+      local got = src:index_select(1, { 4, -4, 2 }):totable()
+      local all = src:totable()
+      assert.are.same({ all[4], all[1], all[2] }, got)
+    end
+  end)
+
   it("shuffles rows with randperm", function()
     S.seed(31)
     local x = lunet.arange(10):reshape(10, 1)

@@ -6,13 +6,21 @@
 -- torch.set_num_threads(1), OMP_WAIT_POLICY=passive) measured in the same
 -- run, and the GEMM-only lower bound: the sum of one step's six sgemm
 -- calls (forward, and backward dX/dW) timed directly through cblas.
--- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs]
+-- With --profile it then trains one more epoch with the runtime's kernel
+-- profile on and prints where a step's time goes: GEMM, elementwise
+-- passes, the loss, the optimizer, allocation, and the rest (Lua, argument
+-- checks, the tape), summing to the measured step.
+-- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--profile]
 local lunet = require("lunet")
 local nn = lunet.nn
 local core = lunet.core
 
-local n = tonumber(arg and arg[1]) or 60000
-local epochs = tonumber(arg and arg[2]) or 2
+local positional, profile = {}, false
+for _, a in ipairs(arg or {}) do
+  if a == "--profile" then profile = true else positional[#positional + 1] = a end
+end
+local n = tonumber(positional[1]) or 60000
+local epochs = tonumber(positional[2]) or 2
 local bs = 128
 
 local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
@@ -59,3 +67,27 @@ else
   print("PyTorch: not installed (make bench-deps)")
 end
 print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms)", bound, steps, step * 1e3))
+
+if profile then
+  core.profile(true)
+  local t0 = core.clock()
+  model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 })
+  local total = core.clock() - t0
+  local r = core.profile_read()
+  core.profile(false)
+  print(string.format("\nstep-time breakdown (one profiled epoch, %d steps; ms per step)", steps))
+  local rest = total
+  local rows = { { "gemm", "GEMM" }, { "elementwise", "elementwise" }, { "loss", "loss" },
+    { "optimizer", "optimizer" }, { "alloc", "allocation" }, { "conv", "conv kernels" } }
+  for _, row in ipairs(rows) do
+    local sec = r[row[1]]
+    rest = rest - sec
+    if row[1] ~= "conv" or sec > 0 then
+      print(string.format("  %-24s %7.3f  (%5.1f%%, %d calls per step)", row[2], sec / steps * 1e3,
+        100 * sec / total, r.calls[row[1]] // steps))
+    end
+  end
+  print(string.format("  %-24s %7.3f  (%5.1f%%)", "Lua, checks, tape", rest / steps * 1e3, 100 * rest / total))
+  print(string.format("  %-24s %7.3f  (the GEMM-only bound: %.3f)", "measured step", total / steps * 1e3,
+    step * 1e3))
+end
