@@ -455,22 +455,27 @@ static void sum_parts(int64_t lo, int64_t hi, void *ctx)
                 colsum_f64_parts(lo, hi, j->nchunks, stride, p, s->out));
 }
 
+/* fn over every chunk of a's batch on lunet's threads, each with a
+ * one-thread GEMM; returns the job (its chunking) */
+static conv_job run_chunks(const ln_conv_args *a, ln_slot_fn fn)
+{
+    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
+    int bt = ln_blas_one_thread();
+    ln_parallel_slots(j.nchunks, fn, &j);
+    ln_blas_restore(bt);
+    return j;
+}
+
 void ln_conv2d_forward(const ln_conv_args *a)
 {
     LN_PROF_SCOPE(LN_PROF_CONV);
-    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
-    int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
-    ln_parallel_slots(j.nchunks, conv_forward_chunks, &j);
-    ln_blas_restore(bt);
+    run_chunks(a, conv_forward_chunks);
 }
 
 void ln_conv2d_backward(const ln_conv_args *a)
 {
     LN_PROF_SCOPE(LN_PROF_CONV);
-    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
-    int bt = ln_blas_one_thread(); /* lunet's threads each run GEMMs of their own */
-    ln_parallel_slots(j.nchunks, conv_backward_chunks, &j);
-    ln_blas_restore(bt);
+    conv_job j = run_chunks(a, conv_backward_chunks);
     int64_t K = col_width(&a->g);
     if (a->dw) {
         sum_job s = {&j, 0, a->dw};
