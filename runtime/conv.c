@@ -248,7 +248,7 @@ static int64_t min_samples(const ln_window *g)
 
 void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y, int32_t *arg)
 {
-    LN_PROF_SCOPE(LN_PROF_CONV);
+    LN_PROF_SCOPE(LN_PROF_POOL);
     pool_job p = {dt, g, 0, 0, x, y, arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
@@ -256,7 +256,7 @@ void ln_maxpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y,
 int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, const int32_t *arg,
                             void *dx)
 {
-    LN_PROF_SCOPE(LN_PROF_CONV);
+    LN_PROF_SCOPE(LN_PROF_POOL);
     pool_job p = {dt, g, 1, 0, gy, dx, (int32_t *)arg, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
     return atomic_load(&p.bad);
@@ -264,14 +264,14 @@ int64_t ln_maxpool_backward(ln_dtype dt, const ln_window *g, const void *gy, con
 
 void ln_avgpool_forward(ln_dtype dt, const ln_window *g, const void *x, void *y)
 {
-    LN_PROF_SCOPE(LN_PROF_CONV);
+    LN_PROF_SCOPE(LN_PROF_POOL);
     pool_job p = {dt, g, 0, 1, x, y, NULL, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }
 
 void ln_avgpool_backward(ln_dtype dt, const ln_window *g, const void *gy, void *dx)
 {
-    LN_PROF_SCOPE(LN_PROF_CONV);
+    LN_PROF_SCOPE(LN_PROF_POOL);
     pool_job p = {dt, g, 1, 1, gy, dx, NULL, -1};
     ln_parallel_for(g->n, 1, min_samples(g), pool_samples, &p);
 }

@@ -68,6 +68,6 @@ void ln_prof_read(double seconds[LN_PROF_NCAT], int64_t calls[LN_PROF_NCAT])
 const char *ln_prof_name(int cat)
 {
     static const char *names[LN_PROF_NCAT] = {"gemm", "elementwise", "loss", "optimizer", "conv",
-                                              "alloc"};
+                                              "pool", "alloc"};
     return cat >= 0 && cat < LN_PROF_NCAT ? names[cat] : "?";
 }

@@ -20,7 +20,8 @@ typedef enum ln_prof_cat {
     LN_PROF_ELEMENTWISE,   /* arithmetic, activations, dropout, reductions, copies */
     LN_PROF_LOSS,          /* the fused softmax cross-entropy */
     LN_PROF_OPTIMIZER,     /* the update steps */
-    LN_PROF_CONV,          /* convolution and pooling kernels (their GEMMs included) */
+    LN_PROF_CONV,          /* the convolution kernels, im2col and col2im (their GEMMs included) */
+    LN_PROF_POOL,          /* the pooling kernels */
     LN_PROF_ALLOC,         /* new tensors: the allocation and the collector's step */
     LN_PROF_NCAT
 } ln_prof_cat;

@@ -16,7 +16,7 @@ describe("core.profile", function()
     assert.are.equal(1, r.calls.gemm)
     assert.are.equal(1, r.calls.elementwise)
     assert.are.equal(2, r.calls.alloc) -- the two results
-    assert.are.equal(0, r.calls.optimizer + r.calls.loss + r.calls.conv)
+    assert.are.equal(0, r.calls.optimizer + r.calls.loss + r.calls.conv + r.calls.pool)
     assert.is_true(r.gemm > 0 and r.elementwise > 0 and r.alloc > 0)
     core.profile(false)
     local _ = d * d
@@ -39,7 +39,7 @@ describe("core.profile", function()
       local r = core.profile_read()
       assert.are.equal(5, r.calls.conv)
       assert.are.equal(0, r.calls.gemm + r.calls.elementwise)
-      local sum = r.gemm + r.elementwise + r.loss + r.optimizer + r.conv + r.alloc
+      local sum = r.gemm + r.elementwise + r.loss + r.optimizer + r.conv + r.pool + r.alloc
       assert.is_true(r.conv > 0 and sum <= wall, string.format("%g > %g", sum, wall))
     end
     lunet.set_num_threads(threads)

@@ -6,13 +6,19 @@
 -- bench-deps`, its best of 1 and all intra-op threads) measured in the same
 -- run, and the GEMM-only bound: one step's im2col products (forward, dW
 -- and dX of each convolution and Dense) timed directly through cblas.
--- Run: build/lunet scripts/bench/cnn_epoch.lua [samples] [epochs]
+-- With --profile, one more epoch with the kernel profile on: where a
+-- step's time goes (as mlp_epoch.lua --profile).
+-- Run: build/lunet scripts/bench/cnn_epoch.lua [samples] [epochs] [--profile]
 local lunet = require("lunet")
 local nn = lunet.nn
 local core = lunet.core
 
-local n = tonumber(arg and arg[1]) or 60000
-local epochs = tonumber(arg and arg[2]) or 1
+local positional, profile = {}, false
+for _, a in ipairs(arg or {}) do
+  if a == "--profile" then profile = true else positional[#positional + 1] = a end
+end
+local n = tonumber(positional[1]) or 60000
+local epochs = tonumber(positional[2]) or 1
 local bs = 128
 
 local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
@@ -66,3 +72,4 @@ else
 end
 print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms); lunet/bound %.2fx", bound, steps,
   step * 1e3, best / bound))
+if profile then peer.profile_epoch(function() model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 }) end, steps, step) end

@@ -68,26 +68,4 @@ else
 end
 print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms)", bound, steps, step * 1e3))
 
-if profile then
-  core.profile(true)
-  local t0 = core.clock()
-  model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 })
-  local total = core.clock() - t0
-  local r = core.profile_read()
-  core.profile(false)
-  print(string.format("\nstep-time breakdown (one profiled epoch, %d steps; ms per step)", steps))
-  local rest = total
-  local rows = { { "gemm", "GEMM" }, { "elementwise", "elementwise" }, { "loss", "loss" },
-    { "optimizer", "optimizer" }, { "alloc", "allocation" }, { "conv", "conv kernels" } }
-  for _, row in ipairs(rows) do
-    local sec = r[row[1]]
-    rest = rest - sec
-    if row[1] ~= "conv" or sec > 0 then
-      print(string.format("  %-24s %7.3f  (%5.1f%%, %d calls per step)", row[2], sec / steps * 1e3,
-        100 * sec / total, r.calls[row[1]] // steps))
-    end
-  end
-  print(string.format("  %-24s %7.3f  (%5.1f%%)", "Lua, checks, tape", rest / steps * 1e3, 100 * rest / total))
-  print(string.format("  %-24s %7.3f  (the GEMM-only bound: %.3f)", "measured step", total / steps * 1e3,
-    step * 1e3))
-end
+if profile then peer.profile_epoch(function() model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 }) end, steps, step) end

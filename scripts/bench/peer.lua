@@ -42,4 +42,33 @@ function P.gemm_step(shapes, reps)
   return step
 end
 
+--- Train one epoch (`fit_epoch()`) with the runtime's kernel profile on and
+-- print where a step's time goes: GEMM, elementwise passes, the loss, the
+-- optimizer, allocation, the conv and pooling kernels (when any ran) and the rest (Lua,
+-- argument checks, the tape), summing to the measured step.
+function P.profile_epoch(fit_epoch, steps, bound_step)
+  core.profile(true)
+  local t0 = core.clock()
+  fit_epoch()
+  local total = core.clock() - t0
+  local r = core.profile_read()
+  core.profile(false)
+  print(string.format("\nstep-time breakdown (one profiled epoch, %d steps; ms per step)", steps))
+  local rest = total
+  local rows = { { "gemm", "GEMM" }, { "elementwise", "elementwise" }, { "loss", "loss" },
+    { "optimizer", "optimizer" }, { "alloc", "allocation" }, { "conv", "convolution kernels" },
+    { "pool", "pooling kernels" } }
+  for _, row in ipairs(rows) do
+    local sec = r[row[1]]
+    rest = rest - sec
+    if (row[1] ~= "conv" and row[1] ~= "pool") or sec > 0 then
+      print(string.format("  %-26s %7.3f  (%5.1f%%, %d calls per step)", row[2], sec / steps * 1e3,
+        100 * sec / total, r.calls[row[1]] // steps))
+    end
+  end
+  print(string.format("  %-26s %7.3f  (%5.1f%%)", "Lua, checks, tape", rest / steps * 1e3, 100 * rest / total))
+  print(string.format("  %-26s %7.3f  (the GEMM-only bound: %.3f)", "measured step", total / steps * 1e3,
+    bound_step * 1e3))
+end
+
 return P
