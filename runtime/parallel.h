@@ -1,10 +1,12 @@
 /*
- * parallel.h - split an elementwise job over threads.
+ * parallel.h - split a job over threads.
  *
- * No pool and no spinning: a job large enough to be worth it (milliseconds)
- * starts its helper threads, runs one slice itself and joins them; the
- * ~30 us of thread creation is noise at that size, and nothing competes
- * with OpenBLAS's own threads between jobs (DESIGN.md, "Threads").
+ * A job runs one slice on its caller and the others on a kept pool of
+ * workers, started at first use.  The workers sleep on a condition variable
+ * between jobs and never spin, so between jobs nothing competes with
+ * OpenBLAS's own threads (DESIGN.md, "Threads").  Threads created per job
+ * (as before) start on their parent's core and join in late on jobs under
+ * a millisecond.
  */
 #ifndef LN_PARALLEL_H
 #define LN_PARALLEL_H
