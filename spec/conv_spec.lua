@@ -478,6 +478,9 @@ describe("Normalization", function()
     assert.has_error(function() nn.Normalization({ mean = "a" }) end)
     assert.has_error(function() nn.Normalization({ axis = 0 }) end)
     assert.has_error(function() norm:adapt(lunet.randn(5, 4, "float64")) end)
+    -- the input gradient (the statistics are fixed): float64 gradcheck
+    local ok, report = lunet.autograd.gradcheck(function(v) return norm:call(v) end, { lunet.randn(4, 3, "float64") })
+    assert.is_true(ok, report)
   end)
 
   it("has Keras' 2c + 1 non-trainable weights (mean, variance, count) and saves them", function()

@@ -1537,7 +1537,13 @@ function Normalization:call(x)
     error(fmt("%s (Normalization): expected input with last dim %d, got %s", self.name, self.features,
       shape_str(s)), 3)
   end
-  return (x - self.mean) / core.maximum(self.variance:sqrt(), 1e-7)
+  -- one autograd node: the statistics are fixed, so dx = g / std
+  local std, y = autograd.no_grad(function()
+    local sd = core.maximum(self.variance:detach():sqrt(), 1e-7)
+    return sd, (x:detach() - self.mean:detach()) / sd
+  end)
+  if autograd.is_tracked(x) then record("normalization", y, { x }, function(g) return g / std end, 1) end
+  return y
 end
 
 -- ---- shape layers --------------------------------------------------------------
