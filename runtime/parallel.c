@@ -50,12 +50,16 @@ static int workers;            /* started so far (slots 1..workers) */
 static unsigned long job_gen;  /* bumped for each job */
 static int pending;            /* slices of the current job not yet done */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
+/* the job a worker was started after: it takes only later ones (a worker
+ * that took an earlier job's slice would decrement `pending` twice for one
+ * job, and the caller would return while it still ran) */
+static unsigned long start_gen[LN_MAX_THREADS];
 
 static void *worker(void *p)
 {
     int k = (int)(intptr_t)p;
-    unsigned long seen = 0;
     pthread_mutex_lock(&mu);
+    unsigned long seen = start_gen[k];
     for (;;) {
         while (job_gen == seen) pthread_cond_wait(&wake, &mu);
         seen = job_gen;
@@ -84,6 +88,9 @@ static int ensure_workers(int nt)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_mutex_lock(&mu);
+        start_gen[workers + 1] = job_gen; /* no job runs now: the caller holds `busy` */
+        pthread_mutex_unlock(&mu);
         int ok = pthread_create(&t, &attr, worker, (void *)(intptr_t)(workers + 1)) == 0;
         pthread_attr_destroy(&attr);
         if (!ok) break;

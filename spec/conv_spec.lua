@@ -233,6 +233,18 @@ describe("Conv2D", function()
     end
   end)
 
+  it("gives the same result from a fresh process's first parallel job, which starts the thread pool", function()
+    if lunet.config().cpus < 2 then return end
+    -- the first job of a process starts the pool's worker and hands it a
+    -- slice at once: it must finish before the caller returns
+    local script = S.root .. "/spec/fixtures/pool_first_job.lua"
+    for _ = 1, 12 do
+      local out, code = S.run(S.lunet_bin .. " " .. script, true)
+      assert.are.equal(0, code, out)
+      assert.are.equal("same\n", out)
+    end
+  end)
+
   it("keeps one workspace across training steps", function()
     S.seed(87)
     local m = nn.Sequential({ nn.Conv2D(4, 3, { activation = "relu", input_shape = { 10, 10, 2 } }), nn.Flatten(),
