@@ -125,7 +125,23 @@ static int l_profile_read(lua_State *L)
     return 1;
 }
 
+static int l_set_deterministic(lua_State *L)
+{
+    if (!lua_isboolean(L, 1))
+        lt_error(L, LT_FN, "expected true or false, got %s", luaL_typename(L, 1));
+    ln_set_deterministic(lua_toboolean(L, 1));
+    return 0;
+}
+
+static int l_is_deterministic(lua_State *L)
+{
+    lua_pushboolean(L, ln_deterministic());
+    return 1;
+}
+
 static const luaL_Reg functions[] = {{"set_num_threads", l_set_num_threads},
+                                     {"set_deterministic", l_set_deterministic},
+                                     {"is_deterministic", l_is_deterministic},
                                      {"profile", l_profile},
                                      {"profile_read", l_profile_read},
                                      {"get_num_threads", l_get_num_threads},

@@ -6,8 +6,10 @@
 #include <cblas.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "elementwise.h"
+#include "parallel.h"
 #include "prof.h"
 
 static int fits_int(int64_t v) { return v >= 0 && v <= INT_MAX; }
@@ -43,6 +45,65 @@ static int64_t small_gemm(void)
     return v;
 }
 
+/* one cblas call on the calling thread's share of OpenBLAS (k >= 1) */
+static void gemm_call(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha, double beta)
+{
+    int64_t m = a->shape[0], k = a->shape[1], n = b->shape[1];
+    int ta, tb;
+    int64_t lda, ldb;
+    ln_gemm_layout(a, &ta, &lda);
+    ln_gemm_layout(b, &tb, &ldb);
+    int64_t ldc = m == 1 ? n : c->stride[0];
+    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
+    LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
+                    (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
+                    (float)beta, (float *)c->data, (int)ldc),
+        cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
+                    (const double *)a->data, (int)lda, (const double *)b->data, (int)ldb, beta,
+                    (double *)c->data, (int)ldc));
+}
+
+/* A large product in deterministic mode, over lunet's threads: an output
+ * dim cut into blocks of SPLIT_ALIGN rows (or columns), each thread's share
+ * a one-thread GEMM.  Every output element is then the same dot product, in the same
+ * order, whatever the thread count (the blocks start at the same offsets
+ * and OpenBLAS's kernel sums over k alike for every tile), and OpenBLAS's
+ * own pool never wakes, so it never spins beside lunet's threads. */
+#define SPLIT_ALIGN 32
+
+typedef struct gemm_job {
+    ln_tensor *c;
+    const ln_tensor *a, *b;
+    double alpha, beta;
+    int by_rows;
+} gemm_job;
+
+static void gemm_blocks(int64_t lo, int64_t hi, int slot, void *ctx)
+{
+    (void)slot;
+    const gemm_job *j = ctx;
+    ln_tensor c = *j->c, a = *j->a, b = *j->b;
+    const int64_t es = (int64_t)ln_dtype_size(c.dtype);
+    int64_t first = lo * SPLIT_ALIGN, dim = j->by_rows ? c.shape[0] : c.shape[1];
+    int64_t last = hi * SPLIT_ALIGN < dim ? hi * SPLIT_ALIGN : dim;
+    if (j->by_rows) {
+        a.data = (char *)a.data + first * a.stride[0] * es;
+        c.data = (char *)c.data + first * c.stride[0] * es;
+        a.shape[0] = c.shape[0] = last - first;
+    } else {
+        b.data = (char *)b.data + first * b.stride[1] * es;
+        c.data = (char *)c.data + first * c.stride[1] * es;
+        b.shape[1] = c.shape[1] = last - first;
+    }
+    gemm_call(&c, &a, &b, j->alpha, j->beta);
+}
+
+static int deterministic = 0;
+
+void ln_set_deterministic(int on) { deterministic = on != 0; }
+int ln_deterministic(void) { return deterministic; }
+
 void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha, double beta)
 {
     LN_PROF_SCOPE(LN_PROF_GEMM);
@@ -60,25 +121,33 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
         }
         return;
     }
-    int ta, tb;
-    int64_t lda, ldb;
-    ln_gemm_layout(a, &ta, &lda);
-    ln_gemm_layout(b, &tb, &ldb);
-    int64_t ldc = m == 1 ? n : c->stride[0];
-    enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
-    /* a product too small to gain from OpenBLAS's threads runs on one: waking
-     * them costs more than they save, and each job leaves them spinning
-     * for a while, taking the cores from whatever runs next */
-    /* (the thread count first: inside lunet's parallel regions it is 1, and
-     * small_gemm's first call, which reads the environment, stays on one thread) */
-    int bt = ln_blas_threads() > 1 && m * n * k < small_gemm() ? ln_blas_one_thread() : 1;
-    LN_BY_DTYPE(c->dtype, cblas_sgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
-                    (const float *)a->data, (int)lda, (const float *)b->data, (int)ldb,
-                    (float)beta, (float *)c->data, (int)ldc),
-        cblas_dgemm(CblasRowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
-                    (const double *)a->data, (int)lda, (const double *)b->data, (int)ldb, beta,
-                    (double *)c->data, (int)ldc));
+    /* Inside lunet's parallel regions OpenBLAS runs on one thread already
+     * (conv.c): the call is this thread's.  (The thread count is read first,
+     * so the threshold's first read of the environment stays on one thread.) */
+    if (ln_blas_threads() == 1) {
+        gemm_call(c, a, b, alpha, beta);
+        return;
+    }
+    /* A product too small to gain from more threads runs on one: waking
+     * them costs more than they save (and a threaded OpenBLAS call leaves
+     * its workers spinning for a while, taking the cores from what runs
+     * next).  In deterministic mode a larger one is split over lunet's
+     * threads; otherwise OpenBLAS threads it (faster on the SNN MLP's
+     * shapes, but its sums depend on the thread count). */
+    int small = m * n * k < small_gemm();
+    if (!small && !deterministic) {
+        gemm_call(c, a, b, alpha, beta);
+        return;
+    }
+    int bt = ln_blas_one_thread();
+    if (small) {
+        gemm_call(c, a, b, alpha, beta);
+    } else {
+        /* the rows when the reduction is the longer side, else the columns (measured) */
+        gemm_job j = {c, a, b, alpha, beta, m >= n || k > n};
+        int64_t dim = j.by_rows ? m : n;
+        ln_parallel_slots((dim + SPLIT_ALIGN - 1) / SPLIT_ALIGN, gemm_blocks, &j);
+    }
     ln_blas_restore(bt);
 }
 

@@ -54,6 +54,12 @@ static inline int ln_blas_threads_that_fit(void)
     return n > INT_MAX ? INT_MAX : (int)n;
 }
 
+/* Deterministic mode (off by default): products large enough for threads
+ * are split over lunet's threads, each output element computed by one
+ * one-thread GEMM, so results do not depend on the thread count. */
+void ln_set_deterministic(int on);
+int ln_deterministic(void);
+
 /* OpenBLAS to one thread (for a product too small for more, or while
  * lunet's own threads each run GEMMs); returns the count to give back to
  * ln_blas_restore.  Called outside lunet's parallel regions only: inside

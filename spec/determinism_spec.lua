@@ -1,0 +1,59 @@
+-- spec/determinism_spec.lua - lunet.set_deterministic(true): training gives
+-- bit-identical weights on 1 and 2 threads (products large enough for
+-- threads are split over lunet's own, each output element one one-thread
+-- GEMM; OpenBLAS's threaded GEMM sums differently per thread count).
+local lunet = require("lunet")
+local nn = lunet.nn
+
+local function train(threads)
+  lunet.set_num_threads(threads)
+  lunet.manual_seed(11)
+  local x = lunet.randn(384, 784)
+  local y = lunet.uniform({ 384 }, 0, 10):int()
+  local m = nn.Sequential({
+    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
+    nn.AlphaDropout(0.1),
+    nn.Dense(10, { activation = "softmax" }),
+  })
+  m:compile({ optimizer = "rmsprop", loss = "sparse_categorical_crossentropy" })
+  m:fit(x, y, { batch_size = 128, epochs = 2, verbose = 0 })
+  return m:get_weights()
+end
+
+describe("lunet.set_deterministic", function()
+  local threads = lunet.get_num_threads()
+  after_each(function()
+    lunet.set_deterministic(false)
+    lunet.set_num_threads(threads)
+  end)
+
+  it("makes 2 epochs of the SNN MLP bit-identical on 1 and 2 threads", function()
+    if lunet.config().cpus < 2 then return end
+    lunet.set_deterministic(true)
+    assert.is_true(lunet.is_deterministic())
+    local one, two = train(1), train(2)
+    for i = 1, #one do assert.is_true(lunet.equal(one[i], two[i]), "weight " .. i .. " differs") end
+  end)
+
+  it("splits a product over the threads with the numbers of one thread", function()
+    if lunet.config().cpus < 2 then return end
+    lunet.set_deterministic(true)
+    lunet.manual_seed(12)
+    -- 128x784x512, as the MLP's first layer, from row-major and transposed operands
+    local a, at, b = lunet.randn(128, 784), lunet.randn(784, 128):t(), lunet.randn(784, 512)
+    lunet.set_num_threads(1)
+    local c1, d1, e1 = a:matmul(b), at:matmul(b), b:t():matmul(a:t())
+    lunet.set_num_threads(2)
+    assert.is_true(lunet.equal(c1, a:matmul(b)))
+    assert.is_true(lunet.equal(d1, at:matmul(b)))
+    assert.is_true(lunet.equal(e1, b:t():matmul(a:t())))
+    -- and the same numbers as OpenBLAS's own single-threaded call, within rounding
+    lunet.set_deterministic(false)
+    assert.is_true(lunet.allclose(c1, a:matmul(b), 1e-5, 1e-4))
+  end)
+
+  it("takes a boolean", function()
+    assert.has_error(function() lunet.set_deterministic(1) end, "set_deterministic: expected true or false, got number")
+    assert.has_error(function() lunet.set_deterministic() end, "set_deterministic: expected true or false, got no value")
+  end)
+end)
