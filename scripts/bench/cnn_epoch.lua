@@ -13,15 +13,12 @@ local lunet = require("lunet")
 local nn = lunet.nn
 local core = lunet.core
 
-local positional, profile = {}, false
-for _, a in ipairs(arg or {}) do
-  if a == "--profile" then profile = true else positional[#positional + 1] = a end
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
+local positional, profile = peer.args(arg)
 local n = tonumber(positional[1]) or 60000
 local epochs = tonumber(positional[2]) or 1
 local bs = 128
 
-local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
 
 lunet.manual_seed(1)
 local x = lunet.randn(n, 28, 28, 1)

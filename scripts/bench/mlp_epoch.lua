@@ -15,15 +15,12 @@ local lunet = require("lunet")
 local nn = lunet.nn
 local core = lunet.core
 
-local positional, profile = {}, false
-for _, a in ipairs(arg or {}) do
-  if a == "--profile" then profile = true else positional[#positional + 1] = a end
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
+local positional, profile = peer.args(arg)
 local n = tonumber(positional[1]) or 60000
 local epochs = tonumber(positional[2]) or 2
 local bs = 128
 
-local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
 
 -- PyTorch first (so the two do not share the cores)
 local torch_s = peer.torch_epoch(peer.dir() .. "/mlp_epoch_torch.py", n, epochs)

@@ -7,6 +7,16 @@ local core = lunet.core
 
 local P = {}
 
+--- A benchmark's command line: its positional arguments, and whether
+-- --profile was given.
+function P.args(argv)
+  local positional, profile = {}, false
+  for _, a in ipairs(argv or {}) do
+    if a == "--profile" then profile = true else positional[#positional + 1] = a end
+  end
+  return positional, profile
+end
+
 --- The directory of the calling script.
 function P.dir(level)
   local src = debug.getinfo((level or 1) + 1, "S").source
