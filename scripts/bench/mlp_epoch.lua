@@ -10,46 +10,61 @@
 -- profile on and prints where a step's time goes: GEMM, elementwise
 -- passes, the loss, the optimizer, allocation, and the rest (Lua, argument
 -- checks, the tape), summing to the measured step.
--- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--profile]
+-- With --scaling, the epoch at batch 32, 50, 128 and 512 beside its own
+-- GEMM bound and PyTorch, then 1 against 2 threads (default and
+-- deterministic mode).
+-- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--profile] [--scaling]
 local lunet = require("lunet")
 local nn = lunet.nn
 local core = lunet.core
 
 local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
-local positional, profile = peer.args(arg)
+local positional, profile, scaling = peer.args(arg)
 local n = tonumber(positional[1]) or 60000
 local epochs = tonumber(positional[2]) or 2
 local bs = 128
 
 
--- PyTorch first (so the two do not share the cores)
-local torch_s = peer.torch_epoch(peer.dir() .. "/mlp_epoch_torch.py", n, epochs)
-
 lunet.manual_seed(1)
 local x = lunet.randn(n, 784)
 local y = lunet.losses.one_hot("bench", lunet.uniform({ n }, 0, 10):int(), 10)
-local model = nn.Sequential({
-  nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
-  nn.AlphaDropout(0.1),
-  nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal" }),
-  nn.AlphaDropout(0.1),
-  nn.Dense(10, { activation = "softmax" }),
-})
-model:compile({ optimizer = "rmsprop", loss = "categorical_crossentropy", metrics = { "accuracy" } })
-local best = math.huge
-for _ = 1, epochs do
-  local t0 = core.clock()
-  model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 })
-  best = math.min(best, core.clock() - t0)
+
+local function snn()
+  local model = nn.Sequential({
+    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
+    nn.AlphaDropout(0.1),
+    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal" }),
+    nn.AlphaDropout(0.1),
+    nn.Dense(10, { activation = "softmax" }),
+  })
+  model:compile({ optimizer = "rmsprop", loss = "categorical_crossentropy", metrics = { "accuracy" } })
+  return model
 end
 
--- GEMM-only bound: the step's products (m, k, n), each timed through cblas
-local shapes = {
-  { bs, 784, 512 }, { bs, 512, 512 }, { bs, 512, 10 },   -- forward
-  { 784, bs, 512 }, { 512, bs, 512 }, { 512, bs, 10 },   -- dW = x^T dz
-  { bs, 10, 512 }, { bs, 512, 512 },                      -- dx = dz W^T (layers 3, 2)
-}
-local step = peer.gemm_step(shapes, 50)
+-- the best of `count` epochs at batch size b (a fresh model)
+local function lunet_epoch(b, count)
+  local model, best = snn(), math.huge
+  for _ = 1, count do
+    local t0 = core.clock()
+    model:fit(x, y, { batch_size = b, epochs = 1, verbose = 0 })
+    best = math.min(best, core.clock() - t0)
+  end
+  return best, model
+end
+
+-- GEMM-only bound of one step at batch size b: its products (m, k, n), each timed through cblas
+local function gemm_bound(b)
+  return peer.gemm_step({
+    { b, 784, 512 }, { b, 512, 512 }, { b, 512, 10 },   -- forward
+    { 784, b, 512 }, { 512, b, 512 }, { 512, b, 10 },   -- dW = x^T dz
+    { b, 10, 512 }, { b, 512, 512 },                     -- dx = dz W^T (layers 3, 2)
+  }, 50)
+end
+
+-- lunet first, then PyTorch (one after the other, never sharing the cores)
+local best, model = lunet_epoch(bs, epochs)
+local torch_s = peer.torch_epoch(peer.dir() .. "/mlp_epoch_torch.py", n, epochs, bs)
+local step = gemm_bound(bs)
 local steps = (n + bs - 1) // bs
 local bound = step * steps
 
@@ -63,6 +78,32 @@ if torch_s then
 else
   print("PyTorch: not installed (make bench-deps)")
 end
-print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms)", bound, steps, step * 1e3))
+print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms); lunet/bound %.2fx", bound, steps,
+  step * 1e3, best / bound))
 
 if profile then peer.profile_epoch(function() model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 }) end, steps, step) end
+
+if scaling then
+  print("\nbatch size (s/epoch; best of " .. epochs .. "):")
+  print(string.format("  %6s %8s %8s %8s %12s %10s", "batch", "lunet", "bound", "/bound", "PyTorch", "PT/lunet"))
+  for _, b in ipairs({ 32, 50, 128, 512 }) do
+    local t = lunet_epoch(b, epochs)
+    local tb = gemm_bound(b) * ((n + b - 1) // b)
+    local tt = peer.torch_epoch(peer.dir() .. "/mlp_epoch_torch.py", n, epochs, b)
+    print(string.format("  %6d %8.2f %8.2f %7.2fx %12s %10s", b, t, tb, t / tb,
+      tt and string.format("%.2f", tt) or "-", tt and string.format("%.2fx", tt / t) or "-"))
+  end
+  print("threads (batch " .. bs .. ", s/epoch):")
+  local threads = lunet.get_num_threads()
+  for _, det in ipairs({ false, true }) do
+    lunet.set_deterministic(det)
+    local row = {}
+    for t = 1, math.min(2, cfg.cpus) do
+      lunet.set_num_threads(t)
+      row[#row + 1] = string.format("%d thread%s %.2f", t, t > 1 and "s" or "", (lunet_epoch(bs, epochs)))
+    end
+    print(string.format("  %-22s %s", det and "deterministic mode:" or "default:", table.concat(row, ", ")))
+  end
+  lunet.set_deterministic(false)
+  lunet.set_num_threads(threads)
+end

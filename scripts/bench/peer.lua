@@ -8,13 +8,19 @@ local core = lunet.core
 local P = {}
 
 --- A benchmark's command line: its positional arguments, and whether
--- --profile was given.
+-- --profile and --scaling were given.
 function P.args(argv)
-  local positional, profile = {}, false
+  local positional, profile, scaling = {}, false, false
   for _, a in ipairs(argv or {}) do
-    if a == "--profile" then profile = true else positional[#positional + 1] = a end
+    if a == "--profile" then
+      profile = true
+    elseif a == "--scaling" then
+      scaling = true
+    else
+      positional[#positional + 1] = a
+    end
   end
-  return positional, profile
+  return positional, profile, scaling
 end
 
 --- The directory of the calling script.
