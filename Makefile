@@ -6,7 +6,7 @@
 #   make demo       setup + build + the demo
 #   make fuzz       libFuzzer runs of the IDX and CSV readers (FUZZ_SECONDS=120 each)
 #   make data       real datasets into data/ (Fashion-MNIST, MNIST digits, UCI)
-#   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch)
+#   make bench      the benchmarks in scripts/bench (bench-deps adds PyTorch and NumPy)
 #   make install    PREFIX=/usr/local: module for plain lua5.4 + the launcher
 #                   (LUA_LDIR, LUA_CDIR, BINDIR override the three directories)
 #   make doc        reference docs (LDoc) into build/doc/index.html, and the
@@ -158,7 +158,7 @@ bench: setup all
 	@for f in scripts/bench/*.lua; do echo "== $$f"; $(B)/lunet $$f || exit 1; done
 
 bench-deps:
-	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES="python3-torch"
+	@$(MAKE) --no-print-directory setup EXTRA_PACKAGES="python3-torch python3-numpy"
 
 # The launcher finds the modules at ../share/lua/5.4 and ../lib/lua/5.4 from
 # its own directory: keep that layout when overriding the directories

@@ -32,16 +32,23 @@ end
 --- Seconds per epoch of a PyTorch peer script (it prints "epoch_seconds S"),
 -- or nil when Debian's python3-torch is not installed (`make bench-deps`).
 function P.torch_epoch(script, ...)
-  local probe = io.popen("/usr/bin/python3 -c 'import torch' 2>/dev/null && echo ok")
-  local has_torch = probe and probe:read("a"):find("ok") ~= nil
+  return P.python_seconds("torch", script, ...)
+end
+
+--- Seconds from a Python peer script that needs `module` (it prints
+-- "seconds S", or "epoch_seconds S"), or nil when Debian's python3 package for it is missing
+-- (`make bench-deps`).
+function P.python_seconds(module, script, ...)
+  local probe = io.popen(string.format("/usr/bin/python3 -c 'import %s' 2>/dev/null && echo ok", module))
+  local has = probe and probe:read("a"):find("ok") ~= nil
   if probe then probe:close() end
-  if not has_torch then return nil end
+  if not has then return nil end
   local args = {}
   for i, v in ipairs({ ... }) do args[i] = tostring(v) end
   local p = io.popen(string.format("OMP_WAIT_POLICY=passive /usr/bin/python3 %s %s", script, table.concat(args, " ")))
   local out = p:read("a")
   p:close()
-  return tonumber(out:match("epoch_seconds ([%d%.e%-]+)"))
+  return tonumber(out:match("seconds ([%d%.e%-]+)")) -- (also matches "epoch_seconds")
 end
 
 --- The seconds of one step's products: for each (m, k, n), the best of 5
