@@ -72,8 +72,7 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
                               double rate, double a, double b, double alpha)                       \
     {                                                                                              \
         const TT ta = (TT)a, tb = (TT)b, dropped = (TT)(a * alpha + b);                            \
-        if (!given)                                                                                \
-            for (int64_t i = 0; i < n; i++) keep[i] = ln_rng_double(r) >= rate;                    \
+        if (!given) ln_rng_keep_mask(r, n, rate, keep);                                            \
         for (int64_t i = 0; i < n; i++) y[i] = keep[i] ? ta * x[i] + tb : dropped;                 \
     }                                                                                              \
     static void BWD_NAME(int64_t n,        const TT *g, const uint8_t *keep, double a, TT *dx)   \

@@ -4,6 +4,10 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
+#if defined(__AVX2__) && defined(__BMI2__)
+#include <immintrin.h>
+#endif
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -19,23 +23,70 @@ void ln_rng_seed(ln_rng *r, uint64_t seed)
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-uint64_t ln_rng_next(ln_rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
+uint64_t ln_rng_next(ln_rng *r) { return ln_rng_step(r->s); }
 
 double ln_rng_double(ln_rng *r) { return (double)(ln_rng_next(r) >> 11) * 0x1.0p-53; }
+
+/* four lanes of 64 bits: GCC's vector extension, AVX2 registers */
+typedef uint64_t ln_u64x4 __attribute__((vector_size(32)));
+typedef int64_t ln_i64x4 __attribute__((vector_size(32)));
+
+typedef struct lanes4 {
+    ln_u64x4 s0, s1, s2, s3;
+} lanes4;
+
+/* one xoshiro256** step on four lanes; returns their outputs.  x * 5 and
+ * y * 9 are written as shifts and adds (AVX2 has no 64-bit multiply). */
+static inline ln_u64x4 lanes4_next(lanes4 *v)
+{
+    ln_u64x4 x = (v->s1 << 2) + v->s1, y = (x << 7) | (x >> 57), out = (y << 3) + y;
+    ln_u64x4 t = v->s1 << 17;
+    v->s2 ^= v->s0;
+    v->s3 ^= v->s1;
+    v->s1 ^= v->s2;
+    v->s0 ^= v->s3;
+    v->s2 ^= t;
+    v->s3 = (v->s3 << 45) | (v->s3 >> 19);
+    return out;
+}
+
+void ln_rng_keep_mask(ln_rng *r, int64_t n, double rate, uint8_t *keep)
+{
+    /* lane l is word l % 4 of a (l < 4) or of b, seeded by the l-th draw
+     * from r: two independent chains, kept in registers */
+    lanes4 v[2];
+    for (int l = 0; l < 8; l++) {
+        uint64_t x = ln_rng_next(r);
+        lanes4 *h = &v[l / 4];
+        h->s0[l % 4] = splitmix64(&x);
+        h->s1[l % 4] = splitmix64(&x);
+        h->s2[l % 4] = splitmix64(&x);
+        h->s3[l % 4] = splitmix64(&x);
+    }
+    lanes4 a = v[0], b = v[1];
+    /* u >= rate with u = (bits >> 11) * 2^-53, both exact: compare the
+     * integers, in signed form (bits >> 11 < 2^53, so no sign is lost) */
+    const int64_t thr = (int64_t)ceil(rate * 0x1p53);
+    const ln_i64x4 th = {thr, thr, thr, thr};
+    for (int64_t i = 0; i < n; i += 8) {
+        const ln_i64x4 ka = (ln_i64x4)(lanes4_next(&a) >> 11) >= th;
+        const ln_i64x4 kb = (ln_i64x4)(lanes4_next(&b) >> 11) >= th;
+        uint8_t k[8];
+#if defined(__AVX2__) && defined(__BMI2__)
+        /* the eight sign bits, spread one to a byte */
+        const unsigned bits = (unsigned)_mm256_movemask_pd((__m256d)ka) |
+                              (unsigned)_mm256_movemask_pd((__m256d)kb) << 4;
+        const uint64_t spread = _pdep_u64(bits, 0x0101010101010101u);
+        memcpy(k, &spread, sizeof k);
+#else
+        for (int l = 0; l < 4; l++) {
+            k[l] = (uint8_t)(ka[l] & 1);
+            k[l + 4] = (uint8_t)(kb[l] & 1);
+        }
+#endif
+        memcpy(keep + i, k, (size_t)(n - i < 8 ? n - i : 8));
+    }
+}
 
 uint64_t ln_rng_below(ln_rng *r, uint64_t n)
 {

@@ -14,8 +14,29 @@ typedef struct ln_rng {
 
 void ln_rng_seed(ln_rng *r, uint64_t seed);
 uint64_t ln_rng_next(ln_rng *r);
+/* ln_rng_next for loops that draw many numbers: the same sequence, inlined,
+ * on a state the caller may keep in a local copy. */
+static inline uint64_t ln_rng_step(uint64_t s[4])
+{
+    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
 /* Uniform in [0, 1) with 53 random bits. */
 double ln_rng_double(ln_rng *r);
+/* keep[0..n) = 1 with probability 1 - rate, else 0 (rate in [0, 1)), from
+ * eight xoshiro256** streams interleaved element by element (element i from
+ * stream i % 8), each seeded through splitmix64 by one draw from r: r
+ * advances by exactly 8 draws whatever n is, and the mask depends only on
+ * r's state, n and rate (never on threads).  A unit is kept when its 53-bit
+ * uniform is >= rate, as ln_rng_double would decide. */
+void ln_rng_keep_mask(ln_rng *r, int64_t n, double rate, uint8_t *keep);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */
 uint64_t ln_rng_below(ln_rng *r, uint64_t n);
 

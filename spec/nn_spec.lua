@@ -137,6 +137,39 @@ describe("lunet.nn layers", function()
       end
     end)
 
+    it("the dropout mask: each of its eight interleaved streams keeps 1 - rate; a prefix is the shorter mask", function()
+      local core = lunet.core
+      local x = lunet.ones({ 80000 })
+      for _, rate in ipairs({ 0.1, 0.5, 0.9 }) do
+        S.seed(31)
+        local _, keep = core.dropout(x, rate, 1, 0, 0)
+        keep = keep:int()
+        -- element i comes from stream i % 8: every stream keeps 1 - rate (10000 draws each, 5 sigma)
+        local sigma = math.sqrt(rate * (1 - rate) / 10000)
+        for lane = 1, 8 do
+          local kept = keep:narrow(1, lane, 80000 - 7):reshape(-1)
+          local sum = 0
+          for i = 1, kept:size(1), 8 do sum = sum + kept[i] end
+          assert.is_true(math.abs(sum / 10000 - (1 - rate)) < 5 * sigma, "lane " .. lane .. " rate " .. rate)
+        end
+        -- neighbours are independent: P(keep[i] and keep[i+1]) = (1 - rate)^2
+        local both = (keep:narrow(1, 1, 79999) * keep:narrow(1, 2, 79999)):sum():item() / 79999
+        assert.is_true(math.abs(both - (1 - rate) ^ 2) < 0.01, "pairs at rate " .. rate)
+        -- the same seed gives the same mask, its first 37 elements for a shorter input
+        S.seed(31)
+        local _, short = core.dropout(lunet.ones({ 37 }), rate, 1, 0, 0)
+        assert.are.same(keep:narrow(1, 1, 37):totable(), short:int():totable())
+      end
+      -- rate 0 keeps everything; the generator advances the same whatever n is
+      S.seed(32)
+      local _, all = core.dropout(x, 0, 1, 0, 0)
+      assert.are.equal(80000, all:int():sum():item())
+      local after_long = lunet.rand(1):item()
+      S.seed(32)
+      core.dropout(lunet.ones({ 3 }), 0.5, 1, 0, 0)
+      assert.are.equal(after_long, lunet.rand(1):item())
+    end)
+
     it("Dropout scales kept units by 1/(1-rate); noise_shape broadcasts the mask", function()
       S.seed(25)
       local y = nn.Dropout(0.25):apply(lunet.ones(40000), true)
