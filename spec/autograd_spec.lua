@@ -47,6 +47,44 @@ describe("lunet.autograd", function()
       assert.is_true(lunet.allclose(x:grad(), x:detach():exp(), 1e-15, 0))
     end)
 
+    it("a leaf keeps a gradient its node declares fresh, and copies any other", function()
+      local autograd = lunet.autograd
+      local made = {}
+      -- op(x, fresh): y = 2x, its gradient 2g made anew, or g itself passed on
+      local function op(x, fresh)
+        local y = x:detach() * 2
+        return autograd.record("op", y, { x }, function(g)
+          local d = fresh and g * 2 or g
+          made[#made + 1] = d
+          return d
+        end, 1, fresh)
+      end
+      for _, fresh in ipairs({ true, false }) do
+        made = {}
+        local x = lunet.tensor({ 1, 2 }, "float64"):requires_grad()
+        local g = lunet.tensor({ 1, 1 }, "float64")
+        op(x, fresh):backward(g)
+        assert.are.equal(fresh, rawequal(made[1], x:grad()))
+        -- whatever was kept, the caller's tensor and the leaf's gradient stay apart
+        g:fill(7)
+        assert.are.same(fresh and { 2, 2 } or { 1, 1 }, x:grad():totable())
+        -- two fresh gradients for one leaf are summed into a new tensor
+        made = {}
+        x:zero_grad()
+        local y = op(x, fresh) + op(x, fresh)
+        y:backward(lunet.tensor({ 1, 1 }, "float64"))
+        assert.is_false(rawequal(made[1], x:grad()) or rawequal(made[2], x:grad()))
+        assert.are.same(fresh and { 4, 4 } or { 2, 2 }, x:grad():totable())
+      end
+      -- a leaf that is the root copies the caller's gradient
+      local x = lunet.tensor({ 1, 2 }, "float64"):requires_grad()
+      local g = lunet.tensor({ 3, 4 }, "float64")
+      x:backward(g)
+      assert.is_false(rawequal(g, x:grad()))
+      assert.has_error(function() autograd.record("op", lunet.zeros(1), {}, function() end, 0, "yes") end,
+        "record: fresh must be a boolean (got \"yes\")")
+    end)
+
     it("takes an explicit gradient for a non-scalar output", function()
       local x = lunet.tensor({ { 1, 2 }, { 3, 4 } }, "float64"):requires_grad()
       local y = x * 3

@@ -170,8 +170,8 @@ end
 function M.is_enabled() return enabled end
 
 -- (the library's own ops record through this, unchecked: it is on every op)
-local function record(name, out, inputs, backward, n)
-  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward })
+local function record(name, out, inputs, backward, n, fresh)
+  set_tape(out, { name = name, inputs = inputs, n = n or #inputs, backward = backward, fresh = fresh })
   return out
 end
 
@@ -184,8 +184,11 @@ end
 -- @param inputs array of inputs
 -- @param backward function(g) -> gradients
 -- @param[opt] n the number of inputs (default #inputs)
+-- @param[opt] fresh true when every gradient `backward` returns is a new
+-- tensor that nothing else holds (and no two are the same tensor): a leaf
+-- then keeps it as its gradient without copying it
 -- @return out
-function M.record(name, out, inputs, backward, n)
+function M.record(name, out, inputs, backward, n, fresh)
   if type(name) ~= "string" then check.arg_error("record", "name", "a string", name, 2) end
   if not is_tensor(out) then check.arg_error("record", "out", "a tensor", out, 2) end
   if type(inputs) ~= "table" then check.arg_error("record", "inputs", "an array", inputs, 2) end
@@ -193,7 +196,8 @@ function M.record(name, out, inputs, backward, n)
   if n ~= nil and (math.type(n) ~= "integer" or n < 0) then
     check.arg_error("record", "n", "a non-negative integer", n, 2)
   end
-  return record(name, out, inputs, backward, n)
+  if fresh ~= nil and type(fresh) ~= "boolean" then check.arg_error("record", "fresh", "a boolean", fresh, 2) end
+  return record(name, out, inputs, backward, n, fresh)
 end
 
 local function tracking2(a, b)
@@ -279,11 +283,17 @@ function T.grad_fn(t)
   return i and i.name
 end
 
-local function accumulate(map, t, g)
+-- (owned[g]: g is a new tensor nothing else holds, so a leaf may keep it)
+local function accumulate(map, owned, t, g, fresh)
   local dt = t:dtype()
-  if g:dtype() ~= dt then g = g:astype(dt) end
+  if g:dtype() ~= dt then g, fresh = g:astype(dt), true end
   local prev = map[t]
-  if prev then map[t] = prev + g else map[t] = g end
+  if prev then
+    g, fresh = prev + g, true
+    owned[prev] = nil
+  end
+  map[t] = g
+  if fresh then owned[g] = true end
 end
 
 -- Tracked tensors reachable from root, each after all the tensors computed
@@ -324,7 +334,7 @@ end
 -- the backward pass proper (grad mode off)
 local function backpropagate(root, grad)
   local order, no = topo_order(root)
-  local grads = { [root] = grad }
+  local grads, owned = { [root] = grad }, {}
   for i = no, 1, -1 do
     local t = order[i]
     local g = grads[t]
@@ -334,16 +344,20 @@ local function backpropagate(root, grad)
       local backward = ti.backward
       if backward then
         local gs = pack(backward(g))
-        local inputs = ti.inputs
+        local inputs, fresh = ti.inputs, ti.fresh
         for k = 1, ti.n do
           local inp, gk = inputs[k], gs[k]
-          if gk ~= nil and tape(inp) then accumulate(grads, inp, gk) end
+          if gk ~= nil and tape(inp) then accumulate(grads, owned, inp, gk, fresh) end
         end
       end
       if ti.leaf then
-        if g:dtype() ~= t:dtype() then g = g:astype(t:dtype()) end
-        ti.grad = ti.grad and ti.grad + g or g:clone()
+        -- a gradient that may be held elsewhere (the caller's, a view of
+        -- another) is copied; one made for this leaf alone is kept
+        local own = owned[g]
+        if g:dtype() ~= t:dtype() then g, own = g:astype(t:dtype()), true end
+        ti.grad = ti.grad and ti.grad + g or (own and g or g:clone())
       end
+      owned[g] = nil
     end
   end
 end

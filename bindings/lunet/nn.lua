@@ -178,7 +178,7 @@ local function dense_node(x, W, b, act)
       local dW = W:is_grad_tracked() and x:t():matmul(dz) or nil
       local db = b and b:is_grad_tracked() and dz:sum(1) or nil
       return dx, dW, db
-    end, 3)
+    end, 3, true)
   end
   return y
 end
@@ -667,7 +667,7 @@ local function dropout_node(layer, x, rate, a, b, alpha)
     return core.dropout(x, rate, a, b, alpha)
   end)
   if autograd.is_tracked(x) then
-    record("dropout", y, { x }, function(g) return core.dropout_backward(g, keep, a) end, 1)
+    record("dropout", y, { x }, function(g) return core.dropout_backward(g, keep, a) end, 1, true)
   end
   return y
 end
@@ -1050,7 +1050,7 @@ local function conv_node(layer, x, act)
         s[1], s[2], d[1], d[2], pad, x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(),
         layer.workspace)
       return dx or nil, dW or nil, db or nil
-    end, 3)
+    end, 3, true)
   end
   return y
 end
@@ -1175,7 +1175,7 @@ pool_class("MaxPooling2D", function(self, x)
     local shape = x:shape()
     record("max_pooling2d", y, { x }, function(g)
       return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding)
-    end, 1)
+    end, 1, true)
   end
   return y
 end)
@@ -1190,7 +1190,7 @@ pool_class("AveragePooling2D", function(self, x)
     local shape = x:shape()
     record("avgpool", y, { x }, function(g)
       return core.avgpool_backward(g, shape, p[1], p[2], s[1], s[2], padding)
-    end, 1)
+    end, 1, true)
   end
   return y
 end)
@@ -1429,7 +1429,7 @@ function BatchNormalization:call(x, training)
       local dx, dg, db = core.batchnorm_backward(x2, gamma, mean, invstd, training, g, x2:is_grad_tracked(),
         gamma and gamma:is_grad_tracked(), beta and beta:is_grad_tracked())
       return dx or nil, dg or nil, db or nil
-    end, 3)
+    end, 3, true)
   end
   return y:reshape(s)
 end
@@ -1542,7 +1542,7 @@ function Normalization:call(x)
     local sd = core.maximum(self.variance:detach():sqrt(), 1e-7)
     return sd, (x:detach() - self.mean:detach()) / sd
   end)
-  if autograd.is_tracked(x) then record("normalization", y, { x }, function(g) return g / std end, 1) end
+  if autograd.is_tracked(x) then record("normalization", y, { x }, function(g) return g / std end, 1, true) end
   return y
 end
 
