@@ -240,11 +240,22 @@ static void advise_huge(char *p, size_t n)
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
+/* storages made since the library was loaded, and their bytes */
+static int64_t storages_made, storage_bytes_made;
+
+void lt_storage_count(int64_t *count, int64_t *bytes)
+{
+    *count = storages_made;
+    *bytes = storage_bytes_made;
+}
+
 lt_Tensor *lt_new(lua_State *L, ln_dtype dt, int ndim, const int64_t *shape, const char *fname)
 {
     int64_t numel = lt_check_numel(L, ndim, shape, dt, fname);
     LN_PROF_SCOPE(LN_PROF_ALLOC); /* (a memory error leaves it open: the profile is then off) */
     size_t nbytes = (size_t)numel * ln_dtype_size(dt);
+    storages_made++;
+    storage_bytes_made += (int64_t)nbytes;
     lt_Tensor *t = push_header(L, nbytes + LT_ALIGN);
     uintptr_t p = (uintptr_t)(t + 1);
     p = (p + LT_ALIGN - 1) & ~(uintptr_t)(LT_ALIGN - 1);
@@ -257,6 +268,44 @@ lt_Tensor *lt_new(lua_State *L, ln_dtype dt, int ndim, const int64_t *shape, con
     if (nbytes >= ((size_t)64 << 10)) lua_gc(L, LUA_GCSTEP, (int)(nbytes >> 10));
     ln_tensor_init(&t->v, t->storage, dt, ndim, shape);
     return t;
+}
+
+lt_Tensor *lt_out(lua_State *L, int idx, ln_dtype dt, int ndim, const int64_t *shape, int nin,
+                  const int *inputs, const char *fname)
+{
+    lt_Tensor *o = lua_isnoneornil(L, idx) ? NULL : lt_test(L, idx);
+    int fits = o != NULL && !o->closed && o->v.data == (void *)o->storage && o->v.dtype == dt &&
+               o->v.ndim == ndim && ln_is_contiguous(&o->v);
+    for (int i = 0; fits && i < ndim; i++) fits = o->v.shape[i] == shape[i];
+    for (int i = 0; fits && i < nin; i++) {
+        const lt_Tensor *in = lt_test(L, inputs[i]);
+        fits = in == NULL || !lt_same_storage(in, o);
+    }
+    if (!fits) return lt_new(L, dt, ndim, shape, fname);
+    lua_pushvalue(L, idx);
+    return o;
+}
+
+int lt_opt_ws(lua_State *L, int idx, const char *fname)
+{
+    if (lua_isnoneornil(L, idx)) return 0;
+    if (!lua_istable(L, idx) || lt_test(L, idx))
+        lt_error(L, fname, "expected a workspace table or nil for argument %d, got %s", idx,
+                 luaL_typename(L, idx));
+    return lua_absindex(L, idx);
+}
+
+lt_Tensor *lt_ws_out(lua_State *L, int ws, const char *key, ln_dtype dt, int ndim,
+                     const int64_t *shape, int nin, const int *inputs, const char *fname)
+{
+    if (ws == 0) return lt_new(L, dt, ndim, shape, fname);
+    lua_getfield(L, ws, key);
+    int slot = lua_gettop(L);
+    lt_Tensor *o = lt_out(L, slot, dt, ndim, shape, nin, inputs, fname);
+    lua_remove(L, slot);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, ws, key);
+    return o;
 }
 
 lt_Tensor *lt_new_like(lua_State *L, const ln_tensor *v, ln_dtype dt, const char *fname)

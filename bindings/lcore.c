@@ -125,6 +125,16 @@ static int l_profile_read(lua_State *L)
     return 1;
 }
 
+/* core.storage_count() --> storages made since load, their bytes */
+static int l_storage_count(lua_State *L)
+{
+    int64_t n, bytes;
+    lt_storage_count(&n, &bytes);
+    lua_pushinteger(L, n);
+    lua_pushinteger(L, bytes);
+    return 2;
+}
+
 static int l_set_deterministic(lua_State *L)
 {
     if (!lua_isboolean(L, 1))
@@ -144,6 +154,7 @@ static const luaL_Reg functions[] = {{"set_num_threads", l_set_num_threads},
                                      {"is_deterministic", l_is_deterministic},
                                      {"profile", l_profile},
                                      {"profile_read", l_profile_read},
+                                     {"storage_count", l_storage_count},
                                      {"get_num_threads", l_get_num_threads},
                                      {"config", l_config},
                                      {"clock", l_clock},

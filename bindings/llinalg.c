@@ -266,6 +266,11 @@ static int l_index_select(lua_State *L)
                  luaL_typename(L, 3));
         return 0;
     }
+    /* out (optional, 4): a tensor of the result's shape and dtype is written
+     * instead of a new one (one of another shape or dtype: a new one) */
+    if (!lua_isnoneornil(L, 4) && !lt_test(L, 4))
+        lt_error(L, LT_FN, "out must be a tensor or nil, got %s", luaL_typename(L, 4));
+    lua_settop(L, 4);
     /* validate every position before allocating; keep them 0-based in an
      * int64 scratch block (a dim may exceed int32) so the copy loop below
      * cannot fail */
@@ -292,7 +297,8 @@ static int l_index_select(lua_State *L)
     int64_t shape[LN_MAX_DIMS];
     memcpy(shape, t->v.shape, sizeof shape);
     shape[d] = n;
-    lt_Tensor *out = lt_new(L, t->v.dtype, t->v.ndim, shape, LT_FN);
+    static const int ins[2] = {1, 3};
+    lt_Tensor *out = lt_out(L, 4, t->v.dtype, t->v.ndim, shape, 2, ins, LT_FN);
     ln_index_select(&out->v, &t->v, d, p, n);
     return 1;
 }

@@ -33,8 +33,10 @@
 #include "../runtime/activations.h"
 #include "../runtime/linalg.h"
 #include "../runtime/conv.h"
+#include "../runtime/elementwise.h"
 #include "../runtime/nn.h"
 #include "../runtime/optim.h"
+#include "../runtime/reduce.h"
 #include "lt.h"
 
 static const char *shape_of(char *buf, const lt_Tensor *t)
@@ -60,9 +62,10 @@ static int l_dense(lua_State *L)
     if (b && (b->v.ndim != 1 || b->v.shape[0] != w->v.shape[1]))
         lt_error(L, LT_FN, "bias of shape %s does not match kernel %s", shape_of(s1, b),
                  shape_of(s2, w));
+    int ws = lt_opt_ws(L, 6, LT_FN);
     ln_act_params p;
-    lt_read_act_params(L, 6, act, &p, LT_FN);
-    lua_settop(L, 3);
+    lt_read_act_params(L, 7, act, &p, LT_FN);
+    lua_settop(L, 6);
     int trans;
     int64_t ld;
     if (!ln_gemm_layout(&x->v, &trans, &ld)) {
@@ -75,10 +78,73 @@ static int l_dense(lua_State *L)
     }
     if (b) b = lt_contiguous_at(L, 3, LT_FN);
     int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
-    lt_Tensor *y = lt_new(L, x->v.dtype, 2, shape, LT_FN);
-    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 2, shape, LT_FN) : NULL;
+    static const int ins[3] = {1, 2, 3};
+    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, 2, shape, 3, ins, LT_FN);
+    lt_Tensor *z = want_z ? lt_ws_out(L, ws, "z", x->v.dtype, 2, shape, 3, ins, LT_FN) : NULL;
     ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
     return want_z ? 2 : 1;
+}
+
+/* core.dense_backward(x, W, act, s, g, want_dx, want_dW, want_db [, ws [, p...]])
+ * --> dx|false, dW|false, db|false: the backward of core.dense for the
+ * gradient g of y, s its saved z (or y when the activation saves y; unused
+ * for linear).  ws: a table whose buffers are written again next call. */
+static int l_dense_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
+    lt_Tensor *x = lt_check_float(L, 1, LT_FN);
+    lt_Tensor *w = lt_check_float(L, 2, LT_FN);
+    const ln_act_def *act = lt_check_act(L, 3, LT_FN);
+    int linear = strcmp(act->name, "linear") == 0;
+    lt_Tensor *s = linear && lua_isnoneornil(L, 4) ? NULL : lt_check_float(L, 4, LT_FN);
+    lt_Tensor *g = lt_check_float(L, 5, LT_FN);
+    int want_dx = lua_toboolean(L, 6), want_dw = lua_toboolean(L, 7), want_db = lua_toboolean(L, 8);
+    int ws = lt_opt_ws(L, 9, LT_FN);
+    if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
+        lt_error(L, LT_FN, "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
+                 shape_of(s2, w));
+    int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
+    if (g->v.ndim != 2 || g->v.shape[0] != shape[0] || g->v.shape[1] != shape[1])
+        lt_error(L, LT_FN, "expected a gradient of shape (%lld, %lld), got %s", (long long)shape[0],
+                 (long long)shape[1], shape_of(s1, g));
+    if (s && !ln_same_shape(&s->v, &g->v))
+        lt_error(L, LT_FN, "saved activation of shape %s does not match the gradient %s",
+                 shape_of(s1, s), shape_of(s2, g));
+    if (x->v.dtype != w->v.dtype || g->v.dtype != w->v.dtype || (s && s->v.dtype != w->v.dtype))
+        lt_error(L, LT_FN, "x, kernel, saved activation and gradient must have one dtype");
+    ln_act_params p;
+    lt_read_act_params(L, 10, act, &p, LT_FN);
+    lua_settop(L, 9);
+    int trans;
+    int64_t ld;
+    if (!ln_gemm_layout(&x->v, &trans, &ld)) {
+        x = lt_copy_of(L, 1, x->v.dtype, LT_FN);
+        lua_replace(L, 1);
+    }
+    if (!ln_gemm_layout(&w->v, &trans, &ld)) {
+        w = lt_copy_of(L, 2, w->v.dtype, LT_FN);
+        lua_replace(L, 2);
+    }
+    if (s) s = lt_contiguous_at(L, 4, LT_FN);
+    g = lt_contiguous_at(L, 5, LT_FN);
+    const ln_dtype dt = g->v.dtype;
+    static const int ins[4] = {1, 2, 4, 5};
+    lt_Tensor *dz = linear ? NULL : lt_ws_out(L, ws, "dz", dt, 2, shape, 4, ins, LT_FN); /* 10 */
+    if (!dz) lua_pushboolean(L, 0);
+    int64_t m = shape[1];
+    lt_Tensor *acc = want_db ? lt_ws_out(L, ws, "acc", LN_F64, 1, &m, 4, ins, LT_FN) : NULL; /* 11 */
+    if (!acc) lua_pushboolean(L, 0);
+    lt_Tensor *dx = NULL, *dw = NULL, *db = NULL;
+    if (want_dx) dx = lt_ws_out(L, ws, "dx", dt, 2, x->v.shape, 4, ins, LT_FN);
+    else lua_pushboolean(L, 0);
+    if (want_dw) dw = lt_ws_out(L, ws, "dW", dt, 2, w->v.shape, 4, ins, LT_FN);
+    else lua_pushboolean(L, 0);
+    if (want_db) db = lt_ws_out(L, ws, "db", dt, 1, &m, 4, ins, LT_FN);
+    else lua_pushboolean(L, 0);
+    ln_dense_backward(&x->v, &w->v, linear ? NULL : act, &p, s ? &s->v : NULL, &g->v,
+                      dz ? &dz->v : NULL, dx ? &dx->v : NULL, dw ? &dw->v : NULL,
+                      db ? &db->v : NULL, acc ? acc->v.data : NULL);
+    return 3;
 }
 
 /* ---- dropout --------------------------------------------------------------- */
@@ -97,11 +163,13 @@ static int l_dropout(lua_State *L)
             lt_error(L, LT_FN, "mask must be uint8 of x's shape %s, got %s %s", shape_of(s1, x),
                      ln_dtype_name(keep->v.dtype), shape_of(s2, keep));
     }
-    lua_settop(L, 6);
+    int ws = lt_opt_ws(L, 7, LT_FN);
+    lua_settop(L, 7);
     x = lt_contiguous_at(L, 1, LT_FN);
     if (keep) keep = lt_contiguous_at(L, 6, LT_FN);
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, LT_FN);
-    if (!keep) keep = lt_new_like(L, &x->v, LN_U8, LT_FN);
+    static const int ins[2] = {1, 6};
+    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, x->v.ndim, x->v.shape, 2, ins, LT_FN);
+    if (!keep) keep = lt_ws_out(L, ws, "keep", LN_U8, x->v.ndim, x->v.shape, 2, ins, LT_FN);
     else lua_pushvalue(L, 6);
     ln_dropout_forward(lt_rng(L), x->v.dtype, ln_numel(&x->v), x->v.data, y->v.data,
                        keep->v.data, lua_toboolean(L, 6), rate, a, b, alpha);
@@ -115,10 +183,12 @@ static int l_dropout_backward(lua_State *L)
     double a = luaL_checknumber(L, 3);
     if (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &g->v))
         lt_error(L, LT_FN, "mask must be uint8 of the gradient's shape");
-    lua_settop(L, 2);
+    int ws = lt_opt_ws(L, 4, LT_FN);
+    lua_settop(L, 4);
     g = lt_contiguous_at(L, 1, LT_FN);
     keep = lt_contiguous_at(L, 2, LT_FN);
-    lt_Tensor *dx = lt_new_like(L, &g->v, g->v.dtype, LT_FN);
+    static const int ins[2] = {1, 2};
+    lt_Tensor *dx = lt_ws_out(L, ws, "dx", g->v.dtype, g->v.ndim, g->v.shape, 2, ins, LT_FN);
     ln_dropout_backward(g->v.dtype, ln_numel(&g->v), g->v.data, keep->v.data, a, dx->v.data);
     return 1;
 }
@@ -168,13 +238,21 @@ static int l_softmax_cross_entropy(lua_State *L)
     if (z->v.ndim != 2 || z->v.shape[1] < 1)
         lt_error(L, LT_FN, "expected scores (N, C) with C >= 1, got %s", shape_of(s1, z));
     int64_t n = z->v.shape[0], c = z->v.shape[1];
-    lua_settop(L, 2);
+    int ws = lt_opt_ws(L, 3, LT_FN);
+    int mean = lua_toboolean(L, 4);
+    lua_settop(L, 3);
     z = lt_contiguous_at(L, 1, LT_FN);
     const int32_t *ids;
     const void *y = xent_targets(L, 2, n, c, z->v.dtype, &ids, LT_FN);
-    lt_Tensor *loss = lt_new(L, z->v.dtype, 1, &n, LT_FN);
-    lt_Tensor *p = lt_new_like(L, &z->v, z->v.dtype, LT_FN);
+    static const int ins[2] = {1, 2};
+    lt_Tensor *loss = lt_ws_out(L, ws, "rows", z->v.dtype, 1, &n, 2, ins, LT_FN);
+    lt_Tensor *p = lt_ws_out(L, ws, "p", z->v.dtype, 2, z->v.shape, 2, ins, LT_FN);
     ln_softmax_xent_forward(z->v.dtype, n, c, z->v.data, y, ids, loss->v.data, p->v.data);
+    if (!mean) return 2;
+    /* their mean, as rows:mean() computes it, in a 0-d tensor */
+    lt_Tensor *m = lt_ws_out(L, ws, "mean", z->v.dtype, 0, NULL, 2, ins, LT_FN);
+    ln_reduce(LN_RED_MEAN, &m->v, &loss->v, -1);
+    lua_replace(L, -3);
     return 2;
 }
 
@@ -186,14 +264,25 @@ static int l_softmax_cross_entropy_backward(lua_State *L)
         lt_error(L, LT_FN, "expected the contiguous softmax (N, C) of the forward, got %s", shape_of(s1, p));
     int64_t n = p->v.shape[0], c = p->v.shape[1];
     lt_Tensor *g = lt_check_float(L, 3, LT_FN);
-    if (ln_numel(&g->v) != n || g->v.dtype != p->v.dtype)
+    int mean = lua_toboolean(L, 5);
+    if (ln_numel(&g->v) != (mean ? 1 : n) || g->v.dtype != p->v.dtype)
         lt_error(L, LT_FN, "expected a %s gradient of %lld elements, got %s", ln_dtype_name(p->v.dtype),
-                 (long long)n, shape_of(s1, g));
-    lua_settop(L, 3);
+                 (long long)(mean ? 1 : n), shape_of(s1, g));
+    int ws = lt_opt_ws(L, 4, LT_FN);
+    lua_settop(L, 4);
+    if (mean) {
+        /* the mean's gradient: g / n for every row */
+        double gv = ln_load(g->v.data, g->v.dtype) / (double)n;
+        static const int ins[2] = {1, 3};
+        lt_Tensor *rows = lt_ws_out(L, ws, "g_rows", p->v.dtype, 1, &n, 2, ins, LT_FN);
+        ln_fill(&rows->v, gv);
+        lua_replace(L, 3);
+    }
     g = lt_contiguous_at(L, 3, LT_FN);
     const int32_t *ids;
     const void *y = xent_targets(L, 2, n, c, p->v.dtype, &ids, LT_FN);
-    lt_Tensor *dz = lt_new_like(L, &p->v, p->v.dtype, LT_FN);
+    static const int ins[3] = {1, 2, 3};
+    lt_Tensor *dz = lt_ws_out(L, ws, "dz", p->v.dtype, 2, p->v.shape, 3, ins, LT_FN);
     ln_softmax_xent_backward(p->v.dtype, n, c, p->v.data, y, ids, g->v.data, dz->v.data);
     return 1;
 }
@@ -733,6 +822,7 @@ static int l_frombytes(lua_State *L)
 
 static const luaL_Reg fns[] = {
     {"dense", l_dense},
+    {"dense_backward", l_dense_backward},
     {"dropout", l_dropout},
     {"dropout_backward", l_dropout_backward},
     {"softmax_cross_entropy", l_softmax_cross_entropy},

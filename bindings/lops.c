@@ -454,7 +454,56 @@ static int l_min(lua_State *L) { return reduce(L, LN_RED_MIN, LT_FN); }
 static int l_argmax(lua_State *L) { return reduce(L, LN_RED_ARGMAX, LT_FN); }
 static int l_argmin(lua_State *L) { return reduce(L, LN_RED_ARGMIN, LT_FN); }
 
+/* core.argmax_count(scores, targets) --> how many rows of scores (N, C)
+ * have the argmax (the first maximum, or the first NaN: argmax's rule) of
+ * the same row of targets (N, C), or, for targets of N elements (N, or
+ * (N, 1)), the 0-based class id the target holds.  Accuracy without
+ * making a tensor: the rows are reduced in blocks into stack buffers. */
+#define ARGMAX_BLOCK 256
+static int l_argmax_count(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
+    lt_Tensor *s = lt_check(L, 1, LT_FN);
+    lt_Tensor *t = lt_check(L, 2, LT_FN);
+    if (s->v.ndim != 2 || s->v.shape[1] < 1)
+        lt_error(L, LT_FN, "expected scores (N, C) with C >= 1, got %s",
+                 lt_shape_str(s1, sizeof s1, s->v.ndim, s->v.shape));
+    const int64_t n = s->v.shape[0];
+    const int rows = ln_same_shape(&s->v, &t->v);
+    if (!rows && (t->v.ndim < 1 || t->v.shape[0] != n || ln_numel(&t->v) != n))
+        lt_error(L, LT_FN, "targets of shape %s match neither the scores %s nor their %lld rows",
+                 lt_shape_str(s1, sizeof s1, t->v.ndim, t->v.shape),
+                 lt_shape_str(s2, sizeof s2, s->v.ndim, s->v.shape), (long long)n);
+    const int64_t ess = (int64_t)ln_dtype_size(s->v.dtype), est = (int64_t)ln_dtype_size(t->v.dtype);
+    int32_t a[ARGMAX_BLOCK], b[ARGMAX_BLOCK];
+    int64_t count = 0;
+    for (int64_t r = 0; r < n; r += ARGMAX_BLOCK) {
+        const int64_t k = n - r < ARGMAX_BLOCK ? n - r : ARGMAX_BLOCK;
+        const int64_t os[2] = {k, 1};
+        ln_tensor part = s->v, out;
+        part.data = (char *)s->v.data + r * s->v.stride[0] * ess;
+        part.shape[0] = k;
+        ln_tensor_init(&out, a, LN_I32, 2, os);
+        ln_reduce(LN_RED_ARGMAX, &out, &part, 1);
+        if (rows) {
+            part = t->v;
+            part.data = (char *)t->v.data + r * t->v.stride[0] * est;
+            part.shape[0] = k;
+            ln_tensor_init(&out, b, LN_I32, 2, os);
+            ln_reduce(LN_RED_ARGMAX, &out, &part, 1);
+            for (int64_t i = 0; i < k; i++) count += a[i] == b[i];
+        } else {
+            const char *p = (const char *)t->v.data + r * t->v.stride[0] * est;
+            for (int64_t i = 0; i < k; i++)
+                count += (double)(a[i] - 1) == ln_load(p + i * t->v.stride[0] * est, t->v.dtype);
+        }
+    }
+    lua_pushinteger(L, (lua_Integer)count);
+    return 1;
+}
+
 static const luaL_Reg functions[] = {
+    {"argmax_count", l_argmax_count},
     {"add", l_add},         {"sub", l_sub},         {"mul", l_mul},   {"div", l_div},
     {"pow", l_pow},         {"maximum", l_maximum}, {"minimum", l_minimum},
     {"floor_divide", l_floor_divide}, {"remainder", l_remainder},

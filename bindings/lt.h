@@ -75,6 +75,22 @@ int64_t lt_check_numel(lua_State *L, int ndim, const int64_t *shape, ln_dtype dt
 /* Push a new contiguous tensor with inline storage (contents undefined). */
 lt_Tensor *lt_new(lua_State *L, ln_dtype dt, int ndim, const int64_t *shape, const char *fname);
 lt_Tensor *lt_new_like(lua_State *L, const ln_tensor *t, ln_dtype dt, const char *fname);
+/* Push the tensor at idx to be written as a result of this dtype and
+ * shape, when it is one: a contiguous owner of its storage, open, sharing
+ * no storage with the tensors at the `nin` stack slots `inputs`.  Otherwise
+ * (nil or anything else at idx) push a new tensor as lt_new does.  The
+ * buffers layers keep from one training step to the next go through here. */
+lt_Tensor *lt_out(lua_State *L, int idx, ln_dtype dt, int ndim, const int64_t *shape, int nin,
+                  const int *inputs, const char *fname);
+/* A workspace argument: a plain table (its absolute index) or nil/none (0);
+ * anything else raises. */
+int lt_opt_ws(lua_State *L, int idx, const char *fname);
+/* lt_out on the buffer ws[key] (ws from lt_opt_ws; 0: a new tensor), and the
+ * pushed result stored back as ws[key], for the next call to write again. */
+lt_Tensor *lt_ws_out(lua_State *L, int ws, const char *key, ln_dtype dt, int ndim,
+                     const int64_t *shape, int nin, const int *inputs, const char *fname);
+/* Storages lt_new has made since the library was loaded, and their bytes. */
+void lt_storage_count(int64_t *count, int64_t *bytes);
 /* Push a view `v` that shares the storage of the tensor at `base`. */
 lt_Tensor *lt_new_view(lua_State *L, int base, const ln_tensor *v);
 /* Push a contiguous copy of the tensor at idx, converted to dt. */

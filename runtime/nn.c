@@ -67,6 +67,60 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     }
 }
 
+/* dz = act'(s) * g row by row (act NULL: dz is g), with the column sums
+ * of each row added into acc (float64, rows in order) when db is wanted */
+#define DEF_DENSE_DZ(NAME, TT, BWD)                                                                \
+    static void NAME(const ln_act_def *act, const ln_act_params *p, int64_t n, int64_t m,          \
+                     const TT *s, const TT *g, TT *dz, TT *db, double *acc)                        \
+    {                                                                                              \
+        if (db)                                                                                    \
+            for (int64_t c = 0; c < m; c++) acc[c] = 0;                                            \
+        for (int64_t r = 0; r < n; r++) {                                                          \
+            const TT *row = g + r * m;                                                             \
+            if (act) {                                                                             \
+                act->BWD(m, s + r * m, row, dz + r * m, p);                                        \
+                row = dz + r * m;                                                                  \
+            }                                                                                      \
+            if (db)                                                                                \
+                for (int64_t c = 0; c < m; c++) acc[c] += (double)row[c];                          \
+        }                                                                                          \
+        if (db)                                                                                    \
+            for (int64_t c = 0; c < m; c++) db[c] = (TT)acc[c];                                    \
+    }
+DEF_DENSE_DZ(dense_dz_f32, float, bwd32)
+DEF_DENSE_DZ(dense_dz_f64, double, bwd64)
+
+void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
+                       const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
+                       const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
+                       double *acc)
+{
+    if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
+    const int64_t n = g->shape[0], m = g->shape[1];
+    {
+        LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
+        LN_BY_DTYPE(g->dtype,
+                    dense_dz_f32(act, p, n, m, act ? s->data : NULL, g->data, act ? dz->data : NULL,
+                                 db ? db->data : NULL, acc),
+                    dense_dz_f64(act, p, n, m, act ? s->data : NULL, g->data, act ? dz->data : NULL,
+                                 db ? db->data : NULL, acc));
+    }
+    const ln_tensor *d = act ? dz : g;
+    if (dw) {
+        /* dW = x^T dz: x read through transposed strides */
+        ln_tensor xt = *x;
+        xt.shape[0] = x->shape[1], xt.shape[1] = x->shape[0];
+        xt.stride[0] = x->stride[1], xt.stride[1] = x->stride[0];
+        ln_gemm(dw, &xt, d, 1.0, 0.0);
+    }
+    if (dx) {
+        ln_tensor wt = *w;
+        wt.shape[0] = w->shape[1], wt.shape[1] = w->shape[0];
+        wt.stride[0] = w->stride[1], wt.stride[1] = w->stride[0];
+        ln_gemm(dx, d, &wt, 1.0, 0.0);
+    }
+}
+
 #define DEF_DROPOUT(FWD_NAME, BWD_NAME, TT)                                                                       \
     static void FWD_NAME(ln_rng *r,    int64_t n, const TT *x, TT *y, uint8_t *keep, int given,  \
                               double rate, double a, double b, double alpha)                       \

@@ -16,6 +16,17 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
                       const ln_tensor *y);
 
+/* The backward of ln_dense_forward for the gradient g (N, M) of y:
+ * dz = act'(s) * g (s = z, or y when the activation saves y; act NULL or
+ * linear: dz is g itself and may be NULL), then db = the column sums of dz
+ * (summed in float64 into acc, M doubles, in row order), dW = x^T dz and
+ * dx = dz w^T.  dx, dw, db may each be NULL (not wanted); g, s, dz and the
+ * outputs are contiguous, x and w as ln_dense_forward takes them. */
+void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
+                       const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
+                       const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
+                       double *acc);
+
 /* rows x m contiguous: t += b per row (b NULL: none), then y = act(t) (act
  * NULL or linear: a copy; y may be t).  The output pass of ln_dense_forward,
  * for kernels that run their own GEMM (a convolution's, per chunk). */

@@ -175,6 +175,70 @@ local function record(name, out, inputs, backward, n, fresh)
   return out
 end
 
+-- ---- buffers kept from one training step to the next -------------------------
+-- Inside a training step (Sequential's fit and train_on_batch open one with
+-- `step_buffers`), each call of a layer or loss gets a workspace table of
+-- its own: the C kernels write its results and gradients into the tensors
+-- they left there at the previous step instead of making new ones.  A step
+-- runs one forward and one backward and keeps nothing but numbers, so
+-- nothing still reads a buffer when the next step writes it.  Outside a
+-- step `workspace` returns nil and every result is a new tensor.
+local step_no -- the open step's number, nil when none is open
+local step_count = 0
+local spaces = setmetatable({}, { __mode = "k" }) -- owner -> {step =, n =, [i] = table}
+
+local reuse = true
+
+--- Turn the reuse of buffers between training steps off (or on again):
+-- off, every step makes new tensors, as calls outside a step do (for
+-- comparing, or for code that keeps a step's tensors).  On by default.
+-- @param on a boolean
+-- @return the previous setting
+function M.set_buffer_reuse(on)
+  if type(on) ~= "boolean" then check.arg_error("set_buffer_reuse", "on", "a boolean", on, 2) end
+  local was = reuse
+  reuse = on
+  return was
+end
+
+--- Open a training step for the returned to-be-closed value's scope:
+-- `local _ <close> = autograd.step_buffers()`.  Steps do not nest (an inner
+-- one is part of the outer).
+-- @return a value to close when the step ends (also on an error), or nil
+-- when a step is open already or reuse is off
+function M.step_buffers()
+  if step_no or not reuse then return nil end
+  step_count = step_count + 1
+  step_no = step_count
+  return setmetatable({}, { __close = function() step_no = nil end })
+end
+
+--- The workspace of `owner` (a layer, a loss) for its next call in the open
+-- step, or nil outside a step.  The n-th call of an owner in a step gets
+-- the n-th table it had: a layer used twice keeps two sets of buffers.
+-- @param owner a table or a function (held weakly)
+-- @return a table, or nil
+function M.workspace(owner)
+  if type(owner) ~= "table" and type(owner) ~= "function" then
+    check.arg_error("workspace", "owner", "a table or a function", owner, 2)
+  end
+  if not step_no then return nil end
+  local w = spaces[owner]
+  if not w then
+    w = {}
+    spaces[owner] = w
+  end
+  if w.step ~= step_no then w.step, w.n = step_no, 0 end
+  local n = w.n + 1
+  w.n = n
+  local t = w[n]
+  if not t then
+    t = {}
+    w[n] = t
+  end
+  return t
+end
+
 --- Record `out` as the result of an operation on `inputs` (an array that
 -- may hold non-tensors; `n` entries).  `backward(g)` returns one gradient
 -- (or nil) per input.  For kernels written outside this module

@@ -66,19 +66,21 @@ local function is_float(t) local dt = t:dtype() return dt == "float32" or dt == 
 -- every integer dtype); checked integral floats as int32
 local function ids_of(t) return is_float(t) and t:int() or t end
 
-local function xent_rows(z, y)
+-- With `mean`, the mean over the rows as a 0-d tensor, from the same kernel.
+local function xent_rows(z, y, mean)
   local s = z:shape()
   local c = s[#s]
   s[#s] = nil
   local z2 = z:dim() == 2 and z or z:reshape(-1, c)
   local y2 = is_float(y) and y:reshape(z2:shape()) or y:reshape(z2:size(1))
-  local rows, p = core.softmax_cross_entropy(z2, y2)
+  local ws = autograd.workspace(xent_rows)
+  local rows, p = core.softmax_cross_entropy(z2, y2, ws, mean)
   if autograd.is_tracked(z) then
     autograd.record("softmax_cross_entropy", rows, { z }, function(g)
-      return core.softmax_cross_entropy_backward(p, y2, g):reshape(z:shape())
-    end, 1)
+      return core.softmax_cross_entropy_backward(p, y2, g, ws, mean):reshape(z:shape())
+    end, 1, true)
   end
-  if #s ~= 1 then rows = rows:reshape(#s == 0 and {} or s) end
+  if not mean and #s ~= 1 then rows = rows:reshape(#s == 0 and {} or s) end
   return rows
 end
 
@@ -96,7 +98,7 @@ function L.categorical_crossentropy(y_true, y_pred, from_logits)
     mismatch("categorical_crossentropy", y_true, y_pred, 2)
   end
   local y = y_true:astype(y_pred:dtype())
-  if from_logits then return mean_rows(xent_rows(y_pred, y)) end
+  if from_logits then return xent_rows(y_pred, y, true) end
   local p = y_pred / y_pred:sum(-1, true)
   p = p:clamp(EPS, 1 - EPS)
   return mean_rows(-(y * p:log()):sum(-1))
@@ -116,7 +118,7 @@ function L.sparse_categorical_crossentropy(y_true, y_pred, from_logits)
   end
   if from_logits then
     utils.check_labels("sparse_categorical_crossentropy", y_true, y_pred:size(-1), 2)
-    return mean_rows(xent_rows(y_pred, ids_of(y_true)))
+    return xent_rows(y_pred, ids_of(y_true), true)
   end
   local y = L.one_hot("sparse_categorical_crossentropy", y_true, y_pred:size(-1), y_pred:dtype())
   return L.categorical_crossentropy(y, y_pred, from_logits)
@@ -128,7 +130,7 @@ local one_hot_of = utils._internal.one_hot_of
 L._internal = setmetatable({
   sparse_categorical_crossentropy = function(y_true, y_pred, from_logits)
     check_pair("sparse_categorical_crossentropy", y_true, y_pred, from_logits)
-    if from_logits then return mean_rows(xent_rows(y_pred, ids_of(y_true))) end
+    if from_logits then return xent_rows(y_pred, ids_of(y_true), true) end
     return L.categorical_crossentropy(one_hot_of(y_true, y_pred:size(-1), y_pred:dtype()), y_pred, from_logits)
   end,
 }, { __metatable = "internal" })
@@ -387,6 +389,7 @@ metric("categorical_accuracy", function(fname, y_true, y_pred)
   if y_true:dim() ~= y_pred:dim() or y_true:size(-1) ~= y_pred:size(-1) then
     mismatch(fname, y_true, y_pred, 3)
   end
+  if y_pred:dim() == 2 and y_true:dim() == 2 then return core.argmax_count(y_pred, y_true) / y_pred:size(1) end
   return rows_equal(y_true:argmax(-1), y_pred:argmax(-1))
 end)
 --- The fraction of rows whose argmax is the 0-based label.
@@ -397,6 +400,9 @@ end)
 metric("sparse_categorical_accuracy", function(fname, y_true, y_pred)
   if y_true:numel() ~= y_true:size(1) then
     error(fmt("%s: y_true must hold one label per row, got shape %s", fname, shape_str(y_true:shape())), 3)
+  end
+  if y_pred:dim() == 2 and y_pred:size(1) == y_true:size(1) then
+    return core.argmax_count(y_pred, y_true) / y_pred:size(1)
   end
   local lab = y_true:reshape(y_true:numel()):double() + 1
   return rows_equal(lab, y_pred:argmax(-1):double():reshape(y_true:numel()))

@@ -456,10 +456,20 @@ end
 
 -- One optimizer step (then the constraints) on a batch; returns the loss
 -- value and the predictions.
+local seed_grads = setmetatable({}, { __mode = "k" }) -- model -> the ones its loss backpropagates
+
 local function train_step(self, params, x, y, fname, loss_fn)
+  -- the layers' results and gradients go into the buffers of the step before
+  local _ <close> = autograd.step_buffers()
   for _, p in ipairs(params) do p:zero_grad() end
   local loss, out, logits = forward_loss(self, x, y, true, fname, loss_fn)
-  loss:backward()
+  -- d loss / d loss, made once per shape and dtype
+  local seed = seed_grads[self]
+  if not (seed and seed:dtype() == loss:dtype() and seed:dim() == loss:dim()) then
+    seed = core.ones(loss:shape(), loss:dtype())
+    seed_grads[self] = seed
+  end
+  loss:backward(seed)
   self.optimizer:step(params)
   for _, l in ipairs(self.layers) do l:apply_constraints() end
   return loss:item(), out, logits
@@ -482,10 +492,14 @@ function Sequential:train_on_batch(x, y)
   return logs
 end
 
--- rows [i, i+n) of t, or the rows named by an int32 index tensor
+-- rows [i, i+n) of t, or the rows named by an int32 index tensor (in a
+-- training step, gathered into the step before's batch)
 local function rows(t, idx, i, n)
-  if idx then return t:index_select(1, idx:narrow(1, i, n)) end
-  return t:narrow(1, i, n)
+  if not idx then return t:narrow(1, i, n) end
+  local ws = autograd.workspace(rows)
+  local b = t:index_select(1, idx:narrow(1, i, n), ws and ws.batch)
+  if ws then ws.batch = b end
+  return b
 end
 
 --- The loss and the metrics on a data set, in inference mode (no dropout
@@ -712,10 +726,15 @@ function Sequential:fit(x, y, opts)
     for b = 1, steps do
       local i = (b - 1) * bs + 1
       local m = math.min(bs, n - i + 1)
-      local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
-      local lv, out, logits = train_step(self, params, xb, yb, "fit", loss_fn)
-      sums.loss = (sums.loss or 0) + lv * m
-      batch_metrics(self, yb, out, logits, sums, m)
+      local lv
+      do -- one step's buffers: the batch, the step and its metrics (not the callbacks)
+        local _ <close> = autograd.step_buffers()
+        local xb, yb = rows(x, perm, i, m), rows(y, perm, i, m)
+        local out, logits
+        lv, out, logits = train_step(self, params, xb, yb, "fit", loss_fn)
+        sums.loss = (sums.loss or 0) + lv * m
+        batch_metrics(self, yb, out, logits, sums, m)
+      end
       seen = seen + m
       call_cbs(cbs, "on_batch_end", b - 1, { loss = lv, size = m })
       bar:update(b, sums, seen)

@@ -165,19 +165,17 @@ end
 local table_act = {}
 for _, name in ipairs(core.activation_names()) do table_act[name] = core.activation_info(name) end
 
-local function dense_node(x, W, b, act)
+-- (ws: the layer's workspace in a training step, else nil)
+local function dense_node(x, W, b, act, ws)
   local saves_y = table_act[act].saves_y
   local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
   local need_z = track and not saves_y and act ~= "linear"
-  local y, z = core.dense(x, W, b, act, need_z)
+  local y, z = core.dense(x, W, b, act, need_z, ws)
   if track then
     record("dense", y, { x, W, b }, function(g)
-      local dz = g
-      if act ~= "linear" then dz = core.activation_backward(act, saves_y and y or z, g) end
-      local dx = x:is_grad_tracked() and dz:matmul(W:t()) or nil
-      local dW = W:is_grad_tracked() and x:t():matmul(dz) or nil
-      local db = b and b:is_grad_tracked() and dz:sum(1) or nil
-      return dx, dW, db
+      local dx, dW, db = core.dense_backward(x, W, act, saves_y and y or z or nil, g, x:is_grad_tracked(),
+        W:is_grad_tracked(), b and b:is_grad_tracked(), ws)
+      return dx or nil, dW or nil, db or nil
     end, 3, true)
   end
   return y
@@ -188,8 +186,9 @@ end
 -- want_logits: the loss takes the logits)
 local function affine_activation(layer, x, W, want_logits)
   local act = layer.activation
-  if type(act) == "string" and table_act[act] then return dense_node(x, W, layer.bias, act) end
-  local y = dense_node(x, W, layer.bias, "linear")
+  local ws = autograd.workspace(layer)
+  if type(act) == "string" and table_act[act] then return dense_node(x, W, layer.bias, act, ws) end
+  local y = dense_node(x, W, layer.bias, "linear", ws)
   if want_logits and act == "softmax" then return y end
   return A.get(act)(y)
 end
@@ -659,15 +658,16 @@ end
 
 -- y = keep ? a*x + b : a*alpha + b as one node, gradient a*keep
 local function dropout_node(layer, x, rate, a, b, alpha)
+  local ws = autograd.workspace(layer)
   local y, keep = with_layer_rng(layer, function()
     if layer.noise_shape then
       local mask = broadcast_mask(x, layer.noise_shape, rate)
-      return core.dropout(x, rate, a, b, alpha, mask)
+      return core.dropout(x, rate, a, b, alpha, mask, ws)
     end
-    return core.dropout(x, rate, a, b, alpha)
+    return core.dropout(x, rate, a, b, alpha, nil, ws)
   end)
   if autograd.is_tracked(x) then
-    record("dropout", y, { x }, function(g) return core.dropout_backward(g, keep, a) end, 1, true)
+    record("dropout", y, { x }, function(g) return core.dropout_backward(g, keep, a, ws) end, 1, true)
   end
   return y
 end
