@@ -4,6 +4,7 @@
  * for float and double with the scalars in the parameter's type.
  */
 #include "optim.h"
+#include "parallel.h"
 #include "prof.h"
 
 #include <math.h>
@@ -142,46 +143,135 @@ BOTH(ln_nadam_step_f32, ln_nadam_step_f64, (int64_t n, void *wv, const void *gv,
 })
 /* clang-format on */
 
+/* ---- the public steps: each over lunet's threads ----------------------------
+ * Every update is elementwise, so a slice of the arrays is updated exactly as
+ * the whole would be: the result never depends on the thread count. */
+
+/* at least this many elements before a step is split (waking a thread costs
+ * about what 32k updates do) */
+#define PARALLEL_MIN ((int64_t)1 << 16)
+#define MAX_ARRAYS 5
+
+typedef struct step_job step_job;
+struct step_job {
+    ln_dtype dt;
+    char *p[MAX_ARRAYS]; /* the per-element arrays (NULL: not used) */
+    double s[10];        /* the scalars */
+    int flag[2];
+    /* the kernel on n elements starting at p */
+    void (*run)(const step_job *j, int64_t n, char *const *p);
+};
+
+static void step_range(int64_t lo, int64_t hi, void *ctx)
+{
+    const step_job *j = ctx;
+    const int64_t es = (int64_t)ln_dtype_size(j->dt);
+    char *p[MAX_ARRAYS];
+    for (int k = 0; k < MAX_ARRAYS; k++) p[k] = j->p[k] ? j->p[k] + lo * es : NULL;
+    j->run(j, hi - lo, p);
+}
+
+/* slices aligned to 16 elements: whole vectors, and cache lines apart */
+static void run_step(step_job *j, int64_t n) { ln_parallel_for(n, 16, PARALLEL_MIN, step_range, j); }
+
+#define ARR(k) ((void *)p[k])
+
+static void sgd_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt, ln_sgd_step_f32(n, ARR(0), ARR(1), ARR(2), j->s[0], j->s[1], j->flag[0]),
+                ln_sgd_step_f64(n, ARR(0), ARR(1), ARR(2), j->s[0], j->s[1], j->flag[0]));
+}
+
 void ln_sgd_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, double lr,
                  double momentum, int nesterov)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_sgd_step_f32(n, w, g, m, lr, momentum, nesterov), ln_sgd_step_f64(n, w, g, m, lr, momentum, nesterov));
+    step_job j = {dt, {w, (char *)g, m}, {lr, momentum}, {nesterov}, sgd_run};
+    run_step(&j, n);
+}
+
+static void rmsprop_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt,
+                ln_rmsprop_step_f32(n, ARR(0), ARR(1), ARR(2), ARR(3), ARR(4), j->s[0], j->s[1], j->s[2],
+                                    j->s[3], j->flag[0]),
+                ln_rmsprop_step_f64(n, ARR(0), ARR(1), ARR(2), ARR(3), ARR(4), j->s[0], j->s[1], j->s[2],
+                                    j->s[3], j->flag[0]));
 }
 
 void ln_rmsprop_step(ln_dtype dt, int64_t n, void *w, const void *g, void *v, void *mg, void *mom,
                      double lr, double rho, double momentum, double eps, int centered)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_rmsprop_step_f32(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered), ln_rmsprop_step_f64(n, w, g, v, mg, mom, lr, rho, momentum, eps, centered));
+    step_job j = {dt, {w, (char *)g, v, mg, mom}, {lr, rho, momentum, eps}, {centered}, rmsprop_run};
+    run_step(&j, n);
+}
+
+static void adam_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt,
+                ln_adam_step_f32(n, ARR(0), ARR(1), ARR(2), ARR(3), ARR(4), j->s[0], j->s[1], j->s[2], j->s[3]),
+                ln_adam_step_f64(n, ARR(0), ARR(1), ARR(2), ARR(3), ARR(4), j->s[0], j->s[1], j->s[2], j->s[3]));
 }
 
 void ln_adam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *v, void *vhat,
                   double lr_t, double b1, double b2, double eps)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_adam_step_f32(n, w, g, m, v, vhat, lr_t, b1, b2, eps), ln_adam_step_f64(n, w, g, m, v, vhat, lr_t, b1, b2, eps));
+    step_job j = {dt, {w, (char *)g, m, v, vhat}, {lr_t, b1, b2, eps}, {0}, adam_run};
+    run_step(&j, n);
+}
+
+static void adagrad_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt, ln_adagrad_step_f32(n, ARR(0), ARR(1), ARR(2), j->s[0], j->s[1]),
+                ln_adagrad_step_f64(n, ARR(0), ARR(1), ARR(2), j->s[0], j->s[1]));
 }
 
 void ln_adagrad_step(ln_dtype dt, int64_t n, void *w, const void *g, void *acc, double lr,
                      double eps)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_adagrad_step_f32(n, w, g, acc, lr, eps), ln_adagrad_step_f64(n, w, g, acc, lr, eps));
+    step_job j = {dt, {w, (char *)g, acc}, {lr, eps}, {0}, adagrad_run};
+    run_step(&j, n);
+}
+
+static void adadelta_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt, ln_adadelta_step_f32(n, ARR(0), ARR(1), ARR(2), ARR(3), j->s[0], j->s[1], j->s[2]),
+                ln_adadelta_step_f64(n, ARR(0), ARR(1), ARR(2), ARR(3), j->s[0], j->s[1], j->s[2]));
 }
 
 void ln_adadelta_step(ln_dtype dt, int64_t n, void *w, const void *g, void *eg, void *ed,
                       double lr, double rho, double eps)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_adadelta_step_f32(n, w, g, eg, ed, lr, rho, eps), ln_adadelta_step_f64(n, w, g, eg, ed, lr, rho, eps));
+    step_job j = {dt, {w, (char *)g, eg, ed}, {lr, rho, eps}, {0}, adadelta_run};
+    run_step(&j, n);
+}
+
+static void adamax_run(const step_job *j, int64_t n, char *const *p)
+{
+    LN_BY_DTYPE(j->dt, ln_adamax_step_f32(n, ARR(0), ARR(1), ARR(2), ARR(3), j->s[0], j->s[1], j->s[2], j->s[3]),
+                ln_adamax_step_f64(n, ARR(0), ARR(1), ARR(2), ARR(3), j->s[0], j->s[1], j->s[2], j->s[3]));
 }
 
 void ln_adamax_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *u,
                     double lr_t, double b1, double b2, double eps)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_adamax_step_f32(n, w, g, m, u, lr_t, b1, b2, eps), ln_adamax_step_f64(n, w, g, m, u, lr_t, b1, b2, eps));
+    step_job j = {dt, {w, (char *)g, m, u}, {lr_t, b1, b2, eps}, {0}, adamax_run};
+    run_step(&j, n);
+}
+
+static void nadam_run(const step_job *j, int64_t n, char *const *p)
+{
+    const double *s = j->s;
+    LN_BY_DTYPE(j->dt,
+                ln_nadam_step_f32(n, ARR(0), ARR(1), ARR(2), ARR(3), s[0], s[1], s[2], s[3], s[4], s[5], s[6],
+                                  s[7], s[8]),
+                ln_nadam_step_f64(n, ARR(0), ARR(1), ARR(2), ARR(3), s[0], s[1], s[2], s[3], s[4], s[5], s[6],
+                                  s[7], s[8]));
 }
 
 void ln_nadam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void *v, double lr,
@@ -189,5 +279,7 @@ void ln_nadam_step(ln_dtype dt, int64_t n, void *w, const void *g, void *m, void
                    double ms_next, double b2_pow_t)
 {
     LN_PROF_SCOPE(LN_PROF_OPTIMIZER);
-    LN_BY_DTYPE(dt, ln_nadam_step_f32(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t), ln_nadam_step_f64(n, w, g, m, v, lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t));
+    step_job j = {dt, {w, (char *)g, m, v}, {lr, b1, b2, eps, mu_t, mu_t1, ms_new, ms_next, b2_pow_t}, {0},
+                  nadam_run};
+    run_step(&j, n);
 }
