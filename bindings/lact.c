@@ -81,7 +81,9 @@ static int l_activation(lua_State *L)
     lt_Tensor *x = lt_check_float(L, 2, d->name);
     ln_act_params p;
     lt_read_act_params(L, 3, d, &p, d->name);
-    lt_Tensor *y = lt_new_like(L, &x->v, x->v.dtype, d->name);
+    int ws = lt_opt_ws(L, 6, d->name); /* after the three parameter slots */
+    static const int ins[1] = {2};
+    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, x->v.ndim, x->v.shape, 1, ins, d->name);
     ln_act_forward(d, &x->v, &y->v, &p);
     return 1;
 }
@@ -94,7 +96,9 @@ static int l_activation_backward(lua_State *L)
     check_same_shape(L, s, g, LT_FN, "input", "gradient");
     ln_act_params p;
     lt_read_act_params(L, 4, d, &p, LT_FN);
-    lt_Tensor *dx = lt_new_like(L, &s->v, s->v.dtype, LT_FN);
+    int ws = lt_opt_ws(L, 7, LT_FN); /* after the three parameter slots */
+    static const int ins[2] = {2, 3};
+    lt_Tensor *dx = lt_ws_out(L, ws, "dx", s->v.dtype, s->v.ndim, s->v.shape, 2, ins, LT_FN);
     ln_act_backward(d, &s->v, &g->v, &dx->v, &p);
     return 1;
 }

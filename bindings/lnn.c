@@ -323,9 +323,11 @@ static int l_batchnorm(lua_State *L)
     if (!(eps > 0)) lt_error(L, LT_FN, "epsilon must be positive, got %g", eps);
     int training = lua_toboolean(L, 5);
     int64_t cs[1] = {c}, ss[1] = {2 * c};
-    lua_settop(L, 7);
-    lt_Tensor *mean = lt_new(L, LN_F64, 1, cs, LT_FN);   /* 8 */
-    lt_Tensor *var = lt_new(L, LN_F64, 1, cs, LT_FN);    /* 9 */
+    int ws = lt_opt_ws(L, 8, LT_FN);
+    lua_settop(L, 8);
+    static const int ins[3] = {1, 2, 3};
+    lt_Tensor *mean = lt_ws_out(L, ws, "mean", LN_F64, 1, cs, 3, ins, LT_FN); /* 9 */
+    lt_Tensor *var = lt_ws_out(L, ws, "var", LN_F64, 1, cs, 3, ins, LT_FN);   /* 10 */
     if (!training) {
         for (int i = 0; i < 2; i++) {
             feature_vec(L, 6 + i, c, dt, i ? "the moving variance" : "the moving mean", LT_FN);
@@ -335,15 +337,48 @@ static int l_batchnorm(lua_State *L)
             lua_pop(L, 1);
         }
     }
-    lt_Tensor *invstd = lt_new(L, LN_F64, 1, cs, LT_FN);  /* 10 */
-    lt_Tensor *scratch = lt_new(L, LN_F64, 1, ss, LT_FN); /* 11 */
-    lt_Tensor *y = lt_new_like(L, &x->v, dt, LT_FN);      /* 12 */
+    lt_Tensor *invstd = lt_ws_out(L, ws, "invstd", LN_F64, 1, cs, 3, ins, LT_FN);   /* 11 */
+    lt_Tensor *scratch = lt_ws_out(L, ws, "scratch", LN_F64, 1, ss, 3, ins, LT_FN); /* 12 */
+    lt_Tensor *y = lt_ws_out(L, ws, "y", dt, 2, x->v.shape, 3, ins, LT_FN);         /* 13 */
     ln_batchnorm_forward(dt, rows, c, x->v.data, gamma, beta, eps, training, mean->v.data,
                          var->v.data, invstd->v.data, y->v.data, scratch->v.data);
-    lua_pushvalue(L, 8);
     lua_pushvalue(L, 9);
-    lua_pushvalue(L, 10); /* y, mean, var, invstd */
+    lua_pushvalue(L, 10);
+    lua_pushvalue(L, 11); /* y, mean, var, invstd */
     return 4;
+}
+
+/* core.batchnorm_moving(mm, mv, mean, var, momentum, unbiased): Keras'
+ * update of the moving statistics in place, in their dtype, as
+ * mm = mm*momentum + mean*(1 - momentum) and
+ * mv = mv*momentum + var*(unbiased*(1 - momentum)), each product by the
+ * float64 batch statistics rounded to the moving dtype before the sum */
+static int l_batchnorm_moving(lua_State *L)
+{
+    lt_Tensor *mm = lt_check_float(L, 1, LT_FN), *mv = lt_check_float(L, 2, LT_FN);
+    lt_Tensor *mean = lt_check(L, 3, LT_FN), *var = lt_check(L, 4, LT_FN);
+    double m = luaL_checknumber(L, 5), unbiased = luaL_checknumber(L, 6);
+    int64_t c = ln_numel(&mm->v);
+    lt_Tensor *all[4] = {mm, mv, mean, var};
+    for (int i = 0; i < 4; i++)
+        if (!ln_is_contiguous(&all[i]->v) || ln_numel(&all[i]->v) != c || all[i]->v.dtype != (i < 2 ? mm->v.dtype : LN_F64))
+            lt_error(L, LT_FN, "expected contiguous moving statistics of one dtype and float64 batch "
+                               "statistics, %lld each", (long long)c);
+    const double *mu = mean->v.data, *va = var->v.data, vs = unbiased * (1 - m);
+    if (mm->v.dtype == LN_F32) {
+        float *a = mm->v.data, *b = mv->v.data, fm = (float)m;
+        for (int64_t i = 0; i < c; i++) {
+            a[i] = a[i] * fm + (float)(mu[i] * (1 - m));
+            b[i] = b[i] * fm + (float)(va[i] * vs);
+        }
+    } else {
+        double *a = mm->v.data, *b = mv->v.data;
+        for (int64_t i = 0; i < c; i++) {
+            a[i] = a[i] * m + mu[i] * (1 - m);
+            b[i] = b[i] * m + va[i] * vs;
+        }
+    }
+    return 0;
 }
 
 static int l_batchnorm_backward(lua_State *L)
@@ -368,12 +403,15 @@ static int l_batchnorm_backward(lua_State *L)
     g = lt_contiguous_at(L, 6, LT_FN);
     int want[3] = {lua_toboolean(L, 7), lua_toboolean(L, 8), lua_toboolean(L, 9)};
     int64_t cs[1] = {c}, ss[1] = {5 * c};
-    lua_settop(L, 9);
-    lt_Tensor *scratch = lt_new(L, LN_F64, 1, ss, LT_FN); /* 10 */
+    int ws = lt_opt_ws(L, 10, LT_FN);
+    lua_settop(L, 10);
+    static const int ins[4] = {1, 2, 3, 6};
+    static const char *const keys[3] = {"dx", "dgamma", "dbeta"};
+    lt_Tensor *scratch = lt_ws_out(L, ws, "bscratch", LN_F64, 1, ss, 4, ins, LT_FN); /* 11 */
     lt_Tensor *out[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         if (want[i])
-            out[i] = i == 0 ? lt_new_like(L, &x->v, dt, LT_FN) : lt_new(L, dt, 1, cs, LT_FN);
+            out[i] = lt_ws_out(L, ws, keys[i], dt, i == 0 ? 2 : 1, i == 0 ? x->v.shape : cs, 4, ins, LT_FN);
         else
             lua_pushboolean(L, 0);
     }
@@ -540,6 +578,25 @@ static lt_Tensor *workspace_at(lua_State *L, int idx, ln_dtype dt, int64_t need,
     return lt_new(L, dt, 1, shape, fname);
 }
 
+/* The workspace argument of the convolutions at idx: the im2col workspace
+ * tensor (as workspace_at takes it; *tbl = 0), or a table of the step's
+ * buffers that holds it as `col` (*tbl = its index; the workspace pushed
+ * is stored back there).  Pushes the workspace. */
+static lt_Tensor *conv_workspace_arg(lua_State *L, int idx, ln_dtype dt, int64_t need, int *tbl,
+                                     const char *fname)
+{
+    *tbl = 0;
+    if (!lua_istable(L, idx)) return workspace_at(L, idx, dt, need, fname);
+    *tbl = lua_absindex(L, idx);
+    lua_getfield(L, *tbl, "col");
+    int at = lua_gettop(L);
+    lt_Tensor *ws = workspace_at(L, at, dt, need, fname);
+    lua_remove(L, at);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, *tbl, "col");
+    return ws;
+}
+
 static const ln_act_def *conv_act(lua_State *L, int idx, const char *fname)
 {
     const ln_act_def *act = lua_isnoneornil(L, idx) ? NULL : lt_check_act(L, idx, fname);
@@ -566,9 +623,11 @@ static int l_conv2d(lua_State *L)
     if (act) lt_read_act_params(L, 12, act, &p, LT_FN);
     int want_z = act && lua_toboolean(L, 10);
     int64_t shape[4] = {g.n, g.oh, g.ow, m};
-    lt_Tensor *ws = workspace_at(L, 11, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), LT_FN);
-    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, LT_FN);
-    lt_Tensor *z = want_z ? lt_new(L, x->v.dtype, 4, shape, LT_FN) : NULL;
+    int tbl;
+    lt_Tensor *ws = conv_workspace_arg(L, 11, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), &tbl, LT_FN);
+    static const int ins[3] = {1, 2, 3};
+    lt_Tensor *y = lt_ws_out(L, tbl, "y", x->v.dtype, 4, shape, 3, ins, LT_FN);
+    lt_Tensor *z = want_z ? lt_ws_out(L, tbl, "z", x->v.dtype, 4, shape, 3, ins, LT_FN) : NULL;
     if (!want_z) lua_pushboolean(L, 0);
     lua_pushvalue(L, -3); /* ws last */
     ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, b ? b->v.data : NULL, act, &p,
@@ -599,13 +658,15 @@ static int l_conv2d_backward(lua_State *L)
         lt_contiguous_at(L, sidx[i], LT_FN);
     }
     int want_dx = lua_toboolean(L, 11), want_dw = lua_toboolean(L, 12), want_db = lua_toboolean(L, 13);
-    lt_Tensor *ws = workspace_at(L, 14, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), LT_FN);
+    int tbl;
+    lt_Tensor *ws = conv_workspace_arg(L, 14, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), &tbl, LT_FN);
     int wsi = lua_gettop(L);
     int64_t xs[4] = {g.n, g.h, g.w, g.c}, bs[1] = {m};
+    static const int ins[4] = {1, 2, 4, 5};
     lt_Tensor *dx = NULL, *dw = NULL, *db = NULL;
-    if (want_dx) dx = lt_new(L, x->v.dtype, 4, xs, LT_FN); else lua_pushboolean(L, 0);
-    if (want_dw) dw = lt_new(L, x->v.dtype, 4, k->v.shape, LT_FN); else lua_pushboolean(L, 0);
-    if (want_db) db = lt_new(L, x->v.dtype, 1, bs, LT_FN); else lua_pushboolean(L, 0);
+    if (want_dx) dx = lt_ws_out(L, tbl, "dx", x->v.dtype, 4, xs, 4, ins, LT_FN); else lua_pushboolean(L, 0);
+    if (want_dw) dw = lt_ws_out(L, tbl, "dW", x->v.dtype, 4, k->v.shape, 4, ins, LT_FN); else lua_pushboolean(L, 0);
+    if (want_db) db = lt_ws_out(L, tbl, "db", x->v.dtype, 1, bs, 4, ins, LT_FN); else lua_pushboolean(L, 0);
     lua_pushvalue(L, wsi);
     ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, NULL, act, &p, NULL, NULL,
                       act ? lt_check(L, 4, LT_FN)->v.data : NULL, lt_check(L, 5, LT_FN)->v.data,
@@ -634,11 +695,12 @@ static int pool_backward(lua_State *L, int avg, const char *fname)
         lt_error(L, fname, "expected a gradient%s of shape (%lld, %lld, %lld, %lld), got %s",
                  avg ? "" : " and int32 indices", (long long)want[0], (long long)want[1],
                  (long long)want[2], (long long)want[3], shape_of(s1, gy));
-    lua_settop(L, avg ? 1 : 2);
+    int ws = lt_opt_ws(L, at + 6, fname); /* after the window: kh, kw, sh, sw, padding */
     gy = lt_contiguous_at(L, 1, fname);
     if (!avg) arg = lt_contiguous_at(L, 2, fname);
     int64_t shape[4] = {g.n, g.h, g.w, g.c};
-    lt_Tensor *dx = lt_new(L, gy->v.dtype, 4, shape, fname);
+    static const int ins[2] = {1, 2};
+    lt_Tensor *dx = lt_ws_out(L, ws, "dx", gy->v.dtype, 4, shape, avg ? 1 : 2, ins, fname);
     if (avg) {
         ln_avgpool_backward(gy->v.dtype, &g, gy->v.data, dx->v.data);
         return 1;
@@ -661,15 +723,16 @@ static int pool_forward(lua_State *L, int avg, const char *fname)
     if (!avg && g.h * g.w * g.c > INT32_MAX)
         lt_error(L, fname, "an image of %lld elements is too large to pool (at most %d)",
                  (long long)(g.h * g.w * g.c), INT32_MAX);
-    lua_settop(L, 1);
+    int ws = lt_opt_ws(L, 7, fname); /* after x, kh, kw, sh, sw, padding */
     lt_Tensor *x = lt_contiguous_at(L, 1, fname);
     int64_t shape[4] = {g.n, g.oh, g.ow, g.c};
-    lt_Tensor *y = lt_new(L, x->v.dtype, 4, shape, fname);
+    static const int ins[1] = {1};
+    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, 4, shape, 1, ins, fname);
     if (avg) {
         ln_avgpool_forward(x->v.dtype, &g, x->v.data, y->v.data);
         return 1;
     }
-    lt_Tensor *arg = lt_new(L, LN_I32, 4, shape, fname);
+    lt_Tensor *arg = lt_ws_out(L, ws, "arg", LN_I32, 4, shape, 1, ins, fname);
     ln_maxpool_forward(x->v.dtype, &g, x->v.data, y->v.data, arg->v.data);
     return 2;
 }
@@ -823,6 +886,7 @@ static int l_frombytes(lua_State *L)
 static const luaL_Reg fns[] = {
     {"dense", l_dense},
     {"dense_backward", l_dense_backward},
+    {"batchnorm_moving", l_batchnorm_moving},
     {"dropout", l_dropout},
     {"dropout_backward", l_dropout_backward},
     {"softmax_cross_entropy", l_softmax_cross_entropy},

@@ -70,6 +70,27 @@ describe("training in the steady state", function()
     end
   end)
 
+  it("makes no tensor storage after the first step in a CNN with pooling and BatchNormalization", function()
+    S.seed(46)
+    local x = lunet.randn(160, 12, 12, 1)
+    local labels = lunet.uniform({ 160 }, 0, 10):int()
+    local model = nn.Sequential({
+      nn.Conv2D(4, { 3, 3 }, { activation = "relu", input_shape = { 12, 12, 1 } }),
+      nn.MaxPooling2D({ 2, 2 }),
+      nn.Conv2D(4, { 3, 3 }, { padding = "same" }),
+      nn.LeakyReLU(0.05),
+      nn.AveragePooling2D({ 2, 2 }),
+      nn.BatchNormalization(),
+      nn.Flatten(),
+      nn.Dense(16, { activation = "relu" }),
+      nn.Dense(10, { activation = "softmax" }),
+    })
+    model:compile({ optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = { "accuracy" } })
+    local seen = watch(model, x, labels)
+    assert.are.equal(5, #seen.storages)
+    assert.are.equal(seen.storages[1], seen.storages[5])
+  end)
+
   it("takes no new pages after the first step of an epoch", function()
     if not minor_faults() then return end -- no /proc
     S.seed(42)

@@ -31,6 +31,21 @@ local function check_x(name, x) check.float_tensor(name, "x", x, 3) end
 -- Keras' other names for a parameter: K.relu(x, alpha=) is negative_slope
 local aliases = { relu = { alpha = "negative_slope" } }
 
+-- The layer whose workspace the next table activation call writes into in
+-- a training step: set by an activation layer just before it calls its
+-- activation, and taken (cleared) by that call as it starts, so no later
+-- call ever sees it.
+local next_owner
+
+--- For activation layers: the next call of a C-table activation is the
+-- layer's, and writes its result and gradient into the layer's buffers in
+-- a training step (autograd.workspace).
+-- @param layer the layer, or nil to clear it
+function A.for_layer(layer)
+  if layer ~= nil and type(layer) ~= "table" then check.arg_error("for_layer", "layer", "a layer or nil", layer, 2) end
+  next_owner = layer
+end
+
 local function table_activation(name)
   local info = core.activation_info(name)
   local params, saves_y = info.params, info.saves_y
@@ -57,6 +72,8 @@ local function table_activation(name)
     return check.number(name, p, v, 3)
   end
   return function(x, ...)
+    local owner = next_owner
+    next_owner = nil
     check_x(name, x)
     local a, b, c
     if np == 0 and select("#", ...) > 0 and (...) ~= nil then
@@ -74,11 +91,12 @@ local function table_activation(name)
             np > 2 and value(params[3], v3) or nil
       end
     end
-    local y = core.activation(name, x, a, b, c)
+    local ws = owner and autograd.workspace(owner)
+    local y = core.activation(name, x, a, b, c, ws)
     if is_tracked(x) then
       record(name, y, { x }, function(g)
-        return core.activation_backward(name, saves_y and y or x, g, a, b, c)
-      end, 1)
+        return core.activation_backward(name, saves_y and y or x, g, a, b, c, ws)
+      end, 1, true)
     end
     return y
   end

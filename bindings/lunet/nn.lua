@@ -280,7 +280,11 @@ Activation.compute_output_shape = same_shape
 -- @return the output
 function Activation:call(x, _, want_logits)
   if want_logits and self.activation == "softmax" then return x end
-  return self.fn(x)
+  if type(self.activation) ~= "string" then return self.fn(x) end
+  A.for_layer(self) -- a table activation takes it as it starts (the others do not: cleared after)
+  local y = self.fn(x)
+  A.for_layer(nil)
+  return y
 end
 
 --- Whether the activation is softmax, which `call` leaves out when asked
@@ -331,7 +335,12 @@ local function simple_activation(name, known, check, make, args)
     for k in pairs(known) do self.config[k] = opts[k] end
     self.fn = make(opts)
   end
-  function cls:call(x) return self.fn(x) end
+  function cls:call(x)
+    A.for_layer(self) -- a table activation takes it as it starts (Softmax's does not: cleared after)
+    local y = self.fn(x)
+    A.for_layer(nil)
+    return y
+  end
   return cls
 end
 
@@ -1041,14 +1050,22 @@ local function conv_node(layer, x, act)
   local saves_y = act ~= "linear" and table_act[act].saves_y
   local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
   local need_z = track and act ~= "linear" and not saves_y
-  local y, z, ws = core.conv2d(x, W, b, act, s[1], s[2], d[1], d[2], pad, need_z, layer.workspace)
-  layer.workspace = ws
+  -- in a training step the results and gradients go into the step before's
+  -- buffers, a table that also holds the im2col workspace as `col`
+  local bufs = autograd.workspace(layer)
+  local function ws()
+    if not bufs then return layer.workspace end
+    bufs.col = layer.workspace
+    return bufs
+  end
+  local y, z, col = core.conv2d(x, W, b, act, s[1], s[2], d[1], d[2], pad, need_z, ws())
+  layer.workspace = col
   if track then
     record("conv2d", y, { x, W, b }, function(g)
       local dx, dW, db
       dx, dW, db, layer.workspace = core.conv2d_backward(x, W, act, saves_y and y or z or nil, g,
         s[1], s[2], d[1], d[2], pad, x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(),
-        layer.workspace)
+        ws())
       return dx or nil, dW or nil, db or nil
     end, 3, true)
   end
@@ -1170,11 +1187,12 @@ end
 
 pool_class("MaxPooling2D", function(self, x)
   local p, s, padding = self.pool_size, self.strides, self.padding
-  local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding)
+  local ws = autograd.workspace(self)
+  local y, arg = core.maxpool(x, p[1], p[2], s[1], s[2], padding, ws)
   if autograd.is_tracked(x) then
     local shape = x:shape()
     record("max_pooling2d", y, { x }, function(g)
-      return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding)
+      return core.maxpool_backward(g, arg, shape, p[1], p[2], s[1], s[2], padding, ws)
     end, 1, true)
   end
   return y
@@ -1185,11 +1203,12 @@ end)
 -- gradient evenly over its cells
 pool_class("AveragePooling2D", function(self, x)
   local p, s, padding = self.pool_size, self.strides, self.padding
-  local y = core.avgpool(x, p[1], p[2], s[1], s[2], padding)
+  local ws = autograd.workspace(self)
+  local y = core.avgpool(x, p[1], p[2], s[1], s[2], padding, ws)
   if autograd.is_tracked(x) then
     local shape = x:shape()
     record("avgpool", y, { x }, function(g)
-      return core.avgpool_backward(g, shape, p[1], p[2], s[1], s[2], padding)
+      return core.avgpool_backward(g, shape, p[1], p[2], s[1], s[2], padding, ws)
     end, 1, true)
   end
   return y
@@ -1411,23 +1430,18 @@ function BatchNormalization:call(x, training)
   end
   local x2 = x:reshape(-1, self.features)
   local gamma, beta, eps = self.gamma, self.beta, self.epsilon
+  local ws = autograd.workspace(self)
   local y, mean, var, invstd = core.batchnorm(x2, gamma, beta, eps, training, self.moving_mean,
-    self.moving_variance)
+    self.moving_variance, ws)
   local n = x2:size(1)
   if training and n > 0 then -- an empty batch has no statistics to move towards
-    local m = self.momentum
-    local unbiased = n / (n - (1 + eps))
-    local dt = self.moving_mean:dtype()
-    autograd.no_grad(function()
-      local mm, mv = self.moving_mean, self.moving_variance
-      mm:copy(mm * m + (mean * (1 - m)):astype(dt))
-      mv:copy(mv * m + (var * (unbiased * (1 - m))):astype(dt))
-    end)
+    -- Keras' momentum rule, in place: mm*m + mean*(1-m), mv*m + var*(unbiased*(1-m))
+    core.batchnorm_moving(self.moving_mean, self.moving_variance, mean, var, self.momentum, n / (n - (1 + eps)))
   end
   if autograd.is_tracked(x2) or (gamma and autograd.is_tracked(gamma)) or (beta and autograd.is_tracked(beta)) then
     record("batchnorm", y, { x2, gamma, beta }, function(g)
       local dx, dg, db = core.batchnorm_backward(x2, gamma, mean, invstd, training, g, x2:is_grad_tracked(),
-        gamma and gamma:is_grad_tracked(), beta and beta:is_grad_tracked())
+        gamma and gamma:is_grad_tracked(), beta and beta:is_grad_tracked(), ws)
       return dx or nil, dg or nil, db or nil
     end, 3, true)
   end
