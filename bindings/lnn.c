@@ -631,7 +631,8 @@ static int l_conv2d(lua_State *L)
     if (!want_z) lua_pushboolean(L, 0);
     lua_pushvalue(L, -3); /* ws last */
     ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, b ? b->v.data : NULL, act, &p,
-                      y->v.data, z ? z->v.data : NULL, NULL, NULL, NULL, NULL, NULL, ws->v.data};
+                      y->v.data, z ? z->v.data : NULL, NULL, NULL, NULL, NULL, NULL, ws->v.data,
+                      NULL, NULL, NULL, NULL, NULL, -1};
     ln_conv2d_forward(&a);
     return 3;
 }
@@ -671,11 +672,111 @@ static int l_conv2d_backward(lua_State *L)
     ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, NULL, act, &p, NULL, NULL,
                       act ? lt_check(L, 4, LT_FN)->v.data : NULL, lt_check(L, 5, LT_FN)->v.data,
                       dx ? dx->v.data : NULL, dw ? dw->v.data : NULL, db ? db->v.data : NULL,
-                      ws->v.data};
+                      ws->v.data, NULL, NULL, NULL, NULL, NULL, -1};
     ln_conv2d_backward(&a);
     return 4;
 }
 
+
+/* the fused pooling's window at idx (kh, kw, sh, sw, padding) over the
+ * convolution's output (n, oh, ow, m) */
+static void pool_window_at(lua_State *L, int idx, const ln_window *g, int64_t m, ln_window *pg,
+                           const char *fname)
+{
+    memset(pg, 0, sizeof *pg);
+    pg->n = g->n, pg->h = g->oh, pg->w = g->ow, pg->c = m;
+    read_window(L, idx, 0, pg, fname);
+    if (pg->h * pg->w * pg->c > INT32_MAX)
+        lt_error(L, fname, "an image of %lld elements is too large to pool (at most %d)",
+                 (long long)(pg->h * pg->w * pg->c), INT32_MAX);
+}
+
+/* core.conv2d_pool(x, kernel, b, act, sh, sw, dh, dw, pad, pkh, pkw, psh, psw, ppad, ws [, p...])
+ * --> py, parg, ps|false, ws: core.conv2d then core.maxpool in one pass,
+ * the convolution's output kept in cache chunk by chunk; ps holds the saved
+ * value of the activation (y or z) at each argmax, for the backward.  ws:
+ * the im2col workspace, or a table of buffers holding it as `col`. */
+static int l_conv2d_pool(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g, pg;
+    lt_Tensor *k = conv_operands(L, 5, &g, LT_FN);
+    lt_Tensor *x = lt_check(L, 1, LT_FN);
+    int64_t m = k->v.shape[3];
+    pool_window_at(L, 10, &g, m, &pg, LT_FN);
+    lt_Tensor *b = NULL;
+    if (!lua_isnoneornil(L, 3)) {
+        b = lt_check_float(L, 3, LT_FN);
+        if (b->v.dtype != x->v.dtype || b->v.ndim != 1 || b->v.shape[0] != m)
+            lt_error(L, LT_FN, "expected a bias (%lld) of the input's dtype, got %s", (long long)m,
+                     shape_of(s1, b));
+        b = lt_contiguous_at(L, 3, LT_FN);
+    }
+    const ln_act_def *act = conv_act(L, 4, LT_FN);
+    ln_act_params p = {0, 0, 0};
+    if (act) lt_read_act_params(L, 16, act, &p, LT_FN);
+    int64_t shape[4] = {g.n, pg.oh, pg.ow, m};
+    int tbl;
+    lt_Tensor *ws = conv_workspace_arg(L, 15, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), &tbl, LT_FN);
+    static const int ins[3] = {1, 2, 3};
+    lt_Tensor *py = lt_ws_out(L, tbl, "py", x->v.dtype, 4, shape, 3, ins, LT_FN);
+    lt_Tensor *parg = lt_ws_out(L, tbl, "parg", LN_I32, 4, shape, 3, ins, LT_FN);
+    lt_Tensor *ps = act ? lt_ws_out(L, tbl, "ps", x->v.dtype, 4, shape, 3, ins, LT_FN) : NULL;
+    if (!ps) lua_pushboolean(L, 0);
+    lua_pushvalue(L, -4); /* ws last */
+    ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, b ? b->v.data : NULL, act, &p, NULL, NULL,
+                      NULL, NULL, NULL, NULL, NULL, ws->v.data, &pg, py->v.data, ps ? ps->v.data : NULL,
+                      parg->v.data, NULL, -1};
+    ln_conv2d_forward(&a);
+    return 4;
+}
+
+/* core.conv2d_pool_backward(x, kernel, act, ps, parg, gp, sh, sw, dh, dw, pad, pkh, pkw, psh,
+ * psw, ppad, want_dx, want_dW, want_db, ws [, p...]) --> dx, dW, db (false when not wanted), ws:
+ * core.conv2d_pool's backward for the gradient gp of py */
+static int l_conv2d_pool_backward(lua_State *L)
+{
+    char s1[LT_SHAPE_BUF];
+    ln_window g, pg;
+    lt_Tensor *k = conv_operands(L, 7, &g, LT_FN);
+    lt_Tensor *x = lt_check(L, 1, LT_FN);
+    int64_t m = k->v.shape[3];
+    pool_window_at(L, 12, &g, m, &pg, LT_FN);
+    int64_t want[4] = {g.n, pg.oh, pg.ow, m};
+    const ln_act_def *act = conv_act(L, 3, LT_FN);
+    ln_act_params p = {0, 0, 0};
+    if (act) lt_read_act_params(L, 21, act, &p, LT_FN);
+    static const char *const what[3] = {"the saved values", "the pooling indices", "a gradient"};
+    for (int i = act ? 0 : 1; i < 3; i++) {
+        lt_Tensor *t = lt_check(L, 4 + i, LT_FN);
+        int ok = t->v.ndim == 4 && t->v.dtype == (i == 1 ? LN_I32 : x->v.dtype);
+        for (int d = 0; ok && d < 4; d++) ok = t->v.shape[d] == want[d];
+        if (!ok)
+            lt_error(L, LT_FN, "expected %s of shape (%lld, %lld, %lld, %lld) and dtype %s, got %s %s",
+                     what[i], (long long)want[0], (long long)want[1], (long long)want[2], (long long)want[3],
+                     ln_dtype_name(i == 1 ? LN_I32 : x->v.dtype), ln_dtype_name(t->v.dtype), shape_of(s1, t));
+        lt_contiguous_at(L, 4 + i, LT_FN);
+    }
+    int want_dx = lua_toboolean(L, 17), want_dw = lua_toboolean(L, 18), want_db = lua_toboolean(L, 19);
+    int tbl;
+    lt_Tensor *ws = conv_workspace_arg(L, 20, x->v.dtype, ln_conv_workspace(x->v.dtype, &g, m), &tbl, LT_FN);
+    int wsi = lua_gettop(L);
+    int64_t xs[4] = {g.n, g.h, g.w, g.c}, bs[1] = {m};
+    static const int ins[5] = {1, 2, 4, 5, 6};
+    lt_Tensor *dx = NULL, *dw = NULL, *db = NULL;
+    if (want_dx) dx = lt_ws_out(L, tbl, "dx", x->v.dtype, 4, xs, 5, ins, LT_FN); else lua_pushboolean(L, 0);
+    if (want_dw) dw = lt_ws_out(L, tbl, "dW", x->v.dtype, 4, k->v.shape, 5, ins, LT_FN); else lua_pushboolean(L, 0);
+    if (want_db) db = lt_ws_out(L, tbl, "db", x->v.dtype, 1, bs, 5, ins, LT_FN); else lua_pushboolean(L, 0);
+    lua_pushvalue(L, wsi);
+    ln_conv_args a = {x->v.dtype, g, m, x->v.data, k->v.data, NULL, act, &p, NULL, NULL, NULL, NULL,
+                      dx ? dx->v.data : NULL, dw ? dw->v.data : NULL, db ? db->v.data : NULL, ws->v.data,
+                      &pg, NULL, act ? lt_check(L, 4, LT_FN)->v.data : NULL, lt_check(L, 5, LT_FN)->v.data,
+                      lt_check(L, 6, LT_FN)->v.data, -1};
+    ln_conv2d_backward(&a);
+    if (a.pool_bad >= 0)
+        lt_error(L, LT_FN, "index %lld of the pooling indices is outside the input", (long long)a.pool_bad + 1);
+    return 4;
+}
 
 /* core.maxpool_backward(gy, arg, shape, window...) and
  * core.avgpool_backward(gy, shape, window...) */
@@ -886,6 +987,8 @@ static int l_frombytes(lua_State *L)
 static const luaL_Reg fns[] = {
     {"dense", l_dense},
     {"dense_backward", l_dense_backward},
+    {"conv2d_pool", l_conv2d_pool},
+    {"conv2d_pool_backward", l_conv2d_pool_backward},
     {"batchnorm_moving", l_batchnorm_moving},
     {"dropout", l_dropout},
     {"dropout_backward", l_dropout_backward},

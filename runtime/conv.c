@@ -307,12 +307,14 @@ static int64_t chunks(ln_dtype dt, const ln_window *g, int64_t m)
     return (g->n + cs - 1) / cs;
 }
 
-/* per slot: the chunk's col and dcol (rows x K) and dz (rows x m); then one
- * (K x m) kernel gradient and m bias gradient per chunk */
+/* per slot: the chunk's col and dcol (rows x K), then two (rows x m): the
+ * GEMM's output and y (forward), or dz and the pooled gradient through the
+ * activation (backward, pooling fused); then one (K x m) kernel gradient
+ * and m bias gradient per chunk */
 static int64_t slot_elems(ln_dtype dt, const ln_window *g, int64_t m)
 {
     int64_t rows = ln_conv_chunk(dt, g, m) * pixels(g);
-    return rows * (2 * col_width(g) + m);
+    return rows * (2 * col_width(g) + 2 * m);
 }
 
 int64_t ln_conv_workspace(ln_dtype dt, const ln_window *g, int64_t m)
@@ -346,6 +348,7 @@ typedef struct conv_job {
     const ln_conv_args *a;
     int64_t cs, nchunks;
     size_t es;
+    _Atomic int64_t bad; /* the fused pooling's backward: the first bad argmax, or -1 */
 } conv_job;
 
 #define AT(p, off) ((void *)((char *)(p) + (size_t)(off) * j->es))
@@ -368,11 +371,69 @@ static void conv_forward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
         int64_t b0 = k * j->cs, count = g->n - b0 < j->cs ? g->n - b0 : j->cs, rows = count * P;
         ln_window cg = chunk_window(g, count);
         ln_im2col(a->dt, &cg, CAT(a->x, b0 * in_px), col);
-        void *t = a->z ? AT(a->z, b0 * P * a->m) : buf;
+        void *t = a->z && !a->pool ? AT(a->z, b0 * P * a->m) : buf;
         ln_tensor c = mat(a->dt, t, rows, a->m, 0), x = mat(a->dt, col, rows, K, 0);
         ln_gemm(&c, &x, &w, 1.0, 0.0);
-        ln_bias_act_rows(a->dt, rows, a->m, t, a->b, AT(a->y, b0 * P * a->m), a->act, a->p);
+        if (!a->pool) {
+            ln_bias_act_rows(a->dt, rows, a->m, t, a->b, AT(a->y, b0 * P * a->m), a->act, a->p);
+            continue;
+        }
+        /* the chunk's y beside its z (t), pooled sample by sample while in cache */
+        void *y = AT(buf, rows * a->m);
+        ln_bias_act_rows(a->dt, rows, a->m, t, a->b, y, a->act, a->p);
+        const void *saved = a->act && a->act->saves_y ? y : t;
+        const int64_t PP = a->pool->oh * a->pool->ow * a->m;
+        for (int64_t sm = 0; sm < count; sm++) {
+            const int64_t o0 = (b0 + sm) * PP;
+            int32_t *arg = a->parg + o0;
+            LN_BY_DTYPE(a->dt, maxpool_forward_f32(a->pool, CAT(y, sm * P * a->m), AT(a->py, o0), arg),
+                        maxpool_forward_f64(a->pool, CAT(y, sm * P * a->m), AT(a->py, o0), arg));
+            if (!a->ps) continue;
+            if (a->dt == LN_F32) {
+                const float *sv = (const float *)saved + sm * P * a->m;
+                float *ps = (float *)a->ps + o0;
+                for (int64_t o = 0; o < PP; o++) ps[o] = sv[arg[o]];
+            } else {
+                const double *sv = (const double *)saved + sm * P * a->m;
+                double *ps = (double *)a->ps + o0;
+                for (int64_t o = 0; o < PP; o++) ps[o] = sv[arg[o]];
+            }
+        }
     }
+}
+
+/* the fused pooling's backward for one chunk: dz (rows x m) = 0 but at each
+ * argmax, where it gets act'(ps) * gp (tmp holds that, pooled); returns the
+ * first bad entry of parg in the chunk (its index in the batch), or -1 */
+static int64_t pooled_dz(const ln_conv_args *a, int64_t b0, int64_t count, void *dz, void *tmp)
+{
+    const int64_t P = pixels(&a->g) * a->m, PP = a->pool->oh * a->pool->ow * a->m, n = count * PP;
+    const size_t es = ln_dtype_size(a->dt);
+    const void *gp = (const char *)a->gp + (size_t)(b0 * PP) * es, *src = gp;
+    if (a->act) {
+        const void *ps = (const char *)a->ps + (size_t)(b0 * PP) * es;
+        if (a->dt == LN_F32)
+            a->act->bwd32(n, ps, gp, tmp, a->p);
+        else
+            a->act->bwd64(n, ps, gp, tmp, a->p);
+        src = tmp;
+    }
+    memset(dz, 0, (size_t)(count * P) * es);
+    const int32_t *arg = a->parg + b0 * PP;
+    int64_t bad = -1;
+    for (int64_t sm = 0; sm < count; sm++)
+        for (int64_t o = sm * PP; o < (sm + 1) * PP; o++) {
+            uint32_t at = (uint32_t)arg[o];
+            if (at >= (uint32_t)P) {
+                if (bad < 0) bad = b0 * PP + o;
+                continue;
+            }
+            if (a->dt == LN_F32)
+                ((float *)dz)[sm * P + at] += ((const float *)src)[o];
+            else
+                ((double *)dz)[sm * P + at] += ((const double *)src)[o];
+        }
+    return bad;
 }
 
 #define DEF_COLSUM(NAME, TT)                                                                       \
@@ -409,15 +470,26 @@ static void conv_backward_chunks(int64_t lo, int64_t hi, int slot, void *ctx)
     for (int64_t k = lo; k < hi; k++) {
         int64_t b0 = k * j->cs, count = g->n - b0 < j->cs ? g->n - b0 : j->cs, rows = count * P;
         ln_window cg = chunk_window(g, count);
-        const void *gy = CAT(a->gy, b0 * P * m);
-        const void *dz = gy;
-        if (a->act) {
+        const void *dz;
+        if (a->pool) {
+            int64_t bad = pooled_dz(a, b0, count, dzbuf, AT(dzbuf, rows_max * m));
+            if (bad >= 0) {
+                /* the smallest bad index over the chunks (any thread) */
+                int64_t seen = atomic_load(&j->bad);
+                while ((seen < 0 || bad < seen) && !atomic_compare_exchange_weak((_Atomic int64_t *)&j->bad, &seen, bad)) {
+                }
+            }
+            dz = dzbuf;
+        } else if (a->act) {
+            const void *gy = CAT(a->gy, b0 * P * m);
             const void *s = CAT(a->s, b0 * P * m);
             if (a->dt == LN_F32)
                 a->act->bwd32(rows * m, s, gy, dzbuf, a->p);
             else
                 a->act->bwd64(rows * m, s, gy, dzbuf, a->p);
             dz = dzbuf;
+        } else {
+            dz = CAT(a->gy, b0 * P * m);
         }
         void *part = AT(parts, k * (K * m + m));
         ln_tensor dzm = mat(a->dt, (void *)dz, rows, m, 0);
@@ -459,7 +531,7 @@ static void sum_parts(int64_t lo, int64_t hi, void *ctx)
  * one-thread GEMM; returns the job (its chunking) */
 static conv_job run_chunks(const ln_conv_args *a, ln_slot_fn fn)
 {
-    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt)};
+    conv_job j = {a, ln_conv_chunk(a->dt, &a->g, a->m), chunks(a->dt, &a->g, a->m), ln_dtype_size(a->dt), -1};
     int bt = ln_blas_one_thread();
     ln_parallel_slots(j.nchunks, fn, &j);
     ln_blas_restore(bt);
@@ -472,10 +544,11 @@ void ln_conv2d_forward(const ln_conv_args *a)
     run_chunks(a, conv_forward_chunks);
 }
 
-void ln_conv2d_backward(const ln_conv_args *a)
+void ln_conv2d_backward(ln_conv_args *a)
 {
     LN_PROF_SCOPE(LN_PROF_CONV);
     conv_job j = run_chunks(a, conv_backward_chunks);
+    a->pool_bad = atomic_load(&j.bad);
     int64_t K = col_width(&a->g);
     if (a->dw) {
         sum_job s = {&j, 0, a->dw};

@@ -74,11 +74,25 @@ typedef struct ln_conv_args {
     const void *s, *gy;       /* backward: s is y or z as act->saves_y says */
     void *dx, *dw, *db;       /* backward: each NULL when not wanted */
     void *ws;
+    /* Max pooling fused after the activation (NULL: none).  pool is the
+     * pooling window over the convolution's output (n, oh, ow, m).  The
+     * forward then writes, instead of y and z, the pooled py, its argmax
+     * parg (as ln_maxpool_forward's) and ps, the saved value (y or z, as
+     * act->saves_y says; NULL without an activation) at each argmax: the
+     * convolution's output never leaves the chunk.  The backward takes gp,
+     * the pooled output's gradient, with parg and ps (s and gy unused), and
+     * records in *pool_bad the first entry of parg outside its sample (-1:
+     * none; the gradients are then incomplete and the caller raises). */
+    const ln_window *pool;
+    void *py, *ps;
+    int32_t *parg;
+    const void *gp;
+    int64_t pool_bad;
 } ln_conv_args;
 
 int64_t ln_conv_chunk(ln_dtype dt, const ln_window *g, int64_t m);
 int64_t ln_conv_workspace(ln_dtype dt, const ln_window *g, int64_t m);
 void ln_conv2d_forward(const ln_conv_args *a);
-void ln_conv2d_backward(const ln_conv_args *a);
+void ln_conv2d_backward(ln_conv_args *a);
 
 #endif

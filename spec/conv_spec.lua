@@ -554,3 +554,121 @@ describe("AveragePooling2D and ZeroPadding2D", function()
     assert.has_error(function() nn.ZeroPadding2D(-1) end)
   end)
 end)
+
+describe("Conv2D fused with the MaxPooling2D after it", function()
+  local core = lunet.core
+  after_each(function() nn.set_layer_fusion(true) end)
+
+  -- (Keras) model.add(Conv2D(8, (3, 3), activation=act)); model.add(MaxPooling2D(pool, strides=, padding=))
+  local function pair(act, pool, strides, padding, dtype)
+    local conv = nn.Conv2D(4, { 3, 3 }, { activation = act, dtype = dtype, padding = "same" })
+    local mp = nn.MaxPooling2D(pool, { strides = strides, padding = padding, dtype = dtype })
+    return conv, mp
+  end
+
+  it("gives the two layers' output and gradients to the bit, in both dtypes", function()
+    S.seed(91)
+    local cases = { { "relu", { 2, 2 }, nil, "valid" }, { "selu", { 3, 3 }, nil, "same" }, { "selu", { 2, 2 }, { 3, 2 }, "valid" },
+      { "linear", { 2, 3 }, { 2, 4 }, "valid" }, { "tanh", { 2, 2 }, nil, "same" } }
+    for _, dtype in ipairs({ "float32", "float64" }) do
+      for _, c in ipairs(cases) do
+        local conv, mp = pair(c[1], c[2], c[3], c[4], dtype)
+        local x = lunet.randn(3, 7, 9, 2):astype(dtype):requires_grad()
+        conv:build_for({ 7, 9, 2 })
+        mp:build_for(conv:compute_output_shape({ 7, 9, 2 }))
+        assert.is_true(conv:fuses_with(mp), c[1] .. " fuses")
+        local y1 = mp:call(conv:call(x))
+        local g = lunet.randn(table.unpack(y1:shape())):astype(dtype)
+        y1:backward(g)
+        local dx1, dW1, db1 = x:grad():clone(), conv.kernel:grad():clone(), conv.bias:grad():clone()
+        x:zero_grad(); conv.kernel:zero_grad(); conv.bias:zero_grad()
+        local y2 = conv:call_fused(x, mp)
+        assert.is_true(lunet.equal(y1:detach(), y2:detach()), c[1] .. " forward")
+        y2:backward(g)
+        assert.is_true(lunet.equal(dx1, x:grad()), c[1] .. " dx")
+        assert.is_true(lunet.equal(dW1, conv.kernel:grad()), c[1] .. " dW")
+        assert.is_true(lunet.equal(db1, conv.bias:grad()), c[1] .. " db")
+      end
+    end
+  end)
+
+  it("passes float64 gradcheck for the input, kernel and bias", function()
+    S.seed(92)
+    local conv, mp = pair("elu", { 2, 2 }, nil, "valid", "float64")
+    conv:build_for({ 6, 6, 2 })
+    mp:build_for(conv:compute_output_shape({ 6, 6, 2 }))
+    local W = conv.kernel:detach():clone()
+    local function f(xx, ww, bb)
+      conv.kernel, conv.bias = ww, bb
+      return conv:call_fused(xx, mp)
+    end
+    local ok, report = lunet.autograd.gradcheck(f, { lunet.randn(2, 6, 6, 2, "float64"), W, lunet.randn(4, "float64") })
+    assert.is_true(ok, report)
+  end)
+
+  it("trains seed 003's CNN to the same weights as the unfused layers; only a plain pair fuses", function()
+    local function train(fuse)
+      nn.set_layer_fusion(fuse)
+      S.seed(93)
+      local x = lunet.randn(64, 12, 12, 1)
+      local y = lunet.uniform({ 64 }, 0, 10):int()
+      local model = nn.Sequential({
+        nn.Conv2D(4, { 3, 3 }, { activation = "relu", input_shape = { 12, 12, 1 } }),
+        nn.MaxPooling2D({ 2, 2 }),
+        nn.Conv2D(4, { 3, 3 }, { activation = "relu" }),
+        nn.MaxPooling2D({ 2, 2 }),
+        nn.Flatten(),
+        nn.Dense(10, { activation = "softmax" }),
+      })
+      model:compile({ optimizer = "rmsprop", loss = "sparse_categorical_crossentropy", metrics = { "accuracy" } })
+      local h = model:fit(x, y, { batch_size = 16, epochs = 2, verbose = 0 })
+      return model:get_weights(), h.history, model:predict(x)
+    end
+    local w1, h1, p1 = train(false)
+    local w2, h2, p2 = train(true)
+    for i = 1, #w1 do assert.is_true(lunet.equal(w1[i], w2[i]), "weight " .. i) end
+    assert.are.same(h1, h2)
+    assert.is_true(lunet.equal(p1, p2))
+    -- what does not fuse: overlapping windows (a cell's gradients would be summed after
+    -- the activation's derivative, not before), a function activation, another pool
+    local co = nn.Conv2D(2, 3, { activation = "relu" })
+    co:build_for({ 7, 7, 1 })
+    local over = nn.MaxPooling2D(3, { strides = 2 })
+    over:build_for({ 5, 5, 2 })
+    assert.is_false(co:fuses_with(over))
+    local c = nn.Conv2D(2, 3, { activation = function(v) return v end })
+    c:build_for({ 5, 5, 1 })
+    local mp = nn.MaxPooling2D()
+    mp:build_for({ 3, 3, 2 })
+    assert.is_false(c:fuses_with(mp))
+    local c2 = nn.Conv2D(2, 3, { activation = "relu" })
+    c2:build_for({ 5, 5, 1 })
+    assert.is_false(c2:fuses_with(nn.AveragePooling2D()))
+    assert.has_error(function() c2:call_fused(lunet.randn(1, 5, 5, 1), nn.AveragePooling2D()) end)
+    assert.has_error(function() nn.set_layer_fusion("no") end, "set_layer_fusion: on must be a boolean (got \"no\")")
+  end)
+
+  it("refuses bad saved values, indices and gradients, naming the function", function()
+    S.seed(94)
+    local x, W = lunet.randn(2, 6, 6, 1), lunet.randn(3, 3, 1, 2)
+    local y, arg, saved = core.conv2d_pool(x, W, nil, "relu", 1, 1, 1, 1, "valid", 2, 2, 2, 2, "valid")
+    assert.are.same({ 2, 2, 2, 2 }, y:shape())
+    local g = lunet.ones(2, 2, 2, 2)
+    local function back(a, s, gg)
+      return core.conv2d_pool_backward(x, W, "relu", s, a, gg, 1, 1, 1, 1, "valid", 2, 2, 2, 2, "valid",
+        true, true, true)
+    end
+    local dx = back(arg, saved, g)
+    assert.are.same({ 2, 6, 6, 1 }, dx:shape())
+    local bad = arg:clone()
+    bad[1][1][1][1] = 4 * 4 * 2 -- one past the sample's conv output
+    assert.has_error(function() back(bad, saved, g) end,
+      "conv2d_pool_backward: index 1 of the pooling indices is outside the input")
+    bad[1][1][1][1] = -1
+    assert.has_error(function() back(bad, saved, g) end,
+      "conv2d_pool_backward: index 1 of the pooling indices is outside the input")
+    assert.has_error(function() back(arg, saved, lunet.ones(2, 2, 2, 3)) end)
+    assert.has_error(function() back(arg:float(), saved, g) end)
+    assert.has_error(function() core.conv2d_pool(x, W, nil, "relu", 1, 1, 1, 1, "valid", 5, 5, 1, 1, "valid") end)
+  end)
+end)

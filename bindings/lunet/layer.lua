@@ -194,7 +194,7 @@ M.Layer = Layer
 local PROTOCOL = { init = true, build = true, build_for = true, compute_output_shape = true,
   call = true, apply = true, add_weight = true, get_weight_tensors = true, get_weights = true,
   check_weights = true, set_weights = true, apply_constraints = true, count_params = true,
-  get_config = true, ends_in_softmax = true }
+  get_config = true, ends_in_softmax = true, fuses_with = true, call_fused = true }
 local SHAPE_ARG = { build = true, build_for = true, compute_output_shape = true }
 
 -- getter(spec) with its error re-raised as "<cls_name>: <message>" at
@@ -206,7 +206,7 @@ local unguarded = setmetatable({}, { __mode = "k" }) -- the wrappers made so far
 local function guarded(cls, k, f)
   if type(f) ~= "function" or not PROTOCOL[k] or unguarded[f] then return f end
   local label = cls.class_name
-  local takes_x, takes_shape = k == "call" or k == "apply", SHAPE_ARG[k]
+  local takes_x, takes_shape = k == "call" or k == "apply" or k == "call_fused", SHAPE_ARG[k]
   local function g(self, ...)
     if not is_layer(self) then
       error(fmt("%s.%s: expected a layer as self (call layer:%s(...)), got %s", label, k, k, got(self)), 2)

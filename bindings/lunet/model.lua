@@ -217,9 +217,18 @@ end
 function Sequential:call(x, training, want_logits)
   check_input(self, self.name, x, 2)
   ensure_built(self, x)
-  local n = #self.layers
-  for i, l in ipairs(self.layers) do
-    x = l:call(x, training, want_logits and i == n)
+  local layers = self.layers
+  local n, i = #layers, 1
+  while i <= n do
+    local l, nxt = layers[i], layers[i + 1]
+    -- a layer whose pass can take the next one into it (Conv2D with MaxPooling2D)
+    if nxt and l.fuses_with and l:fuses_with(nxt) and not (want_logits and i + 1 == n) then
+      x = l:call_fused(x, nxt, training)
+      i = i + 2
+    else
+      x = l:call(x, training, want_logits and i == n)
+      i = i + 1
+    end
   end
   return x
 end

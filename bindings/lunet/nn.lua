@@ -1095,6 +1095,89 @@ end
 -- @return a boolean
 function Conv2D:ends_in_softmax() return self.activation == "softmax" end
 
+-- ---- a Conv2D and the MaxPooling2D after it as one pass -------------------------
+-- Sequential asks each layer whether it `fuses_with` the next; a Conv2D
+-- with a C-table activation does with a MaxPooling2D (neither subclassed):
+-- core.conv2d_pool pools each chunk of the convolution's output while it is
+-- in cache, so the full output (seed 003's first: 11 MB a batch) is never
+-- written, read back, or scattered into by the pooling's backward.  The
+-- results are the two layers' to the bit (a spec checks).
+
+local fusion = true
+
+--- Turn the fusion of layers in Sequential off (or on again): off, every
+-- layer runs its own `call` (for comparing, or for reading each layer's
+-- output).  On by default.
+-- @param on a boolean
+-- @return the previous setting
+function nn.set_layer_fusion(on)
+  if type(on) ~= "boolean" then check.arg_error("set_layer_fusion", "on", "a boolean", on, 2) end
+  local was = fusion
+  fusion = on
+  return was
+end
+
+local function conv_pool_node(layer, pool, x, act)
+  local W, b, s, d, pad = layer.kernel, layer.bias, layer.strides, layer.dilation_rate, layer.padding
+  local p, ps, ppad = pool.pool_size, pool.strides, pool.padding
+  local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
+  local bufs = autograd.workspace(layer)
+  local function ws()
+    if not bufs then return layer.workspace end
+    bufs.col = layer.workspace
+    return bufs
+  end
+  local y, arg, saved, col = core.conv2d_pool(x, W, b, act, s[1], s[2], d[1], d[2], pad,
+    p[1], p[2], ps[1], ps[2], ppad, ws())
+  layer.workspace = col
+  if track then
+    record("conv2d_max_pooling2d", y, { x, W, b }, function(g)
+      local dx, dW, db
+      dx, dW, db, layer.workspace = core.conv2d_pool_backward(x, W, act, saved or nil, arg, g,
+        s[1], s[2], d[1], d[2], pad, p[1], p[2], ps[1], ps[2], ppad,
+        x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(), ws())
+      return dx or nil, dW or nil, db or nil
+    end, 3, true)
+  end
+  return y
+end
+
+--- Whether `call_fused` can run this layer and `nxt` (the layer after it
+-- in a Sequential) as one pass: `nxt` a MaxPooling2D whose windows do not
+-- overlap (strides >= pool_size), the activation one of the C table (not
+-- softmax), neither layer's class changed, and fusion on
+-- (`nn.set_layer_fusion`).
+-- @param nxt the next layer
+-- @return a boolean
+function Conv2D:fuses_with(nxt)
+  local act = self.activation
+  if not (fusion and type(nxt) == "table" and getmetatable(nxt) == nn.MaxPooling2D
+      and getmetatable(self) == Conv2D and nxt.built == true and self.kernel ~= nil
+      and type(act) == "string" and (table_act[act] ~= nil or act == "linear")) then
+    return false
+  end
+  -- windows that do not overlap: a cell is the max of one window at most, so
+  -- the derivative scales one gradient, as the layers one by one compute it
+  local p, s = nxt.pool_size, nxt.strides
+  return s[1] >= p[1] and s[2] >= p[2]
+end
+
+--- This layer, then `nxt` (see `fuses_with`), in one pass: the pooled
+-- output, as `nxt:call(self:call(x))` gives it.
+-- @param x a float tensor (batch, height, width, channels)
+-- @param nxt the MaxPooling2D after this layer
+-- @return the pooled output
+function Conv2D:call_fused(x, nxt)
+  if not self:fuses_with(nxt) then
+    error(fmt("%s: Conv2D.call_fused: cannot fuse with %s", self.name, tostring(nxt)), 2)
+  end
+  if x:dim() ~= 4 or x:size(4) ~= self.channels then
+    error(fmt("%s (Conv2D): expected input (batch, height, width, %d), got %s", self.name, self.channels,
+      shape_str(x:shape())), 3)
+  end
+  return conv_pool_node(self, nxt, x, self.activation)
+end
+
 local pool_opts = { strides = true, padding = true, data_format = true }
 
 -- the pooling layers: the window, strides (default: the window) and padding
