@@ -46,49 +46,73 @@ static const char *shape_of(char *buf, const lt_Tensor *t)
 
 /* ---- Dense ----------------------------------------------------------------- */
 
-static int l_dense(lua_State *L)
+static int dense_forward(lua_State *L, int drop_at, const char *fname);
+
+static int l_dense(lua_State *L) { return dense_forward(L, 0, LT_FN); }
+
+/* core.dense_dropout(x, W, b, act, want_z, ws, rate, a, b, alpha [, p...]) --> y, z|false, keep:
+ * core.dense then core.dropout on its output, in one pass over each block
+ * of rows; the same mask and values as the two calls */
+static int l_dense_dropout(lua_State *L) { return dense_forward(L, 7, LT_FN); }
+
+static int dense_forward(lua_State *L, int drop_at, const char *fname)
 {
     char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
-    lt_Tensor *x = lt_check_float(L, 1, LT_FN);
-    lt_Tensor *w = lt_check_float(L, 2, LT_FN);
-    lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, LT_FN);
-    const ln_act_def *act = lua_isnoneornil(L, 4) ? ln_act_find("linear") : lt_check_act(L, 4, LT_FN);
+    lt_Tensor *x = lt_check_float(L, 1, fname);
+    lt_Tensor *w = lt_check_float(L, 2, fname);
+    lt_Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check_float(L, 3, fname);
+    const ln_act_def *act = lua_isnoneornil(L, 4) ? ln_act_find("linear") : lt_check_act(L, 4, fname);
     int want_z = lua_toboolean(L, 5);
     if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
-        lt_error(L, LT_FN, "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
+        lt_error(L, fname, "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
                  shape_of(s2, w));
     if (x->v.dtype != w->v.dtype || (b && b->v.dtype != w->v.dtype))
-        lt_error(L, LT_FN, "x, kernel and bias must have one dtype");
+        lt_error(L, fname, "x, kernel and bias must have one dtype");
     if (b && (b->v.ndim != 1 || b->v.shape[0] != w->v.shape[1]))
-        lt_error(L, LT_FN, "bias of shape %s does not match kernel %s", shape_of(s1, b),
+        lt_error(L, fname, "bias of shape %s does not match kernel %s", shape_of(s1, b),
                  shape_of(s2, w));
-    int ws = lt_opt_ws(L, 6, LT_FN);
+    int ws = lt_opt_ws(L, 6, fname);
+    double rate = 0, da = 0, db = 0, alpha = 0;
+    if (drop_at) {
+        rate = luaL_checknumber(L, drop_at), da = luaL_checknumber(L, drop_at + 1);
+        db = luaL_checknumber(L, drop_at + 2), alpha = luaL_checknumber(L, drop_at + 3);
+        if (!(rate >= 0 && rate < 1)) lt_error(L, fname, "rate must be in [0, 1), got %g", rate);
+    }
     ln_act_params p;
-    lt_read_act_params(L, 7, act, &p, LT_FN);
+    lt_read_act_params(L, drop_at ? drop_at + 4 : 7, act, &p, fname);
     lua_settop(L, 6);
     int trans;
     int64_t ld;
     if (!ln_gemm_layout(&x->v, &trans, &ld)) {
-        x = lt_copy_of(L, 1, x->v.dtype, LT_FN);
+        x = lt_copy_of(L, 1, x->v.dtype, fname);
         lua_replace(L, 1);
     }
     if (!ln_gemm_layout(&w->v, &trans, &ld)) {
-        w = lt_copy_of(L, 2, w->v.dtype, LT_FN);
+        w = lt_copy_of(L, 2, w->v.dtype, fname);
         lua_replace(L, 2);
     }
-    if (b) b = lt_contiguous_at(L, 3, LT_FN);
+    if (b) b = lt_contiguous_at(L, 3, fname);
     int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
     static const int ins[3] = {1, 2, 3};
-    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, 2, shape, 3, ins, LT_FN);
-    lt_Tensor *z = want_z ? lt_ws_out(L, ws, "z", x->v.dtype, 2, shape, 3, ins, LT_FN) : NULL;
-    ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
-    return want_z ? 2 : 1;
+    lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, 2, shape, 3, ins, fname);
+    lt_Tensor *z = want_z ? lt_ws_out(L, ws, "z", x->v.dtype, 2, shape, 3, ins, fname) : NULL;
+    if (!drop_at) {
+        ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
+        return want_z ? 2 : 1;
+    }
+    if (!z) lua_pushboolean(L, 0);
+    lt_Tensor *keep = lt_ws_out(L, ws, "keep", LN_U8, 2, shape, 3, ins, fname);
+    ln_rng_keep_mask(lt_rng(L), shape[0] * shape[1], rate, keep->v.data);
+    ln_dense_drop d = {keep->v.data, da, db, alpha};
+    ln_dense_dropout_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v, &d);
+    return 3;
 }
 
-/* core.dense_backward(x, W, act, s, g, want_dx, want_dW, want_db [, ws [, p...]])
+/* core.dense_backward(x, W, act, s, g, want_dx, want_dW, want_db [, ws [, keep, a [, p...]]])
  * --> dx|false, dW|false, db|false: the backward of core.dense for the
  * gradient g of y, s its saved z (or y when the activation saves y; unused
- * for linear).  ws: a table whose buffers are written again next call. */
+ * for linear); with core.dense_dropout's mask keep and scale a, of that.
+ * ws: a table whose buffers are written again next call. */
 static int l_dense_backward(lua_State *L)
 {
     char s1[LT_SHAPE_BUF], s2[LT_SHAPE_BUF];
@@ -100,6 +124,8 @@ static int l_dense_backward(lua_State *L)
     lt_Tensor *g = lt_check_float(L, 5, LT_FN);
     int want_dx = lua_toboolean(L, 6), want_dw = lua_toboolean(L, 7), want_db = lua_toboolean(L, 8);
     int ws = lt_opt_ws(L, 9, LT_FN);
+    lt_Tensor *keep = lua_isnoneornil(L, 10) ? NULL : lt_check(L, 10, LT_FN);
+    double da = keep ? luaL_checknumber(L, 11) : 0;
     if (x->v.ndim != 2 || w->v.ndim != 2 || x->v.shape[1] != w->v.shape[0])
         lt_error(L, LT_FN, "expected x (N, K) and kernel (K, M), got %s and %s", shape_of(s1, x),
                  shape_of(s2, w));
@@ -112,9 +138,13 @@ static int l_dense_backward(lua_State *L)
                  shape_of(s1, s), shape_of(s2, g));
     if (x->v.dtype != w->v.dtype || g->v.dtype != w->v.dtype || (s && s->v.dtype != w->v.dtype))
         lt_error(L, LT_FN, "x, kernel, saved activation and gradient must have one dtype");
+    if (keep && (keep->v.dtype != LN_U8 || !ln_same_shape(&keep->v, &g->v)))
+        lt_error(L, LT_FN, "the dropout mask must be uint8 of the gradient's shape %s, got %s %s",
+                 shape_of(s1, g), ln_dtype_name(keep->v.dtype), shape_of(s2, keep));
     ln_act_params p;
-    lt_read_act_params(L, 10, act, &p, LT_FN);
-    lua_settop(L, 9);
+    lt_read_act_params(L, 12, act, &p, LT_FN);
+    lua_settop(L, 11);
+    if (keep) keep = lt_contiguous_at(L, 10, LT_FN);
     int trans;
     int64_t ld;
     if (!ln_gemm_layout(&x->v, &trans, &ld)) {
@@ -129,11 +159,13 @@ static int l_dense_backward(lua_State *L)
     g = lt_contiguous_at(L, 5, LT_FN);
     const ln_dtype dt = g->v.dtype;
     static const int ins[4] = {1, 2, 4, 5};
-    lt_Tensor *dz = linear ? NULL : lt_ws_out(L, ws, "dz", dt, 2, shape, 4, ins, LT_FN); /* 10 */
+    lt_Tensor *dz = linear && !keep ? NULL : lt_ws_out(L, ws, "dz", dt, 2, shape, 4, ins, LT_FN);
     if (!dz) lua_pushboolean(L, 0);
     int64_t m = shape[1];
-    lt_Tensor *acc = want_db ? lt_ws_out(L, ws, "acc", LN_F64, 1, &m, 4, ins, LT_FN) : NULL; /* 11 */
+    lt_Tensor *acc = want_db ? lt_ws_out(L, ws, "acc", LN_F64, 1, &m, 4, ins, LT_FN) : NULL;
     if (!acc) lua_pushboolean(L, 0);
+    lt_Tensor *tmp = keep && !linear ? lt_ws_out(L, ws, "dtmp", dt, 1, &m, 4, ins, LT_FN) : NULL;
+    if (!tmp) lua_pushboolean(L, 0);
     lt_Tensor *dx = NULL, *dw = NULL, *db = NULL;
     if (want_dx) dx = lt_ws_out(L, ws, "dx", dt, 2, x->v.shape, 4, ins, LT_FN);
     else lua_pushboolean(L, 0);
@@ -141,9 +173,10 @@ static int l_dense_backward(lua_State *L)
     else lua_pushboolean(L, 0);
     if (want_db) db = lt_ws_out(L, ws, "db", dt, 1, &m, 4, ins, LT_FN);
     else lua_pushboolean(L, 0);
-    ln_dense_backward(&x->v, &w->v, linear ? NULL : act, &p, s ? &s->v : NULL, &g->v,
-                      dz ? &dz->v : NULL, dx ? &dx->v : NULL, dw ? &dw->v : NULL,
-                      db ? &db->v : NULL, acc ? acc->v.data : NULL);
+    ln_dense_dropout_backward(&x->v, &w->v, linear ? NULL : act, &p, s ? &s->v : NULL, &g->v,
+                              keep ? keep->v.data : NULL, da, tmp ? tmp->v.data : NULL,
+                              dz ? &dz->v : NULL, dx ? &dx->v : NULL, dw ? &dw->v : NULL,
+                              db ? &db->v : NULL, acc ? acc->v.data : NULL);
     return 3;
 }
 
@@ -987,6 +1020,7 @@ static int l_frombytes(lua_State *L)
 static const luaL_Reg fns[] = {
     {"dense", l_dense},
     {"dense_backward", l_dense_backward},
+    {"dense_dropout", l_dense_dropout},
     {"conv2d_pool", l_conv2d_pool},
     {"conv2d_pool_backward", l_conv2d_pool_backward},
     {"batchnorm_moving", l_batchnorm_moving},

@@ -54,6 +54,13 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
                       const ln_tensor *y)
 {
+    ln_dense_dropout_forward(x, w, b, act, p, z, y, NULL);
+}
+
+void ln_dense_dropout_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
+                              const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
+                              const ln_tensor *y, const ln_dense_drop *drop)
+{
     ln_tensor target = z ? *z : *y;
     ln_gemm(&target, x, w, 1.0, 0.0);
     const int64_t n = y->shape[0], m = y->shape[1];
@@ -64,6 +71,9 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
         size_t off = (size_t)(i * m) * es;
         ln_bias_act_rows(y->dtype, rows, m, (char *)target.data + off, b ? b->data : NULL,
                          (char *)y->data + off, act, p);
+        if (drop) /* the block is still in cache: keep ? a*y + b : the dropped value */
+            ln_dropout_forward(NULL, y->dtype, rows * m, (char *)y->data + off, (char *)y->data + off,
+                               (uint8_t *)drop->keep + i * m, 1, 0, drop->a, drop->b, drop->alpha);
     }
 }
 
@@ -71,12 +81,20 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
  * of each row added into acc (float64, rows in order) when db is wanted */
 #define DEF_DENSE_DZ(NAME, TT, BWD)                                                                \
     static void NAME(const ln_act_def *act, const ln_act_params *p, int64_t n, int64_t m,          \
-                     const TT *s, const TT *g, TT *dz, TT *db, double *acc)                        \
+                     const TT *s, const TT *g, TT *dz, TT *db, double *acc, const uint8_t *keep,   \
+                     double a, TT *tmp)                                                            \
     {                                                                                              \
+        const TT ta = (TT)a;                                                                       \
         if (db)                                                                                    \
             for (int64_t c = 0; c < m; c++) acc[c] = 0;                                            \
         for (int64_t r = 0; r < n; r++) {                                                          \
             const TT *row = g + r * m;                                                             \
+            if (keep) { /* the dropout's backward first: a*g where kept, 0 where dropped */       \
+                TT *t = act ? tmp : dz + r * m;                                                    \
+                const uint8_t *k = keep + r * m;                                                   \
+                for (int64_t c = 0; c < m; c++) t[c] = k[c] ? ta * row[c] : (TT)0;                 \
+                row = t;                                                                           \
+            }                                                                                      \
             if (act) {                                                                             \
                 act->BWD(m, s + r * m, row, dz + r * m, p);                                        \
                 row = dz + r * m;                                                                  \
@@ -95,17 +113,26 @@ void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def 
                        const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
                        double *acc)
 {
+    ln_dense_dropout_backward(x, w, act, p, s, g, NULL, 0, NULL, dz, dx, dw, db, acc);
+}
+
+void ln_dense_dropout_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
+                               const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
+                               const uint8_t *keep, double a, void *tmp, const ln_tensor *dz,
+                               ln_tensor *dx, ln_tensor *dw, const ln_tensor *db, double *acc)
+{
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
     const int64_t n = g->shape[0], m = g->shape[1];
+    const int own = act || keep; /* dz is computed (else it is g) */
     {
         LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
         LN_BY_DTYPE(g->dtype,
-                    dense_dz_f32(act, p, n, m, act ? s->data : NULL, g->data, act ? dz->data : NULL,
-                                 db ? db->data : NULL, acc),
-                    dense_dz_f64(act, p, n, m, act ? s->data : NULL, g->data, act ? dz->data : NULL,
-                                 db ? db->data : NULL, acc));
+                    dense_dz_f32(act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
+                                 db ? db->data : NULL, acc, keep, a, tmp),
+                    dense_dz_f64(act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
+                                 db ? db->data : NULL, acc, keep, a, tmp));
     }
-    const ln_tensor *d = act ? dz : g;
+    const ln_tensor *d = own ? dz : g;
     if (dw) {
         /* dW = x^T dz: x read through transposed strides */
         ln_tensor xt = *x;

@@ -27,6 +27,24 @@ void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def 
                        const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
                        double *acc);
 
+/* Dropout fused into Dense (Sequential's Dense then a dropout layer, in
+ * training): keep (N*M bytes, drawn beforehand, as ln_dropout_forward
+ * would) and the affine constants; the forward then writes
+ * y = keep ? a*act(z) + b : a*alpha + b block by block, and the backward
+ * starts from keep ? a*g : 0 (tmp: M elements of scratch when there is an
+ * activation).  The results are those of the two kernels one after the other. */
+typedef struct ln_dense_drop {
+    const uint8_t *keep;
+    double a, b, alpha;
+} ln_dense_drop;
+void ln_dense_dropout_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
+                              const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
+                              const ln_tensor *y, const ln_dense_drop *drop);
+void ln_dense_dropout_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
+                               const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
+                               const uint8_t *keep, double a, void *tmp, const ln_tensor *dz,
+                               ln_tensor *dx, ln_tensor *dw, const ln_tensor *db, double *acc);
+
 /* rows x m contiguous: t += b per row (b NULL: none), then y = act(t) (act
  * NULL or linear: a copy; y may be t).  The output pass of ln_dense_forward,
  * for kernels that run their own GEMM (a convolution's, per chunk). */

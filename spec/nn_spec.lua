@@ -254,3 +254,67 @@ describe("lunet.nn layers", function()
     end)
   end)
 end)
+
+describe("Dense fused with the dropout after it", function()
+  local core = lunet.core
+  after_each(function() nn.set_layer_fusion(true) end)
+
+  it("trains the SNN MLP to the same weights as the two layers one by one (seeded dropout too)", function()
+    local function train(fuse)
+      nn.set_layer_fusion(fuse)
+      S.seed(51)
+      local x = lunet.randn(96, 30)
+      local y = lunet.uniform({ 96 }, 0, 5):int()
+      -- (Keras) Dense(64, activation='selu', kernel_initializer='lecun_normal'); AlphaDropout(0.1)
+      local model = nn.Sequential({
+        nn.Dense(64, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 30 } }),
+        nn.AlphaDropout(0.1),
+        nn.Dense(64, { activation = "relu" }),
+        nn.Dropout(0.3, { seed = 7 }),
+        nn.Dense(32), -- linear
+        nn.AlphaDropout(0.2),
+        nn.Dense(5, { activation = "softmax" }),
+      })
+      model:compile({ optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = { "accuracy" } })
+      local h = model:fit(x, y, { batch_size = 32, epochs = 2, verbose = 0 })
+      return model:get_weights(), h.history, model:predict(x), lunet.rand(1):item()
+    end
+    local w1, h1, p1, r1 = train(false)
+    local w2, h2, p2, r2 = train(true)
+    for i = 1, #w1 do assert.is_true(lunet.equal(w1[i], w2[i]), "weight " .. i) end
+    assert.are.same(h1, h2)
+    assert.is_true(lunet.equal(p1, p2))
+    assert.are.equal(r1, r2) -- the global generator advanced alike
+  end)
+
+  it("fuses only a dropout of its own class without noise_shape after a Dense whose derivative reads its input", function()
+    local d = nn.Dense(4, { activation = "selu" })
+    d:build_for({ 3 })
+    assert.is_true(d:fuses_with(nn.AlphaDropout(0.1)))
+    assert.is_true(d:fuses_with(nn.Dropout(0.5)))
+    assert.is_false(d:fuses_with(nn.Dropout(0.5, { noise_shape = { 1, nil } })))
+    assert.is_false(d:fuses_with(nn.GaussianDropout(0.1)))
+    local t = nn.Dense(4, { activation = "tanh" }) -- tanh' reads tanh's output, which the mask replaces
+    t:build_for({ 3 })
+    assert.is_false(t:fuses_with(nn.Dropout(0.5)))
+    -- at inference the pair is the Dense alone
+    local x = lunet.randn(5, 3)
+    assert.is_true(lunet.equal(d:call(x), d:call_fused(x, nn.AlphaDropout(0.1), false)))
+    assert.has_error(function() t:call_fused(x, nn.Dropout(0.5), true) end)
+  end)
+
+  it("its backward checks the mask", function()
+    local x, W = lunet.randn(4, 3), lunet.randn(3, 2)
+    local _, z, keep = core.dense_dropout(x, W, nil, "selu", true, nil, 0.5, 2, 0, 0)
+    assert.are.same({ 4, 2 }, keep:shape())
+    local g = lunet.ones(4, 2)
+    assert.has_error(function() core.dense_backward(x, W, "selu", z, g, true, true, false, nil, lunet.ones(4, 2), 2) end,
+      "dense_backward: the dropout mask must be uint8 of the gradient's shape (4, 2), got float32 (4, 2)")
+    assert.has_error(function() core.dense_dropout(x, W, nil, "selu", true, nil, 1, 2, 0, 0) end,
+      "dense_dropout: rate must be in [0, 1), got 1")
+    -- the mask's gradient: a where kept, 0 where dropped, through selu'
+    local dx = core.dense_backward(x, W, "linear", nil, g, true, false, false, nil, keep, 2)
+    local expect = (keep:float() * 2):matmul(W:t())
+    assert.is_true(lunet.allclose(dx, expect, 1e-6, 1e-6))
+  end)
+end)

@@ -181,6 +181,23 @@ local function dense_node(x, W, b, act, ws)
   return y
 end
 
+-- Sequential asks each layer whether it `fuses_with` the next and then
+-- runs the pair with `call_fused`: a Dense with the Dropout or AlphaDropout
+-- after it, a Conv2D with the MaxPooling2D after it (below).
+local fusion = true
+
+--- Turn the fusion of layers in Sequential off (or on again): off, every
+-- layer runs its own `call` (for comparing, or for reading each layer's
+-- output).  On by default.
+-- @param on a boolean
+-- @return the previous setting
+function nn.set_layer_fusion(on)
+  if type(on) ~= "boolean" then check.arg_error("set_layer_fusion", "on", "a boolean", on, 2) end
+  local was = fusion
+  fusion = on
+  return was
+end
+
 -- x (n, k) @ W + b, then the layer's activation: fused into the C pass
 -- when the C table has it, else applied after (a softmax left out when
 -- want_logits: the loss takes the logits)
@@ -845,6 +862,72 @@ function AlphaDropout:call(x, training)
   return dropout_node(self, x, self.rate, self.a, self.b, self.alpha)
 end
 
+-- ---- a Dense and the Dropout or AlphaDropout after it as one pass -----------------
+-- In training core.dense_dropout applies the mask to each block of the
+-- Dense's output while it is in cache, and the backward starts from the
+-- masked gradient in the same pass as the activation's derivative and the
+-- bias gradient: one node instead of two, the same numbers to the bit.
+
+-- rate, a, b and the dropped unit's alpha of a dropout layer that fuses
+-- (its own class, no noise_shape), else nil
+local function fusable_dropout(l)
+  if type(l) ~= "table" or l.noise_shape ~= nil then return nil end
+  local mt = getmetatable(l)
+  if mt == Dropout then return l.rate, 1 / (1 - l.rate), 0, 0 end
+  if mt == AlphaDropout then return l.rate, l.a, l.b, l.alpha end
+  return nil
+end
+
+local function dense_dropout_node(layer, drop, x, act)
+  local rate, a, b, alpha = fusable_dropout(drop)
+  local W, bias = layer.kernel, layer.bias
+  local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (bias and autograd.is_tracked(bias))
+  local ws = autograd.workspace(layer)
+  local y, z, keep = with_layer_rng(drop, function()
+    return core.dense_dropout(x, W, bias, act, track and act ~= "linear", ws, rate, a, b, alpha)
+  end)
+  if track then
+    record("dense_dropout", y, { x, W, bias }, function(g)
+      local dx, dW, db = core.dense_backward(x, W, act, z or nil, g, x:is_grad_tracked(), W:is_grad_tracked(),
+        bias and bias:is_grad_tracked(), ws, keep, a)
+      return dx or nil, dW or nil, db or nil
+    end, 3, true)
+  end
+  return y
+end
+
+--- Whether `call_fused` can run this layer and `nxt` (the layer after it
+-- in a Sequential) as one pass: `nxt` a Dropout or AlphaDropout without
+-- noise_shape, this layer's activation linear or one of the C table whose
+-- derivative reads its input (relu, selu, elu, ...: not sigmoid or tanh,
+-- whose derivative reads the output the dropout replaces), neither class
+-- changed, and fusion on (`nn.set_layer_fusion`).
+-- @param nxt the next layer
+-- @return a boolean
+function Dense:fuses_with(nxt)
+  local act = self.activation
+  return fusion and getmetatable(self) == Dense and self.kernel ~= nil and fusable_dropout(nxt) ~= nil
+    and type(act) == "string" and (act == "linear" or (table_act[act] ~= nil and not table_act[act].saves_y))
+end
+
+--- This layer, then `nxt` (see `fuses_with`), in one pass in training:
+-- `nxt:call(self:call(x, training), training)` to the bit.  At inference
+-- (the dropout is the identity), on input of rank > 2, or with rate 0 the
+-- two calls themselves.
+-- @param x a float tensor with a batch dim
+-- @param nxt the dropout layer after this one
+-- @param[opt] training true in training
+-- @return the output
+function Dense:call_fused(x, nxt, training)
+  if not self:fuses_with(nxt) then
+    error(fmt("%s: Dense.call_fused: cannot fuse with %s", self.name, tostring(nxt)), 2)
+  end
+  if not training or nxt.rate == 0 or x:dim() ~= 2 or x:size(2) ~= self.input_dim then
+    return nxt:call(self:call(x, training), training)
+  end
+  return dense_dropout_node(self, nxt, x, self.activation)
+end
+
 --- Multiply x by noise drawn from a normal distribution of mean 1 and
 -- standard deviation `sqrt(rate / (1 - rate))`.
 -- @function GaussianDropout
@@ -1103,19 +1186,6 @@ function Conv2D:ends_in_softmax() return self.activation == "softmax" end
 -- written, read back, or scattered into by the pooling's backward.  The
 -- results are the two layers' to the bit (a spec checks).
 
-local fusion = true
-
---- Turn the fusion of layers in Sequential off (or on again): off, every
--- layer runs its own `call` (for comparing, or for reading each layer's
--- output).  On by default.
--- @param on a boolean
--- @return the previous setting
-function nn.set_layer_fusion(on)
-  if type(on) ~= "boolean" then check.arg_error("set_layer_fusion", "on", "a boolean", on, 2) end
-  local was = fusion
-  fusion = on
-  return was
-end
 
 local function conv_pool_node(layer, pool, x, act)
   local W, b, s, d, pad = layer.kernel, layer.bias, layer.strides, layer.dilation_rate, layer.padding
