@@ -45,7 +45,7 @@
  * are written once for both dtypes; T is the element type and pa, pb, pc
  * the parameters in it. */
 #define DEF_ACT_T(FWD_NAME, BWD_NAME, TT, FPRE, FWD, BPRE, BWD)                                    \
-    static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
+    __attribute__((unused)) static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
                          const ln_act_params *p)                                                   \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -57,7 +57,7 @@
             ys[i] = (FWD);                                                                         \
         }                                                                                          \
     }                                                                                              \
-    static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
+    __attribute__((unused)) static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
                          TT *restrict dxs, const ln_act_params *p)                                 \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -219,10 +219,22 @@ static void ln_act_gelu_any_forward_f64(int64_t n, const double *x, double *y, c
 {
     (p->a != 0 ? ln_act_gelu_tanh_forward_f64 : ln_act_gelu_forward_f64)(n, x, y, p);
 }
+/* gelu's float32 derivative with Phi and phi from one exponential (the
+ * generated ln_act_gelu_backward_f32 computes two) */
+static void ln_act_gelu_backward1_f32(int64_t n, const float *restrict s, const float *restrict g,
+                                      float *restrict dx, const ln_act_params *p)
+{
+    (void)p;
+    for (int64_t i = 0; i < n; i++) {
+        float ph, pdf;
+        ln_phi_pdf_f(s[i], &ph, &pdf);
+        dx[i] = g[i] * (ph + s[i] * pdf);
+    }
+}
 static void ln_act_gelu_any_backward_f32(int64_t n, const float *s, const float *g, float *dx,
                            const ln_act_params *p)
 {
-    (p->a != 0 ? ln_act_gelu_tanh_backward_f32 : ln_act_gelu_backward_f32)(n, s, g, dx, p);
+    (p->a != 0 ? ln_act_gelu_tanh_backward_f32 : ln_act_gelu_backward1_f32)(n, s, g, dx, p);
 }
 static void ln_act_gelu_any_backward_f64(int64_t n, const double *s, const double *g, double *dx,
                            const ln_act_params *p)
