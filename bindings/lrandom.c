@@ -113,6 +113,21 @@ static int l_normal(lua_State *L)
     return 1;
 }
 
+/* core.truncate_normal_(z, bound): redraw in place every element of the
+ * contiguous float64 z outside [-bound, bound], round by round, each round
+ * a full draw of N(0, 1) as core.randn would make it (truncated_normal) */
+static int l_truncate_normal_(lua_State *L)
+{
+    lt_Tensor *z = lt_check(L, 1, LT_FN);
+    double bound = luaL_checknumber(L, 2);
+    if (z->v.dtype != LN_F64 || !ln_is_contiguous(&z->v))
+        lt_error(L, LT_FN, "expected a contiguous float64 tensor, got %s", ln_dtype_name(z->v.dtype));
+    if (!(bound > 0)) lt_error(L, LT_FN, "bound must be positive, got %g", bound);
+    ln_rng_truncate_normal(lt_rng(L), z->v.data, ln_numel(&z->v), bound);
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int l_randperm(lua_State *L)
 {
     int64_t n = lt_check_int(L, 1, LT_FN, "n");
@@ -125,7 +140,8 @@ static int l_randperm(lua_State *L)
 static const luaL_Reg functions[] = {
     {"manual_seed", l_manual_seed}, {"get_rng_state", l_get_rng_state},
     {"set_rng_state", l_set_rng_state}, {"rand", l_rand}, {"randn", l_randn},
-    {"uniform", l_uniform}, {"normal", l_normal}, {"randperm", l_randperm}, {NULL, NULL}};
+    {"uniform", l_uniform}, {"normal", l_normal}, {"randperm", l_randperm},
+    {"truncate_normal_", l_truncate_normal_}, {NULL, NULL}};
 
 void lt_open_random(lua_State *L)
 {

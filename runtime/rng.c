@@ -170,6 +170,22 @@ void ln_rng_normal(ln_rng *r, ln_tensor *t, double mean, double std)
     ln_foreach(1, ops, normal_loop, &c);
 }
 
+int64_t ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound)
+{
+    int64_t out = 0;
+    for (int64_t i = 0; i < n; i++) out += fabs(z[i]) > bound;
+    while (out > 0) {
+        normal_ctx c = {r, LN_F64, 0, 1, 0, 0};
+        out = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double w = 0 + 1 * next_normal(&c); /* as ln_rng_normal(mean 0, std 1) draws it */
+            if (fabs(z[i]) > bound) z[i] = w;
+            out += fabs(z[i]) > bound;
+        }
+    }
+    return out;
+}
+
 void ln_rng_permutation(ln_rng *r, int32_t *out, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) out[i] = (int32_t)(i + 1);

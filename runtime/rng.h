@@ -45,6 +45,11 @@ uint64_t ln_rng_below(ln_rng *r, uint64_t n);
  * double precision (float32 gets the rounded float64 sequence). */
 void ln_rng_uniform(ln_rng *r, ln_tensor *t, double low, double high);
 void ln_rng_normal(ln_rng *r, ln_tensor *t, double mean, double std);
+/* Redraw z[0..n) where |z| > bound until none is: each round draws n
+ * normals, the same sequence as ln_rng_normal on n float64 elements would,
+ * and takes the i-th for every z[i] still outside; returns 0.  The same
+ * numbers as drawing each round into a tensor and selecting, without it. */
+int64_t ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound);
 /* out[0..n) = a random permutation of 1..n (Fisher-Yates). */
 void ln_rng_permutation(ln_rng *r, int32_t *out, int64_t n);
 

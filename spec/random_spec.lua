@@ -84,6 +84,34 @@ describe("lunet random numbers", function()
     assert.near(0.5, s, 0.01)
   end)
 
+  it("truncate_normal_ redraws in place what drawing each round into a tensor and selecting would", function()
+    local core = lunet.core
+    -- the algorithm it replaces in the truncated-normal initializers
+    local function by_tensors(shape)
+      local z = core.randn(shape, "float64")
+      while true do
+        local bad = z:abs():gt(2)
+        if bad:sum():item() == 0 then break end
+        z = core.where(bad, core.randn(shape, "float64"), z)
+      end
+      return z
+    end
+    for _, shape in ipairs({ { 300, 70 }, { 3, 3, 1, 5 }, { 7 }, { 1 } }) do
+      lunet.manual_seed(61)
+      local a = by_tensors(shape)
+      local after_a = lunet.rand(1):item()
+      lunet.manual_seed(61)
+      local b = core.truncate_normal_(core.randn(shape, "float64"), 2)
+      assert.is_true(lunet.equal(a, b))
+      assert.are.equal(after_a, lunet.rand(1):item()) -- the generator advanced alike
+      assert.is_true(b:abs():max():item() <= 2)
+    end
+    assert.has_error(function() core.truncate_normal_(lunet.zeros(3), 2) end,
+      "truncate_normal_: expected a contiguous float64 tensor, got float32")
+    assert.has_error(function() core.truncate_normal_(lunet.zeros(3, "float64"), 0) end,
+      "truncate_normal_: bound must be positive, got 0")
+  end)
+
   it("randperm is a permutation of 1..n", function()
     S.seed(6)
     local p = lunet.randperm(1000)

@@ -187,3 +187,22 @@ describe("training in the steady state", function()
     assert.is_false(rawequal(r2, out))
   end)
 end)
+
+describe("the collector in the steady state", function()
+  it("keeps up with the tape's garbage when the data is large (the heap stays within 1/16 of it)", function()
+    S.seed(47)
+    local ballast = lunet.zeros(16 * 1024 * 1024) -- 64 MiB alive throughout, as a data set is
+    local x = lunet.randn(4000, 8)
+    local y = lunet.randn(4000, 1)
+    local model = nn.Sequential({ nn.Dense(4, { activation = "relu", input_shape = { 8 } }), nn.Dense(1) })
+    model:compile({ optimizer = "sgd", loss = "mse" })
+    model:fit(x, y, { batch_size = 8, epochs = 1, verbose = 0 })
+    collectgarbage()
+    local base = collectgarbage("count")
+    local peak = base
+    local cb = { on_batch_end = function() peak = math.max(peak, collectgarbage("count")) end }
+    model:fit(x, y, { batch_size = 1, epochs = 1, verbose = 0, callbacks = { cb } }) -- 4000 steps
+    assert.is_true(peak - base < 64 * 1024 / 8, string.format("the heap grew by %.0f KiB", peak - base))
+    assert.are.equal(16 * 1024 * 1024, ballast:numel())
+  end)
+end)

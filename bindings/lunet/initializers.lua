@@ -63,15 +63,11 @@ function I.compute_fans(shape)
   return shape[n - 1] * receptive, shape[n] * receptive
 end
 
--- N(mean, std) redrawn outside mean +- 2 std.
+-- N(mean, std) redrawn outside mean +- 2 std: each round a full draw of
+-- N(0, 1), taken where the value is still outside (core.truncate_normal_,
+-- in place: no round makes a tensor)
 local function truncated_normal(shape, mean, std, dtype)
-  local z = core.randn(shape, "float64")
-  while true do
-    local bad = z:abs():gt(2)
-    local nbad = bad:sum():item()
-    if nbad == 0 then break end
-    z = core.where(bad, core.randn(shape, "float64"), z)
-  end
+  local z = core.truncate_normal_(core.randn(shape, "float64"), 2)
   return (z * std + mean):astype(dtype)
 end
 
