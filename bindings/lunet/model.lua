@@ -465,6 +465,7 @@ end
 
 -- One optimizer step (then the constraints) on a batch; returns the loss
 -- value and the predictions.
+local step_garbage = 0 -- KiB fit's steps made since the last collection they asked for (fit)
 local seed_grads = setmetatable({}, { __mode = "k" }) -- model -> the ones its loss backpropagates
 
 local function train_step(self, params, x, y, fname, loss_fn)
@@ -748,12 +749,17 @@ function Sequential:fit(x, y, opts)
       -- A step makes no tensors, only its tape's small tables, and those
       -- alone advance the collector too slowly: a cycle counts the data's
       -- bytes as work (marking a 188 MB tensor is 188 MB of it), so the
-      -- garbage would grow for epochs, up to the data's size.  A step of 16
-      -- times what the step made ends a cycle every live/16 bytes of
-      -- garbage (about 6% of the heap at most); its real cost is small,
-      -- as marking a tensor does not read it.
+      -- garbage would grow for epochs, up to the data's size.  A full
+      -- collection once the steps (of any fit) have made an eighth of the
+      -- heap (at least 8 MiB) bounds it, at the cost of one cycle per that much.
       local made = collectgarbage("count") - kb0
-      if made > 0 then collectgarbage("step", math.ceil(made) * 16) end
+      if made > 0 then
+        step_garbage = step_garbage + made
+        if step_garbage > math.max(8 * 1024, kb0 / 8) then
+          collectgarbage("collect")
+          step_garbage = 0
+        end
+      end
       seen = seen + m
       call_cbs(cbs, "on_batch_end", b - 1, { loss = lv, size = m })
       bar:update(b, sums, seen)
