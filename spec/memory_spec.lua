@@ -30,9 +30,11 @@ describe("lunet memory", function()
   end)
 
   it("stays bounded under Lua's default GC settings too", function()
-    collectgarbage("incremental", 200, 100)
+    -- Lua 5.4's defaults (pause 200, step multiplier 100), then the suite's own settings back
+    local pause, stepmul = collectgarbage("setpause", 200), collectgarbage("setstepmul", 100)
     local ok, peak = pcall(loop, 1000, function() return lunet.zeros(1000, 1000) end)
-    collectgarbage("incremental", 100, 200)
+    collectgarbage("setpause", pause)
+    collectgarbage("setstepmul", stepmul)
     assert.is_true(ok, tostring(peak))
     assert.is_true(peak < 128, "GC-counted peak " .. peak .. " MiB")
   end)
