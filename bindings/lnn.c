@@ -46,6 +46,20 @@ static const char *shape_of(char *buf, const lt_Tensor *t)
 
 /* ---- Dense ----------------------------------------------------------------- */
 
+/* x at 1 and the kernel at 2 as ln_gemm takes them: each replaced by a
+ * contiguous copy unless its layout is a GEMM operand's already */
+static void gemm_operands(lua_State *L, lt_Tensor **x, lt_Tensor **w, const char *fname)
+{
+    lt_Tensor **t[2] = {x, w};
+    for (int i = 0; i < 2; i++) {
+        int trans;
+        int64_t ld;
+        if (ln_gemm_layout(&(*t[i])->v, &trans, &ld)) continue;
+        *t[i] = lt_copy_of(L, i + 1, (*t[i])->v.dtype, fname);
+        lua_replace(L, i + 1);
+    }
+}
+
 static int dense_forward(lua_State *L, int drop_at, const char *fname);
 
 static int l_dense(lua_State *L) { return dense_forward(L, 0, LT_FN); }
@@ -81,16 +95,7 @@ static int dense_forward(lua_State *L, int drop_at, const char *fname)
     ln_act_params p;
     lt_read_act_params(L, drop_at ? drop_at + 4 : 7, act, &p, fname);
     lua_settop(L, 6);
-    int trans;
-    int64_t ld;
-    if (!ln_gemm_layout(&x->v, &trans, &ld)) {
-        x = lt_copy_of(L, 1, x->v.dtype, fname);
-        lua_replace(L, 1);
-    }
-    if (!ln_gemm_layout(&w->v, &trans, &ld)) {
-        w = lt_copy_of(L, 2, w->v.dtype, fname);
-        lua_replace(L, 2);
-    }
+    gemm_operands(L, &x, &w, fname);
     if (b) b = lt_contiguous_at(L, 3, fname);
     int64_t shape[2] = {x->v.shape[0], w->v.shape[1]};
     static const int ins[3] = {1, 2, 3};
@@ -145,16 +150,7 @@ static int l_dense_backward(lua_State *L)
     lt_read_act_params(L, 12, act, &p, LT_FN);
     lua_settop(L, 11);
     if (keep) keep = lt_contiguous_at(L, 10, LT_FN);
-    int trans;
-    int64_t ld;
-    if (!ln_gemm_layout(&x->v, &trans, &ld)) {
-        x = lt_copy_of(L, 1, x->v.dtype, LT_FN);
-        lua_replace(L, 1);
-    }
-    if (!ln_gemm_layout(&w->v, &trans, &ld)) {
-        w = lt_copy_of(L, 2, w->v.dtype, LT_FN);
-        lua_replace(L, 2);
-    }
+    gemm_operands(L, &x, &w, LT_FN);
     if (s) s = lt_contiguous_at(L, 4, LT_FN);
     g = lt_contiguous_at(L, 5, LT_FN);
     const ln_dtype dt = g->v.dtype;
@@ -630,6 +626,17 @@ static lt_Tensor *conv_workspace_arg(lua_State *L, int idx, ln_dtype dt, int64_t
     return ws;
 }
 
+/* the convolutions' bias at 3: nil, or m values of x's dtype (made contiguous) */
+static lt_Tensor *conv_bias(lua_State *L, const lt_Tensor *x, int64_t m, const char *fname)
+{
+    char s1[LT_SHAPE_BUF];
+    if (lua_isnoneornil(L, 3)) return NULL;
+    lt_Tensor *b = lt_check_float(L, 3, fname);
+    if (b->v.dtype != x->v.dtype || b->v.ndim != 1 || b->v.shape[0] != m)
+        lt_error(L, fname, "expected a bias (%lld) of the input's dtype, got %s", (long long)m, shape_of(s1, b));
+    return lt_contiguous_at(L, 3, fname);
+}
+
 static const ln_act_def *conv_act(lua_State *L, int idx, const char *fname)
 {
     const ln_act_def *act = lua_isnoneornil(L, idx) ? NULL : lt_check_act(L, idx, fname);
@@ -638,19 +645,11 @@ static const ln_act_def *conv_act(lua_State *L, int idx, const char *fname)
 
 static int l_conv2d(lua_State *L)
 {
-    char s1[LT_SHAPE_BUF];
     ln_window g;
     lt_Tensor *k = conv_operands(L, 5, &g, LT_FN);
     lt_Tensor *x = lt_check(L, 1, LT_FN);
     int64_t m = k->v.shape[3];
-    lt_Tensor *b = NULL;
-    if (!lua_isnoneornil(L, 3)) {
-        b = lt_check_float(L, 3, LT_FN);
-        if (b->v.dtype != x->v.dtype || b->v.ndim != 1 || b->v.shape[0] != m)
-            lt_error(L, LT_FN, "expected a bias (%lld) of the input's dtype, got %s", (long long)m,
-                     shape_of(s1, b));
-        b = lt_contiguous_at(L, 3, LT_FN);
-    }
+    lt_Tensor *b = conv_bias(L, x, m, LT_FN);
     const ln_act_def *act = conv_act(L, 4, LT_FN);
     ln_act_params p = {0, 0, 0};
     if (act) lt_read_act_params(L, 12, act, &p, LT_FN);
@@ -731,20 +730,12 @@ static void pool_window_at(lua_State *L, int idx, const ln_window *g, int64_t m,
  * the im2col workspace, or a table of buffers holding it as `col`. */
 static int l_conv2d_pool(lua_State *L)
 {
-    char s1[LT_SHAPE_BUF];
     ln_window g, pg;
     lt_Tensor *k = conv_operands(L, 5, &g, LT_FN);
     lt_Tensor *x = lt_check(L, 1, LT_FN);
     int64_t m = k->v.shape[3];
     pool_window_at(L, 10, &g, m, &pg, LT_FN);
-    lt_Tensor *b = NULL;
-    if (!lua_isnoneornil(L, 3)) {
-        b = lt_check_float(L, 3, LT_FN);
-        if (b->v.dtype != x->v.dtype || b->v.ndim != 1 || b->v.shape[0] != m)
-            lt_error(L, LT_FN, "expected a bias (%lld) of the input's dtype, got %s", (long long)m,
-                     shape_of(s1, b));
-        b = lt_contiguous_at(L, 3, LT_FN);
-    }
+    lt_Tensor *b = conv_bias(L, x, m, LT_FN);
     const ln_act_def *act = conv_act(L, 4, LT_FN);
     ln_act_params p = {0, 0, 0};
     if (act) lt_read_act_params(L, 16, act, &p, LT_FN);

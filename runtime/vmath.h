@@ -131,10 +131,11 @@ static inline float ln_tanhf(float x)
  * erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2), z >= 0 (a Chebyshev-fitted
  * form with relative error below 1.2e-7).  z^2 = x^2/2 is formed from x
  * (exactly, with fma) because rounding z = |x|/sqrt2 first would cost
- * |x|^2 * 6e-8 of relative precision in the tail. */
-static inline float ln_phif(float x)
+ * |x|^2 * 6e-8 of relative precision in the tail.  ln_phi_tail is the
+ * part ln_phif and ln_phi_pdf_f share: with ax = |x| it returns
+ * e = exp(-x^2/2 + P(t)) (so erfc(z)/2 = t e / 2) and sets t and P(t). */
+static inline float ln_phi_tail(float ax, float *t_out, float *p_out)
 {
-    float ax = fabsf(x);
     float t = 1.0f / LN_FMAF(0.35355339059327376f, ax, 1.0f); /* 1 + z/2 */
     float p = 0.17087277f;
     p = LN_FMAF(p, t, -0.82215223f);
@@ -153,37 +154,26 @@ static inline float ln_phif(float x)
 #else
     float z2lo = 0.0f;
 #endif
-    float q = 0.5f * t * ln_expf_hl(-z2, p - z2lo);
+    *t_out = t;
+    *p_out = p;
+    return ln_expf_hl(-z2, p - z2lo);
+}
+
+static inline float ln_phif(float x)
+{
+    float t, p, e = ln_phi_tail(fabsf(x), &t, &p);
+    float q = 0.5f * t * e;
     return x >= 0.0f ? 1.0f - q : (x < 0.0f ? q : x);
 }
 
 /* Phi(x) as ln_phif, and the normal density phi(x) = exp(-x^2/2)/sqrt(2 pi)
- * from the same exponential: ln_phif's e = exp(-x^2/2 + P(t)) times
- * exp(-P(t)), where -P(t) is in [0, 1.27] (P(0) = -1.2655, P(1) = 0), so
+ * from the same exponential: e = exp(-x^2/2 + P(t)) times exp(-P(t)),
+ * where -P(t) is in [0, 1.27] (P(0) = -1.2655, P(1) = 0), so
  * exp(-P) = (1 + expm1(-P/4))^4 needs only the small-argument polynomial.
  * gelu's derivative Phi(x) + x phi(x) then costs one exponential. */
 static inline void ln_phi_pdf_f(float x, float *phi, float *pdf)
 {
-    float ax = fabsf(x);
-    float t = 1.0f / LN_FMAF(0.35355339059327376f, ax, 1.0f);
-    float p = 0.17087277f;
-    p = LN_FMAF(p, t, -0.82215223f);
-    p = LN_FMAF(p, t, 1.48851587f);
-    p = LN_FMAF(p, t, -1.13520398f);
-    p = LN_FMAF(p, t, 0.27886807f);
-    p = LN_FMAF(p, t, -0.18628806f);
-    p = LN_FMAF(p, t, 0.09678418f);
-    p = LN_FMAF(p, t, 0.37409196f);
-    p = LN_FMAF(p, t, 1.00002368f);
-    p = LN_FMAF(p, t, -1.26551223f);
-    float h = 0.5f * ax;
-    float z2 = h * ax;
-#if defined(__FMA__)
-    float z2lo = fmaf(h, ax, -z2);
-#else
-    float z2lo = 0.0f;
-#endif
-    float e = ln_expf_hl(-z2, p - z2lo);
+    float t, p, e = ln_phi_tail(fabsf(x), &t, &p);
     float q = 0.5f * t * e;
     *phi = x >= 0.0f ? 1.0f - q : (x < 0.0f ? q : x);
     float u = 1.0f + ln_expm1f_small(-0.25f * p);

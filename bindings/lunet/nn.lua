@@ -1128,6 +1128,15 @@ end
 -- the GEMM and the fused bias-activation pass chunk by chunk, and its backward
 -- the activation derivative, the bias and kernel gradients and col2im.  The
 -- workspace both use is kept on the layer and reused from step to step.
+-- The workspace argument of core.conv2d and core.conv2d_pool: in a
+-- training step the layer's buffers (bufs, from autograd.workspace) with
+-- the im2col workspace in them as `col`, else that workspace alone.
+local function conv_ws(layer, bufs)
+  if not bufs then return layer.workspace end
+  bufs.col = layer.workspace
+  return bufs
+end
+
 local function conv_node(layer, x, act)
   local W, b, s, d, pad = layer.kernel, layer.bias, layer.strides, layer.dilation_rate, layer.padding
   local saves_y = act ~= "linear" and table_act[act].saves_y
@@ -1136,19 +1145,14 @@ local function conv_node(layer, x, act)
   -- in a training step the results and gradients go into the step before's
   -- buffers, a table that also holds the im2col workspace as `col`
   local bufs = autograd.workspace(layer)
-  local function ws()
-    if not bufs then return layer.workspace end
-    bufs.col = layer.workspace
-    return bufs
-  end
-  local y, z, col = core.conv2d(x, W, b, act, s[1], s[2], d[1], d[2], pad, need_z, ws())
+  local y, z, col = core.conv2d(x, W, b, act, s[1], s[2], d[1], d[2], pad, need_z, conv_ws(layer, bufs))
   layer.workspace = col
   if track then
     record("conv2d", y, { x, W, b }, function(g)
       local dx, dW, db
       dx, dW, db, layer.workspace = core.conv2d_backward(x, W, act, saves_y and y or z or nil, g,
         s[1], s[2], d[1], d[2], pad, x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(),
-        ws())
+        conv_ws(layer, bufs))
       return dx or nil, dW or nil, db or nil
     end, 3, true)
   end
@@ -1192,20 +1196,15 @@ local function conv_pool_node(layer, pool, x, act)
   local p, ps, ppad = pool.pool_size, pool.strides, pool.padding
   local track = autograd.is_tracked(x) or autograd.is_tracked(W) or (b and autograd.is_tracked(b))
   local bufs = autograd.workspace(layer)
-  local function ws()
-    if not bufs then return layer.workspace end
-    bufs.col = layer.workspace
-    return bufs
-  end
   local y, arg, saved, col = core.conv2d_pool(x, W, b, act, s[1], s[2], d[1], d[2], pad,
-    p[1], p[2], ps[1], ps[2], ppad, ws())
+    p[1], p[2], ps[1], ps[2], ppad, conv_ws(layer, bufs))
   layer.workspace = col
   if track then
     record("conv2d_max_pooling2d", y, { x, W, b }, function(g)
       local dx, dW, db
       dx, dW, db, layer.workspace = core.conv2d_pool_backward(x, W, act, saved or nil, arg, g,
         s[1], s[2], d[1], d[2], pad, p[1], p[2], ps[1], ps[2], ppad,
-        x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(), ws())
+        x:is_grad_tracked(), W:is_grad_tracked(), b and b:is_grad_tracked(), conv_ws(layer, bufs))
       return dx or nil, dW or nil, db or nil
     end, 3, true)
   end
