@@ -2,7 +2,8 @@
 #
 #   make            build/liblunet.a, build/lib/lunet/core.so, build/lunet
 #   make setup      install missing Debian packages (sudo when not root)
-#   make test       setup + build + the busted suite
+#   make setup-mpi  install OpenMPI (libopenmpi-dev, openmpi-bin) for lunet.distributed
+#   make test       setup + setup-mpi + build + the busted suite
 #   make demo       setup + build + the demo
 #   make fuzz       libFuzzer runs of the IDX and CSV readers (FUZZ_SECONDS=120 each)
 #   make data       real datasets into data/ (Fashion-MNIST, MNIST digits, UCI)
@@ -39,15 +40,20 @@ DEB_PACKAGES = lua5.4 liblua5.4-dev libopenblas-dev zlib1g-dev lua-busted lua-cj
 B = build
 RUNTIME_OBJ = $(patsubst runtime/%.c,$(B)/obj/runtime/%.o,$(wildcard runtime/*.c))
 BINDING_OBJ = $(patsubst bindings/%.c,$(B)/obj/bindings/%.o,\
-                $(filter-out bindings/lunet_main.c,$(wildcard bindings/*.c)))
+                $(filter-out bindings/lunet_main.c bindings/ldist.c,$(wildcard bindings/*.c)))
+
+# lunet.distributed's C part (bindings/ldist.c), built when mpicc is there
+MPICC := $(shell command -v mpicc 2>/dev/null)
+MPI_PACKAGES = libopenmpi-dev openmpi-bin
+DIST_SO = $(if $(MPICC),$(B)/lib/lunet/mpi.so)
 
 BUSTED = $(LUA) /usr/bin/busted
 SPEC_ENV = LUA_PATH="$(CURDIR)/bindings/?.lua;$(CURDIR)/bindings/?/init.lua;$(CURDIR)/spec/?.lua;;" \
            LUA_CPATH="$(CURDIR)/$(B)/lib/?.so;;"
 
-.PHONY: all setup test check demo bench bench-deps install clean data fuzz doc
+.PHONY: all setup setup-mpi test check demo bench bench-deps install clean data fuzz doc
 
-all: $(B)/liblunet.a $(B)/lib/lunet/core.so $(B)/lunet
+all: $(B)/liblunet.a $(B)/lib/lunet/core.so $(B)/lunet $(DIST_SO)
 
 $(B)/obj/runtime/%.o: runtime/%.c
 	@mkdir -p $(dir $@)
@@ -64,6 +70,16 @@ $(B)/liblunet.a: $(RUNTIME_OBJ)
 $(B)/lib/lunet/core.so: $(BINDING_OBJ) $(B)/liblunet.a
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS) -o $@ $(BINDING_OBJ) $(B)/liblunet.a $(LDLIBS)
+
+$(B)/obj/ldist.o: bindings/ldist.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell $(MPICC) --showme:compile) -c $< -o $@
+
+# with the argument checks of lcheck.c compiled in (a C module cannot call
+# into core.so: Lua loads each with its own symbols)
+$(B)/lib/lunet/mpi.so: $(B)/obj/ldist.o $(B)/obj/bindings/lcheck.o $(B)/liblunet.a
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell $(MPICC) --showme:link) $(LDLIBS)
 
 $(B)/obj/launcher.o: bindings/lunet_main.c
 	@mkdir -p $(dir $@)
@@ -94,7 +110,12 @@ setup:
 	    $$missing >/dev/null || { echo "setup: apt-get failed"; exit 1; }; \
 	fi
 
-test: setup all
+setup-mpi:
+	@$(MAKE) --no-print-directory setup DEB_PACKAGES="$(MPI_PACKAGES)"
+
+# (make again after setup-mpi: mpicc may have just arrived)
+test: setup setup-mpi
+	@$(MAKE) --no-print-directory all
 	$(SPEC_ENV) $(BUSTED) spec
 
 # The whole suite against an ASan + UBSan build of the module (loaded into
@@ -167,6 +188,7 @@ install: all $(B)/lunet-installed
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CDIR)/lunet $(DESTDIR)$(LUA_LDIR)/lunet
 	install -m 755 $(B)/lunet-installed $(DESTDIR)$(BINDIR)/lunet
 	install -m 755 $(B)/lib/lunet/core.so $(DESTDIR)$(LUA_CDIR)/lunet/core.so
+	$(if $(DIST_SO),install -m 755 $(DIST_SO) $(DESTDIR)$(LUA_CDIR)/lunet/mpi.so)
 	install -m 644 bindings/lunet/*.lua $(DESTDIR)$(LUA_LDIR)/lunet/
 
 clean:

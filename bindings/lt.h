@@ -14,6 +14,10 @@
 #include "../runtime/tensor.h"
 
 #define LT_TENSOR "lunet.Tensor"
+/* The registry field where lunet.distributed leaves a C function that the
+ * launcher calls with the error message before it exits on an error: it
+ * prints the message with the rank and aborts the whole MPI job. */
+#define LT_ABORT_HOOK "lunet.abort_hook"
 #define LT_ALIGN 64
 /* Refuse shapes beyond this many bytes before asking for memory. */
 #define LT_MAX_BYTES ((size_t)1 << 42)

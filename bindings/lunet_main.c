@@ -77,6 +77,15 @@ static int report(lua_State *L, int status)
     if (status != LUA_OK) {
         fflush(stdout); /* keep the order of what was printed before */
         const char *msg = lua_tostring(L, -1);
+        /* under lunet.distributed (its hook, LT_ABORT_HOOK in lt.h): the
+         * message with the rank, then MPI_Abort, before anything finalizes */
+        lua_getfield(L, LUA_REGISTRYINDEX, "lunet.abort_hook");
+        if (lua_iscfunction(L, -1)) {
+            lua_pushstring(L, msg ? msg : "(error object is not a string)");
+            lua_pcall(L, 1, 0, 0); /* returns only when MPI is not running */
+        } else {
+            lua_pop(L, 1);
+        }
         fprintf(stderr, "%s: %s\n", progname, msg ? msg : "(error object is not a string)");
         fflush(stderr);
         lua_pop(L, 1);

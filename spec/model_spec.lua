@@ -292,7 +292,7 @@ describe("lunet.nn Sequential", function()
       local m = small()
       m:compile({ optimizer = "sgd", loss = "mse" })
       local x, y = lunet.randn(6, 8), lunet.randn(6, 3)
-      S.fails("fit: unknown option 'epoch' (known: batch_size, callbacks, epochs", m.fit, m, x, y, { epoch = 3 })
+      S.fails("fit: unknown option 'epoch' (known: batch_size, callbacks, distributed, epochs", m.fit, m, x, y, { epoch = 3 })
       S.fails("fit: y must be a tensor", m.fit, m, x, nil, { verbose = 0 })
       S.fails("fit: verbose must be 0, 1 or 2, got true", m.fit, m, x, y, { verbose = true })
       S.fails("fit: validation_split must be a number, got string", m.fit, m, x, y,

@@ -201,6 +201,7 @@ function CB.CSVLogger(path, opts)
   end
   function cb.on_train_begin()
     cb.keys = nil
+    if not utils.writes_here() then return end -- another rank than 0 of a distributed job
     local f, err = io.open(path, opts.append and "a" or "w")
     if not f then error(fmt("CSVLogger: cannot open %s: %s", path, (tostring(err):gsub("^.-: ", "", 1))), 0) end
     cb.file = f
@@ -211,6 +212,7 @@ function CB.CSVLogger(path, opts)
   end
   function cb.on_epoch_end(self, epoch, logs)
     logs = logs or {}
+    if not utils.writes_here() then return end
     if not self.file then error(fmt("CSVLogger: %s is not open (on_train_begin did not run)", path), 0) end
     if not self.keys then
       self.keys = {}

@@ -639,20 +639,32 @@ end
 -- epoch; 0: nothing), `shuffle` (true), `validation_split` (0: a
 -- fraction in [0, 1) of the rows, the last ones, set apart before
 -- shuffling), `validation_data` (`{x_val, y_val}`, used instead of
--- `validation_split`), `callbacks` (an array), `initial_epoch` (0)
+-- `validation_split`), `callbacks` (an array), `initial_epoch` (0),
+-- `distributed` (false; true under lunet.distributed: rank r takes batches
+-- r, r + size, ... of rank 0's permutation, every rank the same number, and
+-- only rank 0 prints)
 -- @return the History, also kept as `model.history`: `history.history`
 -- (for loss, each metric and the `val_` keys, an array of one value per
 -- epoch), `history.epoch` (the epochs run) and `history.params`
 -- (`batch_size`, `epochs`, `steps`, `samples`, `verbose`, `metrics`)
 function Sequential:fit(x, y, opts)
   opts = utils.check_options("fit", opts, { batch_size = true, epochs = true, verbose = true, shuffle = true,
-    validation_split = true, validation_data = true, callbacks = true, initial_epoch = true })
+    validation_split = true, validation_data = true, callbacks = true, initial_epoch = true, distributed = true })
   if not self.optimizer then error("fit: compile the model first", 2) end
   check_xy("fit", x, y)
   check_input(self, "fit", x, 2)
   local bs = batch_size("fit", opts)
   local epochs = opts.epochs or 1
   local verbose = opts.verbose == nil and 1 or opts.verbose
+  if opts.distributed ~= nil and type(opts.distributed) ~= "boolean" then
+    check.arg_error("fit", "distributed", "a boolean", opts.distributed, 2)
+  end
+  -- data-parallel over lunet.distributed's ranks: rank r takes batches r, r + size, ...
+  local mpi = opts.distributed and package.loaded["lunet.mpi"]
+  if opts.distributed and not (mpi and mpi.initialized()) then
+    error("fit: distributed = true needs lunet.distributed.init() first", 2)
+  end
+  local rank, ranks = mpi and mpi.rank() or 0, mpi and mpi.size() or 1
   local shuffle = opts.shuffle ~= false
   if math.type(epochs) ~= "integer" or epochs < 0 then
     error(fmt("fit: epochs must be a non-negative integer, got %s", tostring(epochs)), 2)
@@ -713,7 +725,14 @@ function Sequential:fit(x, y, opts)
     loss_fn = function(y_true, y_pred, logits) return internal(y_true, y_pred, from_logits or logits) end
   end
   local n = x:size(1)
-  local steps = (n - 1) // bs + 1 -- n >= 1; no overflow at a huge batch_size
+  local batches = (n - 1) // bs + 1 -- n >= 1; no overflow at a huge batch_size
+  -- distributed: every rank takes the same number of batches (a round of
+  -- `ranks` batches that the data cannot fill is left out), and only rank 0 prints
+  local steps = batches // ranks
+  if steps < 1 then
+    error(fmt("fit: %d samples make %d batches of %d, fewer than the %d ranks", n, batches, bs, ranks), 2)
+  end
+  if rank ~= 0 then verbose = 0 end
   local keys = { "loss" }
   for _, m in ipairs(self.metric_list) do keys[#keys + 1] = m.name end
   local all_keys = { table.unpack(keys) }
@@ -731,10 +750,11 @@ function Sequential:fit(x, y, opts)
     call_cbs(cbs, "on_epoch_begin", epoch, logs)
     if verbose > 0 then print(fmt("Epoch %d/%d", epoch + 1, epochs)) end
     local perm = shuffle and core.randperm(n) or nil
+    if perm and mpi then mpi.broadcast(perm, 0) end -- rank 0's permutation for all
     local sums, seen = {}, 0
     local bar = progress.Bar(steps, { verbose = verbose, tty = tty, keys = keys })
     for b = 1, steps do
-      local i = (b - 1) * bs + 1
+      local i = ((b - 1) * ranks + rank) * bs + 1
       local m = math.min(bs, n - i + 1)
       local lv
       local kb0 = collectgarbage("count")
@@ -816,11 +836,16 @@ end
 -- already at path is left as it was.  The model must be built, and no
 -- layer may have a function as an option (activation, initializer,
 -- constraint): `"save: layer dense_1 has a function as activation; pass a name"`.
+-- Under lunet.distributed only rank 0 writes (the others return at once)
+-- unless `all_ranks` is set.
 -- @param path the file name
-function Sequential:save(path)
+-- @param[opt] opts `{all_ranks = false}`
+function Sequential:save(path, opts)
   if type(path) ~= "string" or path == "" then
     error(fmt("save: path must be a file name, got %s", tostring(path)), 2)
   end
+  opts = utils.check_options("save", opts, { all_ranks = true })
+  if not opts.all_ranks and not utils.writes_here() then return end
   if not self.input_shape then error("save: the model is not built", 2) end
   -- a function (activation, initializer, constraint) cannot be written as data
   for _, l in ipairs(self.layers) do

@@ -582,4 +582,12 @@ function U.parse_args(argv, spec, usage)
   return opts, rest
 end
 
+--- Whether this process writes files: true unless it is a rank other than
+-- 0 of a lunet.distributed job (where only rank 0 saves, logs and plots).
+-- @return a boolean
+function U.writes_here()
+  local mpi = package.loaded["lunet.mpi"]
+  return not (mpi and mpi.initialized() and mpi.rank() ~= 0)
+end
+
 return U
