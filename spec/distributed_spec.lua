@@ -98,6 +98,26 @@ describe("lunet.distributed", function()
     end
   end)
 
+  it("examples/mnist_selu_distributed.lua trains seed 000's MLP on 2 ranks; rank 0 reports and saves", function()
+    if skip() then return end
+    local dir = os.tmpname()
+    os.remove(dir)
+    S.write_mnist_like(dir, 512, 100)
+    local cmd = string.format("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 120 " ..
+      "mpirun -np 2 --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none " ..
+      "%s %s/examples/mnist_selu_distributed.lua --epochs 2 --data %s/mnist --out %s/out --verbose 2",
+      launcher, root, dir, dir)
+    local out, code = S.run(cmd, true)
+    assert.are.equal(0, code, out)
+    local _, reports = out:gsub("Test accuracy: ", "")
+    assert.are.equal(1, reports, out) -- rank 0 alone
+    local acc = tonumber(out:match("Test accuracy: ([%d.]+)"))
+    assert.is_true(acc > 0.5, out) -- the stripes are learnable in two epochs
+    assert.matches("2 ranks at batch 64 %(global batch 128%)", out)
+    assert.is_not_nil(io.open(dir .. "/out/mnist_selu_distributed.safetensors"))
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("only rank 0 writes checkpoints, CSV logs and saves; all_ranks = true saves on every rank", function()
     if skip() then return end
     local dir = os.tmpname()
