@@ -193,6 +193,77 @@ static int l_allreduce(lua_State *L)
     return 1;
 }
 
+/* ---- non-blocking allreduce: a request, then wait ------------------------------- */
+
+#define REQUEST "lunet.mpi.Request"
+
+typedef struct request {
+    MPI_Request req;
+    int active, mean;
+    lt_Tensor *t; /* kept alive by the request's user value */
+} request;
+
+/* iallreduce(t, op) --> a request: MPI_Iallreduce on t (contiguous float,
+ * in place) starts; wait(request) completes it (and divides for "mean") */
+static int l_iallreduce(lua_State *L)
+{
+    need_init(L, LT_FN);
+    static const char *const ops[] = {"sum", "mean", NULL};
+    lt_Tensor *t = lt_check_float(L, 1, LT_FN);
+    int op = luaL_checkoption(L, 2, "mean", ops);
+    if (t->closed || !ln_is_contiguous(&t->v)) lt_error(L, LT_FN, "expected an open contiguous tensor");
+    handshake(L, &t->v, 0, 0, LT_FN);
+    int64_t n = ln_numel(&t->v);
+    if (n > INT32_MAX) lt_error(L, LT_FN, "a tensor of %lld elements is too large (at most %d)", (long long)n, INT32_MAX);
+    request *r = lua_newuserdatauv(L, sizeof *r, 1);
+    memset(r, 0, sizeof *r);
+    luaL_setmetatable(L, REQUEST);
+    lua_pushvalue(L, 1);
+    lua_setiuservalue(L, -2, 1);
+    r->t = t;
+    r->mean = op == 1;
+    check_rc(L, MPI_Iallreduce(MPI_IN_PLACE, t->v.data, (int)n, mpi_type(t->v.dtype), MPI_SUM, MPI_COMM_WORLD, &r->req),
+             LT_FN);
+    r->active = 1;
+    return 1;
+}
+
+static void finish(request *r)
+{
+    r->active = 0;
+    if (!r->mean || world_size == 1) return;
+    int64_t n = ln_numel(&r->t->v);
+    double inv = 1.0 / world_size;
+    if (r->t->v.dtype == LN_F32)
+        for (int64_t i = 0; i < n; i++) ((float *)r->t->v.data)[i] = (float)((double)((float *)r->t->v.data)[i] * inv);
+    else
+        for (int64_t i = 0; i < n; i++) ((double *)r->t->v.data)[i] *= inv;
+}
+
+/* wait(request) --> its tensor, reduced */
+static int l_wait(lua_State *L)
+{
+    request *r = luaL_checkudata(L, 1, REQUEST);
+    if (r->active) {
+        need_init(L, LT_FN);
+        r->active = 0;
+        check_rc(L, MPI_Wait(&r->req, MPI_STATUS_IGNORE), LT_FN);
+        r->active = 1;
+        finish(r);
+    }
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+/* a request dropped unfinished still completes: MPI keeps writing its buffer */
+static int request_gc(lua_State *L)
+{
+    request *r = luaL_checkudata(L, 1, REQUEST);
+    if (r->active && inited && !finalized) MPI_Wait(&r->req, MPI_STATUS_IGNORE);
+    r->active = 0;
+    return 0;
+}
+
 /* broadcast(t, root) in place */
 static int l_broadcast(lua_State *L)
 {
@@ -270,7 +341,7 @@ static const luaL_Reg functions[] = {
     {"size", l_size},           {"local_rank", l_local_rank},   {"local_size", l_local_size},
     {"barrier", l_barrier},     {"allreduce", l_allreduce},     {"broadcast", l_broadcast},
     {"allgather", l_allgather}, {"finalize", l_finalize},       {"abort", l_abort},
-    {"set_checks", l_set_checks}, {NULL, NULL}};
+    {"set_checks", l_set_checks}, {"iallreduce", l_iallreduce}, {"wait", l_wait}, {NULL, NULL}};
 
 int luaopen_lunet_mpi(lua_State *L);
 int luaopen_lunet_mpi(lua_State *L)
@@ -283,6 +354,11 @@ int luaopen_lunet_mpi(lua_State *L)
     lua_setfield(L, -2, "__gc");
     lua_setmetatable(L, -2);
     lua_setfield(L, LUA_REGISTRYINDEX, "lunet.mpi.sentinel");
+    if (luaL_newmetatable(L, REQUEST)) {
+        lua_pushcfunction(L, request_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
     luaL_newlib(L, functions);
     return 1;
 }

@@ -41,13 +41,13 @@ describe("lunet.distributed", function()
     end
   end)
 
-  it("two ranks at batch 8 end with the weights of one process at batch 16 (SGD float64, Adam float32)", function()
+  it("two ranks at batch 8 end with the weights of one process at batch 16 (SGD float64, Adam float32; overlapped too)", function()
     if skip() then return end
     local make = dofile(fixtures .. "dist_model.lua")
-    for _, c in ipairs({ { "sgd64", 1e-12 }, { "adam32", 1e-5 } }) do
+    for _, c in ipairs({ { "sgd64", 1e-12 }, { "adam32", 1e-5 }, { "sgd64", 1e-12, "overlap" }, { "adam32", 1e-5, "overlap" } }) do
       local mode, tol = c[1], c[2]
       local out_path = os.tmpname()
-      local out, code = mpirun(2, "dist_train.lua", mode .. " " .. out_path)
+      local out, code = mpirun(2, "dist_train.lua", mode .. " " .. out_path .. " " .. (c[3] or ""))
       assert.are.equal(0, code, out)
       -- one process: the global batch of 16, 5 steps
       local model, x, y = make(mode)

@@ -395,6 +395,22 @@ local function topo_order(root)
   return order, no
 end
 
+-- leaf -> function(leaf, grad), called when a backward pass completes the leaf's gradient
+local grad_hooks = setmetatable({}, { __mode = "k" })
+
+--- Call `fn(t, grad)` each time a backward pass completes the gradient of
+-- the leaf `t` (its consumers all done, in the pass's order: the same on
+-- every process that runs the same graph), for starting work on it early,
+-- as lunet.distributed's overlapping allreduce does.  One function per
+-- leaf; nil removes it.
+-- @param t a leaf that requires grad
+-- @param fn the function, or nil
+function M.on_grad_ready(t, fn)
+  if not is_tensor(t) then check.arg_error("on_grad_ready", "t", "a tensor", t, 2) end
+  if fn ~= nil and not callable(fn) then check.arg_error("on_grad_ready", "fn", "a function or nil", fn, 2) end
+  grad_hooks[t] = fn
+end
+
 -- the backward pass proper (grad mode off)
 local function backpropagate(root, grad)
   local order, no = topo_order(root)
@@ -420,6 +436,8 @@ local function backpropagate(root, grad)
         local own = owned[g]
         if g:dtype() ~= t:dtype() then g, own = g:astype(t:dtype()), true end
         ti.grad = ti.grad and ti.grad + g or (own and g or g:clone())
+        local hook = grad_hooks[t]
+        if hook then hook(t, ti.grad) end
       end
       owned[g] = nil
     end

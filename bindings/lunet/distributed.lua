@@ -117,29 +117,38 @@ local DEFAULT_FUSION = 64 * 1024 * 1024
 -- the ranks.  The gradients are packed into buckets of at most
 -- `fusion_threshold` bytes (Horovod's tensor fusion: one allreduce per
 -- bucket, not per tensor; 0 gives one per tensor), in the parameters'
--- order, which is the same on every rank.
+-- order, which is the same on every rank.  With `overlap = true` each
+-- gradient's non-blocking allreduce starts as soon as the backward pass
+-- completes it (`autograd.on_grad_ready`, from the second step on) and the
+-- step waits for them.
 -- @param opt a lunet optimizer (or a name, as compile takes it)
--- @param[opt] opts `fusion_threshold` (bytes, default 64 MiB)
+-- @param[opt] opts `fusion_threshold` (bytes, default 64 MiB), `overlap` (false)
 -- @return an optimizer for `compile`
 function M.DistributedOptimizer(opt, opts)
   opts = opts or {}
   if type(opts) ~= "table" then check.arg_error("DistributedOptimizer", "opts", "a table", opts, 2) end
   for k in pairs(opts) do
-    if k ~= "fusion_threshold" then
-      error(fmt("DistributedOptimizer: unknown option '%s' (known: fusion_threshold)", tostring(k)), 2)
+    if k ~= "fusion_threshold" and k ~= "overlap" then
+      error(fmt("DistributedOptimizer: unknown option '%s' (known: fusion_threshold, overlap)", tostring(k)), 2)
     end
   end
   local threshold = opts.fusion_threshold or DEFAULT_FUSION
   check.number("DistributedOptimizer", "fusion_threshold", threshold, 2, { min = 0 })
+  if opts.overlap ~= nil and type(opts.overlap) ~= "boolean" then
+    check.arg_error("DistributedOptimizer", "overlap", "a boolean", opts.overlap, 2)
+  end
   local inner = check.within("DistributedOptimizer", 2, lunet.optim.get, opt)
-  local d = { inner = inner, fusion_threshold = threshold, buffers = {}, allreduce_calls = 0 }
+  local d = { inner = inner, fusion_threshold = threshold, buffers = {}, allreduce_calls = 0,
+    overlap = opts.overlap == true, pending = setmetatable({}, { __mode = "k" }),
+    hooked = setmetatable({}, { __mode = "k" }) }
 
-  -- the gradients of params in buckets: runs of one dtype of at most threshold bytes
-  local function buckets(params)
+  -- the gradients of params in buckets: runs of one dtype of at most
+  -- threshold bytes (those already reduced by overlap left out)
+  local function buckets(params, done)
     local list, cur, bytes = {}, nil, 0
     for _, w in ipairs(params) do
       local g = w:grad()
-      if g ~= nil then
+      if g ~= nil and not done[w] then
         local dt = g:dtype()
         local b = g:numel() * (dt == "float64" and 8 or 4)
         if not cur or cur.dtype ~= dt or (bytes > 0 and bytes + b > threshold) then
@@ -160,8 +169,31 @@ function M.DistributedOptimizer(opt, opts)
   -- @param params an array of tensors
   function d:step(params)
     check.type("DistributedOptimizer.step", "params", params, "table", 2)
+    -- the allreduces the backward started (overlap), finished in the parameters' order
+    local done = {}
+    for _, w in ipairs(params) do
+      local req = self.pending[w]
+      if req then
+        mpi.wait(req)
+        self.pending[w] = nil
+        done[w] = true
+        self.allreduce_calls = self.allreduce_calls + 1
+      end
+    end
+    if self.overlap then
+      for _, w in ipairs(params) do
+        if not self.hooked[w] then
+          self.hooked[w] = true
+          autograd.on_grad_ready(w, function(_, g)
+            if g:is_contiguous() and (g:dtype() == "float32" or g:dtype() == "float64") then
+              self.pending[w] = mpi.iallreduce(g, "mean")
+            end
+          end)
+        end
+      end
+    end
     autograd.no_grad(function()
-      for i, b in ipairs(buckets(params)) do
+      for i, b in ipairs(buckets(params, done)) do
         if #b.grads == 1 then
           mpi.allreduce(b.grads[1], "mean")
         else

@@ -18,16 +18,17 @@ if arg[1] ~= "--worker" then
   local transports = { { "single copy (CMA)", "--mca btl self,vader" },
     { "two copies", "--mca btl self,vader --mca btl_vader_single_copy_mechanism none" } }
   local transport = 1
-  local function run(np, fusion)
+  local function run(np, fusion, overlap)
     local cmd = string.format("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np %d " ..
-      "--oversubscribe %s %s %s --worker %d %d 2>&1", np, transports[transport][2], launcher, here, n, fusion)
+      "--oversubscribe %s %s %s --worker %d %d %d 2>&1", np, transports[transport][2], launcher, here, n, fusion,
+      overlap and 1 or 0)
     local f = assert(io.popen(cmd))
     local out = f:read("a")
     f:close()
     local s, ar, calls, steps = out:match("epoch ([%d.]+) allreduce ([%d.]+) calls (%d+) steps (%d+)")
     if not s and transport == 1 then
       transport = 2
-      return run(np, fusion)
+      return run(np, fusion, overlap)
     end
     if not s then error("the run failed:\n" .. out) end
     return tonumber(s), tonumber(ar), tonumber(calls), tonumber(steps)
@@ -39,6 +40,7 @@ if arg[1] ~= "--worker" then
   local s1 = run(1, 64 * 1024 * 1024)
   local s2, ar2, calls2, steps2 = run(2, 64 * 1024 * 1024)
   local s2u, ar2u, calls2u, steps2u = run(2, 0)
+  local s2o, ar2o, _, steps2o = run(2, 0, true)
   print(string.format("SNN MLP 784-512-512-10, batch 128 per rank, %d samples, 1 thread per rank, OpenBLAS %s, " ..
     "shared memory with %s", n, lunet.config().blas_core, transports[transport][1]))
   print(string.format("  1 rank : %.2f s/epoch, %7.0f samples/s", s1, n / s1))
@@ -47,6 +49,8 @@ if arg[1] ~= "--worker" then
   print(string.format("  allreduce per step, 2 ranks: fused %.3f ms (%d call a step), per tensor %.3f ms " ..
     "(%d calls a step; epoch %.2f s)", ar2 / steps2 * 1e3, calls2 // steps2, ar2u / steps2u * 1e3,
     calls2u // steps2u, s2u))
+  print(string.format("  overlapped (started during the backward, one per tensor): %.3f ms a step waiting or " ..
+    "starting; epoch %.2f s (%.2fx one rank)", ar2o / steps2o * 1e3, s2o, s1 / s2o))
   -- the ring model: each rank sends and receives 2(N-1)/N of the gradients per step
   local grad_mb = (784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10) * 4 / 1e6
   local step = s2 / steps2
@@ -62,7 +66,7 @@ end
 -- a worker rank
 local dist = require("lunet.distributed")
 local nn = lunet.nn
-local n, fusion = tonumber(arg[2]), tonumber(arg[3])
+local n, fusion, overlap = tonumber(arg[2]), tonumber(arg[3]), arg[4] == "1"
 dist.init()
 lunet.set_num_threads(1)
 lunet.manual_seed(1)
@@ -75,16 +79,20 @@ local model = nn.Sequential({
   nn.AlphaDropout(0.1),
   nn.Dense(10, { activation = "softmax" }),
 })
-model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_threshold = fusion }),
+model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_threshold = fusion, overlap = overlap }),
   loss = "categorical_crossentropy", metrics = { "accuracy" } })
 -- the time inside allreduce, from the module the optimizer calls
 local mpi = package.loaded["lunet.mpi"]
-local raw, spent, calls = mpi.allreduce, 0, 0
-mpi.allreduce = function(...)
-  local t0 = lunet.clock()
-  local r = raw(...)
-  spent, calls = spent + lunet.clock() - t0, calls + 1
-  return r
+local spent, calls = 0, 0
+for _, name in ipairs({ "allreduce", "iallreduce", "wait" }) do
+  local raw = mpi[name]
+  mpi[name] = function(...)
+    local t0 = lunet.clock()
+    local r = raw(...)
+    spent = spent + lunet.clock() - t0
+    if name ~= "wait" then calls = calls + 1 end
+    return r
+  end
 end
 local opts = { batch_size = 128, epochs = 1, verbose = 0, distributed = true,
   callbacks = { dist.callbacks.BroadcastGlobalVariables(0) } }
