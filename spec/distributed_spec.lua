@@ -118,7 +118,7 @@ describe("lunet.distributed", function()
     os.execute("rm -rf " .. dir)
   end)
 
-  it("only rank 0 writes checkpoints, CSV logs and saves; all_ranks = true saves on every rank", function()
+  it("only rank 0 writes checkpoints, CSV logs, plots and saves; all_ranks = true saves on every rank", function()
     if skip() then return end
     local dir = os.tmpname()
     os.remove(dir)
@@ -129,7 +129,8 @@ describe("lunet.distributed", function()
     local files = {}
     for f in listing:gmatch("%S+") do files[#files + 1] = f end
     table.sort(files)
-    assert.are.same({ "ckpt.safetensors", "log.csv", "model.safetensors", "rank0.safetensors", "rank1.safetensors" }, files)
+    assert.are.same({ "ckpt.safetensors", "log.csv", "model.safetensors", "plot.svg", "rank0.safetensors",
+      "rank1.safetensors" }, files)
     -- one header and two epochs in the log: one writer
     local n = 0
     for _ in io.lines(dir .. "/log.csv") do n = n + 1 end

@@ -839,6 +839,7 @@ end
 -- Write to path .. ".tmp", then rename over path (utils.write_file_atomic:
 -- every write, the flush, the close and the rename checked).
 local function write_file(name, path, text)
+  if not utils.writes_here() then return path end -- a rank other than 0 of a distributed job
   local ok, err = pcall(utils.write_file_atomic, path, text, name, 0)
   if not ok then error(setmetatable({ msg = tostring(err) }, PlotError), 0) end
   return path
