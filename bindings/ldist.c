@@ -193,6 +193,69 @@ static int l_allreduce(lua_State *L)
     return 1;
 }
 
+/* allreduce_fused(list, flat, op): Horovod's tensor fusion in one call: the
+ * contiguous tensors of list (one float dtype) are copied into flat (of
+ * their total size), reduced in one MPI_Allreduce, and copied back, the
+ * mean's division folded into that copy */
+static int l_allreduce_fused(lua_State *L)
+{
+    need_init(L, LT_FN);
+    static const char *const ops[] = {"sum", "mean", NULL};
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lt_Tensor *flat = lt_check_float(L, 2, LT_FN);
+    int op = luaL_checkoption(L, 3, "mean", ops);
+    if (!ln_is_contiguous(&flat->v) || flat->closed) lt_error(L, LT_FN, "flat must be an open contiguous tensor");
+    const ln_dtype dt = flat->v.dtype;
+    const size_t es = ln_dtype_size(dt);
+    int64_t total = 0, n = (int64_t)lua_rawlen(L, 1);
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        lt_Tensor *t = lt_check(L, -1, LT_FN);
+        if (t->v.dtype != dt || !ln_is_contiguous(&t->v) || t->closed || lt_same_storage(t, flat))
+            lt_error(L, LT_FN, "tensor %lld of the list is not an open contiguous %s tensor apart from flat",
+                     (long long)i, ln_dtype_name(dt));
+        total += ln_numel(&t->v);
+        lua_pop(L, 1);
+    }
+    if (total != ln_numel(&flat->v))
+        lt_error(L, LT_FN, "flat holds %lld elements, the list %lld", (long long)ln_numel(&flat->v), (long long)total);
+    if (total > INT32_MAX) lt_error(L, LT_FN, "a bucket of %lld elements is too large (at most %d)", (long long)total, INT32_MAX);
+    handshake(L, &flat->v, 0, 0, LT_FN);
+    char *f = flat->v.data;
+    int64_t off = 0;
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        lt_Tensor *t = lt_test(L, -1);
+        int64_t k = ln_numel(&t->v);
+        memcpy(f + (size_t)off * es, t->v.data, (size_t)k * es);
+        off += k;
+        lua_pop(L, 1);
+    }
+    check_rc(L, MPI_Allreduce(MPI_IN_PLACE, f, (int)total, mpi_type(dt), MPI_SUM, MPI_COMM_WORLD), LT_FN);
+    const int scale = op == 1 && world_size > 1;
+    const double inv = 1.0 / world_size;
+    off = 0;
+    for (int64_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        lt_Tensor *t = lt_test(L, -1);
+        int64_t k = ln_numel(&t->v);
+        if (!scale) {
+            memcpy(t->v.data, f + (size_t)off * es, (size_t)k * es);
+        } else if (dt == LN_F32) {
+            const float *src = (const float *)f + off;
+            float *dst = t->v.data;
+            for (int64_t j = 0; j < k; j++) dst[j] = (float)((double)src[j] * inv);
+        } else {
+            const double *src = (const double *)f + off;
+            double *dst = t->v.data;
+            for (int64_t j = 0; j < k; j++) dst[j] = src[j] * inv;
+        }
+        off += k;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 /* ---- non-blocking allreduce: a request, then wait ------------------------------- */
 
 #define REQUEST "lunet.mpi.Request"
@@ -341,7 +404,8 @@ static const luaL_Reg functions[] = {
     {"size", l_size},           {"local_rank", l_local_rank},   {"local_size", l_local_size},
     {"barrier", l_barrier},     {"allreduce", l_allreduce},     {"broadcast", l_broadcast},
     {"allgather", l_allgather}, {"finalize", l_finalize},       {"abort", l_abort},
-    {"set_checks", l_set_checks}, {"iallreduce", l_iallreduce}, {"wait", l_wait}, {NULL, NULL}};
+    {"set_checks", l_set_checks}, {"iallreduce", l_iallreduce}, {"wait", l_wait},
+    {"allreduce_fused", l_allreduce_fused}, {NULL, NULL}};
 
 int luaopen_lunet_mpi(lua_State *L);
 int luaopen_lunet_mpi(lua_State *L)

@@ -152,11 +152,12 @@ function M.DistributedOptimizer(opt, opts)
         local dt = g:dtype()
         local b = g:numel() * (dt == "float64" and 8 or 4)
         if not cur or cur.dtype ~= dt or (bytes > 0 and bytes + b > threshold) then
-          cur = { dtype = dt, grads = {}, numel = 0 }
+          cur = { dtype = dt, grads = {}, grads_as_given = {}, numel = 0 }
           list[#list + 1] = cur
           bytes = 0
         end
         cur.grads[#cur.grads + 1] = g
+        cur.grads_as_given[#cur.grads_as_given + 1] = g
         cur.numel = cur.numel + g:numel()
         bytes = bytes + b
       end
@@ -202,18 +203,15 @@ function M.DistributedOptimizer(opt, opts)
             flat = lunet.empty({ b.numel }, b.dtype)
             self.buffers[i] = flat
           end
-          local off = 1
-          for _, g in ipairs(b.grads) do
-            local n = g:numel()
-            flat:narrow(1, off, n):copy(g:reshape(n))
-            off = off + n
+          local grads = b.grads
+          for k, g in ipairs(grads) do
+            if not g:is_contiguous() then
+              grads[k] = g:contiguous() -- reduced there, copied back below
+            end
           end
-          mpi.allreduce(flat, "mean")
-          off = 1
-          for _, g in ipairs(b.grads) do
-            local n = g:numel()
-            g:copy(flat:narrow(1, off, n):reshape(g:shape()))
-            off = off + n
+          mpi.allreduce_fused(grads, flat, "mean")
+          for k, g in ipairs(b.grads_as_given) do
+            if grads[k] ~= g then g:copy(grads[k]) end
           end
         end
         self.allreduce_calls = self.allreduce_calls + 1

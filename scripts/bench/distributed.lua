@@ -84,7 +84,7 @@ model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_thresh
 -- the time inside allreduce, from the module the optimizer calls
 local mpi = package.loaded["lunet.mpi"]
 local spent, calls = 0, 0
-for _, name in ipairs({ "allreduce", "iallreduce", "wait" }) do
+for _, name in ipairs({ "allreduce", "allreduce_fused", "iallreduce", "wait" }) do
   local raw = mpi[name]
   mpi[name] = function(...)
     local t0 = lunet.clock()
