@@ -274,8 +274,9 @@ lt_Tensor *lt_out(lua_State *L, int idx, ln_dtype dt, int ndim, const int64_t *s
                   const int *inputs, const char *fname)
 {
     lt_Tensor *o = lua_isnoneornil(L, idx) ? NULL : lt_test(L, idx);
-    int fits = o != NULL && !o->closed && o->v.data == (void *)o->storage && o->v.dtype == dt &&
-               o->v.ndim == ndim && ln_is_contiguous(&o->v);
+    /* (a contiguous view is written where it lies: lunet.distributed keeps
+     * the gradients as views of one bucket, so it reduces them in place) */
+    int fits = o != NULL && !o->closed && o->v.dtype == dt && o->v.ndim == ndim && ln_is_contiguous(&o->v);
     for (int i = 0; fits && i < ndim; i++) fits = o->v.shape[i] == shape[i];
     for (int i = 0; fits && i < nin; i++) {
         const lt_Tensor *in = lt_test(L, inputs[i]);

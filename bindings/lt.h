@@ -80,7 +80,7 @@ int64_t lt_check_numel(lua_State *L, int ndim, const int64_t *shape, ln_dtype dt
 lt_Tensor *lt_new(lua_State *L, ln_dtype dt, int ndim, const int64_t *shape, const char *fname);
 lt_Tensor *lt_new_like(lua_State *L, const ln_tensor *t, ln_dtype dt, const char *fname);
 /* Push the tensor at idx to be written as a result of this dtype and
- * shape, when it is one: a contiguous owner of its storage, open, sharing
+ * shape, when it is one: contiguous (an owner or a view), open, sharing
  * no storage with the tensors at the `nin` stack slots `inputs`.  Otherwise
  * (nil or anything else at idx) push a new tensor as lt_new does.  The
  * buffers layers keep from one training step to the next go through here. */

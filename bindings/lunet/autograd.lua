@@ -239,6 +239,33 @@ function M.workspace(owner)
   return t
 end
 
+--- Make the step buffers hold `new` where they hold `old`: the next steps
+-- write into `new` (a tensor of old's shape and dtype, contiguous, a view
+-- included) instead.  lunet.distributed uses it to have the backward write
+-- each gradient into its place in a bucket.
+-- @param old a tensor a workspace holds
+-- @param new its replacement
+-- @return how many places held old
+function M.rebind_buffer(old, new)
+  if not is_tensor(old) then check.arg_error("rebind_buffer", "old", "a tensor", old, 2) end
+  if not is_tensor(new) then check.arg_error("rebind_buffer", "new", "a tensor", new, 2) end
+  local n = 0
+  for _, w in pairs(spaces) do
+    for i = 1, #w do
+      local t = w[i]
+      if type(t) == "table" then
+        for k, v in pairs(t) do
+          if rawequal(v, old) then
+            t[k] = new
+            n = n + 1
+          end
+        end
+      end
+    end
+  end
+  return n
+end
+
 --- Record `out` as the result of an operation on `inputs` (an array that
 -- may hold non-tensors; `n` entries).  `backward(g)` returns one gradient
 -- (or nil) per input.  For kernels written outside this module

@@ -198,20 +198,40 @@ function M.DistributedOptimizer(opt, opts)
         if #b.grads == 1 then
           mpi.allreduce(b.grads[1], "mean")
         else
-          local flat = self.buffers[i]
-          if not (flat and flat:numel() == b.numel and flat:dtype() == b.dtype) then
-            flat = lunet.empty({ b.numel }, b.dtype)
-            self.buffers[i] = flat
+          local slot = self.buffers[i]
+          if not (slot and slot.flat:numel() == b.numel and slot.flat:dtype() == b.dtype) then
+            slot = { flat = lunet.empty({ b.numel }, b.dtype), views = {} }
+            self.buffers[i] = slot
           end
-          local grads = b.grads
-          for k, g in ipairs(grads) do
-            if not g:is_contiguous() then
-              grads[k] = g:contiguous() -- reduced there, copied back below
+          -- the gradients already in their places in the bucket: reduced there
+          local in_place = #slot.views == #b.grads
+          for k, g in ipairs(b.grads) do
+            if not rawequal(g, slot.views[k]) then
+              in_place = false
+              break
             end
           end
-          mpi.allreduce_fused(grads, flat, "mean")
-          for k, g in ipairs(b.grads_as_given) do
-            if grads[k] ~= g then g:copy(grads[k]) end
+          if in_place then
+            mpi.allreduce(slot.flat, "mean")
+          else
+            local grads = b.grads
+            for k, g in ipairs(grads) do
+              if not g:is_contiguous() then grads[k] = g:contiguous() end -- reduced there, copied back
+            end
+            mpi.allreduce_fused(grads, slot.flat, "mean")
+            -- from the next step on, the backward writes each gradient into
+            -- its place in the bucket (the step buffers hold views of it):
+            -- no packing then
+            slot.views = {}
+            local off = 1
+            for k, g in ipairs(b.grads_as_given) do
+              if grads[k] ~= g then g:copy(grads[k]) end
+              local n = g:numel()
+              local v = slot.flat:narrow(1, off, n):reshape(g:shape())
+              v:copy(g)
+              if autograd.rebind_buffer(g, v) > 0 then slot.views[k] = v end
+              off = off + n
+            end
           end
         end
         self.allreduce_calls = self.allreduce_calls + 1
