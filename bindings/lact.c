@@ -103,6 +103,14 @@ static int l_activation_backward(lua_State *L)
     return 1;
 }
 
+/* core.erfc(x): libm's complementary error function of a number (the
+ * normal tails of lunet.analysis's closed forms) */
+static int l_erfc(lua_State *L)
+{
+    lua_pushnumber(L, erfc(luaL_checknumber(L, 1)));
+    return 1;
+}
+
 static int l_activation_info(lua_State *L)
 {
     const ln_act_def *d = ln_act_find(luaL_checkstring(L, 1));
@@ -329,6 +337,7 @@ static const luaL_Reg fns[] = {
     {"activation", l_activation},
     {"activation_backward", l_activation_backward},
     {"activation_info", l_activation_info},
+    {"erfc", l_erfc},
     {"activation_names", l_activation_names},
     {"prelu", l_prelu},
     {"prelu_backward", l_prelu_backward},

@@ -115,25 +115,30 @@ local DEFAULT_FUSION = 64 * 1024 * 1024
 
 --- Wrap an optimizer so that each step first averages the gradients over
 -- the ranks.  The gradients are packed into buckets of at most
--- `fusion_threshold` bytes (Horovod's tensor fusion: one allreduce per
+-- `fusion_bytes` bytes (Horovod's tensor fusion: one allreduce per
 -- bucket, not per tensor; 0 gives one per tensor), in the parameters'
 -- order, which is the same on every rank.  With `overlap = true` each
 -- gradient's non-blocking allreduce starts as soon as the backward pass
 -- completes it (`autograd.on_grad_ready`, from the second step on) and the
 -- step waits for them.
 -- @param opt a lunet optimizer (or a name, as compile takes it)
--- @param[opt] opts `fusion_threshold` (bytes, default 64 MiB), `overlap` (false)
+-- @param[opt] opts `fusion_bytes` (the threshold in bytes, default 64 MiB;
+-- `fusion_threshold` is the same option), `overlap` (false)
 -- @return an optimizer for `compile`
 function M.DistributedOptimizer(opt, opts)
   opts = opts or {}
   if type(opts) ~= "table" then check.arg_error("DistributedOptimizer", "opts", "a table", opts, 2) end
   for k in pairs(opts) do
-    if k ~= "fusion_threshold" and k ~= "overlap" then
-      error(fmt("DistributedOptimizer: unknown option '%s' (known: fusion_threshold, overlap)", tostring(k)), 2)
+    if k ~= "fusion_bytes" and k ~= "fusion_threshold" and k ~= "overlap" then
+      error(fmt("DistributedOptimizer: unknown option '%s' (known: fusion_bytes, overlap; fusion_threshold " ..
+        "is another name of fusion_bytes)", tostring(k)), 2)
     end
   end
-  local threshold = opts.fusion_threshold or DEFAULT_FUSION
-  check.number("DistributedOptimizer", "fusion_threshold", threshold, 2, { min = 0 })
+  if opts.fusion_bytes ~= nil and opts.fusion_threshold ~= nil then
+    error("DistributedOptimizer: fusion_bytes and fusion_threshold are one option; give one", 2)
+  end
+  local threshold = opts.fusion_bytes or opts.fusion_threshold or DEFAULT_FUSION
+  check.number("DistributedOptimizer", "fusion_bytes", threshold, 2, { min = 0 })
   if opts.overlap ~= nil and type(opts.overlap) ~= "boolean" then
     check.arg_error("DistributedOptimizer", "overlap", "a boolean", opts.overlap, 2)
   end

@@ -79,7 +79,7 @@ local model = nn.Sequential({
   nn.AlphaDropout(0.1),
   nn.Dense(10, { activation = "softmax" }),
 })
-model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_threshold = fusion, overlap = overlap }),
+model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_bytes = fusion, overlap = overlap }),
   loss = "categorical_crossentropy", metrics = { "accuracy" } })
 -- the time inside allreduce, from the module the optimizer calls
 local mpi = package.loaded["lunet.mpi"]
