@@ -107,3 +107,35 @@ describe("lunet.analysis", function()
     assert.has_error(function() A.moment_map("selu", 0, 1, { gamma = 1 }) end, "moment_map: unknown option 'gamma'")
   end)
 end)
+
+describe("callbacks.LayerStats", function()
+  it("records each layer's mean, std, saturation and gradient norm on the probe batch, as computed directly", function()
+    local nn = lunet.nn
+    S.seed(72)
+    local x, y = lunet.randn(300, 10), lunet.uniform({ 300 }, 0, 3):int()
+    local model = nn.Sequential({
+      nn.Dense(16, { activation = "selu", input_shape = { 10 } }), nn.AlphaDropout(0.1),
+      nn.Dense(16, { activation = "relu" }), nn.Dense(3, { activation = "softmax" }),
+    })
+    model:compile({ optimizer = "adam", loss = "sparse_categorical_crossentropy" })
+    local h = model:fit(x, y, { epochs = 4, verbose = 0, callbacks = { lunet.callbacks.LayerStats({ every = 2 }) } })
+    local stats = h.layer_stats
+    assert.are.equal(2, #stats.dense_1.mean) -- epochs 2 and 4
+    -- the last record is of the final weights: redo it on the first 256 samples
+    local probe, py = x:narrow(1, 1, 256), y:narrow(1, 1, 256)
+    local a = lunet.no_grad(function() return model.layers[1]:call(probe, false) end)
+    local r = lunet.no_grad(function() return model.layers[3]:call(a, false) end)
+    local out = lunet.no_grad(function() return model.layers[4]:call(r, false) end)
+    assert.near(a:mean():item(), stats.dense_1.mean[2], 1e-6)
+    assert.near(a:std():item(), stats.dense_1.std[2], 1e-6)
+    assert.near(r:eq(0):float():mean():item(), stats.dense_2.saturated[2], 1e-12)
+    assert.near(out:mean():item(), stats.dense_3.mean[2], 1e-6)
+    -- the loss's gradient at the output
+    local leaf = out:detach():requires_grad()
+    model.loss_fn(py, leaf):backward()
+    local g = leaf:grad()
+    assert.near(math.sqrt((g * g):sum():item()), stats.dense_3.grad_norm[2], 1e-6)
+    assert.is_true(stats.dense_1.grad_norm[2] > 0)
+    assert.has_error(function() lunet.callbacks.LayerStats({ every = 0 }) end)
+  end)
+end)

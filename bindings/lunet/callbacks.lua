@@ -236,6 +236,118 @@ function CB.CSVLogger(path, opts)
   return callback("CSVLogger", cb)
 end
 
+-- the fraction of y's units at their activation's saturation: the negative
+-- asymptote for SELU and ELU (within 1%), exactly 0 for the ReLU family,
+-- the outer 1% for sigmoid and tanh; 0 for the others
+local function saturated(act, y)
+  local n = y:numel()
+  if n == 0 then return 0 end
+  local cnt
+  if act == "selu" then cnt = y:le(-1.7580993408473766 * 0.99):sum():item()
+  elseif act == "elu" then cnt = y:le(-0.99):sum():item()
+  elseif act == "relu" or act == "relu6" or act == "thresholded_relu" then cnt = y:eq(0):sum():item()
+  elseif act == "sigmoid" or act == "hard_sigmoid" then cnt = y:le(0.01):sum():item() + y:ge(0.99):sum():item()
+  elseif act == "tanh" then cnt = y:abs():ge(0.99):sum():item()
+  else return 0 end
+  return cnt / n
+end
+
+--- Record each layer's output statistics during fit, on a fixed probe
+-- batch, every `every` epochs: the mean, the std (population), the
+-- fraction of saturated units (at the negative asymptote for SELU/ELU, zero
+-- for ReLU, the outer 1% for sigmoid/tanh) and the norm of the loss's
+-- gradient with respect to the layer's output (on the probe, at inference:
+-- no dropout).  The results go to `history.layer_stats[layer_name]` as
+-- `{mean = {...}, std = {...}, saturated = {...}, grad_norm = {...}}`,
+-- one entry per recorded epoch; with `plot = prefix` they are also drawn,
+-- one chart per statistic with a line per layer, as `<prefix>_<stat>.svg`.
+-- @param[opt] opts `every` (1), `layers` (an array of layer names; all),
+-- `probe` (a batch of inputs; default: the first 256 training samples),
+-- `probe_y` (its targets, for the gradient; default: theirs), `plot`
+-- @return the callback
+function CB.LayerStats(opts)
+  opts = utils.check_options("LayerStats", opts, { every = true, layers = true, probe = true, probe_y = true,
+    plot = true })
+  local every = opts.every or 1
+  check.number("LayerStats", "every", every, 2, { integer = true, min = 1 })
+  if opts.plot ~= nil then check.path("LayerStats", "plot", opts.plot, 2) end
+  local wanted
+  if opts.layers ~= nil then
+    if type(opts.layers) ~= "table" then check.arg_error("LayerStats", "layers", "an array of layer names", opts.layers, 2) end
+    wanted = {}
+    for _, n in ipairs(opts.layers) do wanted[n] = true end
+  end
+  local cb = { name = "LayerStats", stats = {} }
+  function cb.on_train_begin(self)
+    local x, y = opts.probe or self.fit_x, opts.probe_y or self.fit_y
+    if x == nil then error("LayerStats: no probe batch (pass probe = x, or use it in fit)", 0) end
+    if not opts.probe then
+      local n = math.min(256, x:size(1))
+      x, y = x:narrow(1, 1, n), y and y:narrow(1, 1, n)
+    end
+    self.probe_x, self.probe_y = x, y
+    self.stats = {}
+    if type(self.model.history) == "table" then self.model.history.layer_stats = self.stats end
+  end
+  function cb.on_epoch_end(self, epoch)
+    if (epoch + 1) % every ~= 0 then return end
+    local model = self.model
+    local layers = model.layers
+    -- forward at inference, each layer's input a leaf, so each output's gradient can be had
+    local outs, ins = {}, {}
+    local h = self.probe_x
+    if h:dtype() ~= (layers[1] and layers[1].dtype or "float32") then h = h:astype(layers[1].dtype) end
+    for i, l in ipairs(layers) do
+      ins[i] = h:detach():requires_grad()
+      outs[i] = l:call(ins[i], false)
+      h = outs[i]:detach()
+    end
+    -- the loss's gradient at each output, from the last layer back
+    local grads = {}
+    if self.probe_y ~= nil and model.loss_fn then
+      local last = outs[#outs]:detach():requires_grad()
+      local loss = model.loss_fn(self.probe_y, last)
+      loss:backward()
+      grads[#outs] = last:grad()
+      for i = #outs, 2, -1 do
+        if grads[i] == nil then break end
+        (outs[i] * grads[i]):sum():backward()
+        grads[i - 1] = ins[i]:grad()
+      end
+    end
+    for i, l in ipairs(layers) do
+      if not wanted or wanted[l.name] then
+        local y = outs[i]:detach()
+        local rec = self.stats[l.name]
+        if not rec then
+          rec = { mean = {}, std = {}, saturated = {}, grad_norm = {} }
+          self.stats[l.name] = rec
+        end
+        rec.mean[#rec.mean + 1] = y:mean():item()
+        rec.std[#rec.std + 1] = y:std():item()
+        rec.saturated[#rec.saturated + 1] = saturated(type(l.activation) == "string" and l.activation, y)
+        rec.grad_norm[#rec.grad_norm + 1] = grads[i] and math.sqrt((grads[i] * grads[i]):sum():item()) or 0 / 0
+      end
+    end
+  end
+  function cb.on_train_end(self)
+    if not opts.plot then return end
+    local plot = require("lunet.plot")
+    for _, stat in ipairs({ "mean", "std", "saturated", "grad_norm" }) do
+      local series = {}
+      for _, l in ipairs(self.model.layers) do
+        local rec = self.stats[l.name]
+        if rec and #rec[stat] > 0 then series[#series + 1] = { y = rec[stat], label = l.name } end
+      end
+      if #series > 0 then
+        plot.line({ series = series, title = "layer " .. stat .. " by epoch", xlabel = "recorded epoch",
+          ylabel = stat }, opts.plot .. "_" .. stat .. ".svg")
+      end
+    end
+  end
+  return callback("LayerStats", cb, true)
+end
+
 --- Stop training when a batch loss is NaN or infinite (and print which batch).
 -- @return the callback
 function CB.TerminateOnNaN()

@@ -740,7 +740,11 @@ function Sequential:fit(x, y, opts)
   local history = { history = {}, epoch = {},
     params = { batch_size = bs, epochs = epochs, steps = steps, samples = n, verbose = verbose,
       metrics = all_keys } }
-  for _, cb in ipairs(cbs) do cb.model = self end
+  -- (fit_x and fit_y: the training data, for a callback that probes it: LayerStats;
+  -- model.history is this fit's History from the start, as in Keras, so a
+  -- callback can record into it)
+  for _, cb in ipairs(cbs) do cb.model, cb.fit_x, cb.fit_y = self, x, y end
+  self.history = history
   self.stop_training = false
   local tty = verbose == 1 and progress.stdout_is_tty()
   local params = self:parameters()
