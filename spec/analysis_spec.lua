@@ -139,3 +139,53 @@ describe("callbacks.LayerStats", function()
     assert.has_error(function() lunet.callbacks.LayerStats({ every = 0 }) end)
   end)
 end)
+
+describe("experiment.sweep", function()
+  local E = require("lunet.experiment")
+  it("runs a 2 x 3 grid, gives the groups' means, sample stds and intervals, and writes the CSV", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    -- a fake run: acc = 0.9 for selu, 0.8 for relu, plus seed/100
+    local calls = 0
+    local function run(cfg)
+      calls = calls + 1
+      return { acc = (cfg.activation == "selu" and 0.9 or 0.8) + cfg.seed / 100 }
+    end
+    local r = E.sweep({ grid = { activation = { "selu", "relu" }, seed = { 1, 2, 3 } }, run = run, out = dir, print = false })
+    assert.are.equal(6, calls)
+    assert.are.equal(2, #r.groups)
+    for _, g in ipairs(r.groups) do
+      local base = g.cfg.activation == "selu" and 0.9 or 0.8
+      assert.near(base + 0.02, g.mean.acc, 1e-12)
+      assert.near(0.01, g.std.acc, 1e-12) -- values base + .01, .02, .03: sample std 0.01
+      assert.near(base + 0.02 - 4.303 * 0.01 / math.sqrt(3), g.lo.acc, 1e-12)
+      assert.are.equal(3, g.n)
+    end
+    local rows = 0
+    for line in io.lines(dir .. "/results.csv") do
+      rows = rows + 1
+      if rows == 1 then assert.are.equal("activation,seed,=acc", line) end
+    end
+    assert.are.equal(7, rows)
+    assert.matches("| relu | 3 | 0.8200 ± 0.0100 |", r.table, 1, true)
+    assert.is_not_nil(io.open(dir .. "/acc.svg"))
+    -- a crash after two runs of a bigger grid: the next call runs only what is missing
+    local crashing = 0
+    assert.has_error(function()
+      E.sweep({ grid = { activation = { "selu", "relu", "tanh" }, seed = { 1, 2, 3 } }, out = dir, print = false,
+        run = function(cfg)
+          if cfg.activation == "tanh" and cfg.seed == 2 then error("simulated crash") end
+          crashing = crashing + 1
+          return run(cfg)
+        end })
+    end, "simulated crash")
+    assert.are.equal(1, crashing) -- only tanh seed 1 ran (the six before were in the CSV)
+    calls = 0
+    local r2 = E.sweep({ grid = { activation = { "selu", "relu", "tanh" }, seed = { 1, 2, 3 } }, run = run, out = dir,
+      print = false })
+    assert.are.equal(2, calls) -- tanh seeds 2 and 3
+    assert.are.equal(3, #r2.groups)
+    assert.are.equal(9, #r2.runs)
+    os.execute("rm -rf " .. dir)
+  end)
+end)

@@ -2,7 +2,7 @@
 -- `local lunet = require("lunet")`.  The tensor functions come from the C
 -- module `lunet.core` (every function of lunet.core is also a field of
 -- lunet); `lunet.autograd` and `lunet.activations` are loaded with lunet,
--- and the other submodules on first use: `lunet.nn`, `lunet.optim`, `lunet.analysis`,
+-- and the other submodules on first use: `lunet.nn`, `lunet.optim`, `lunet.analysis`, `lunet.experiment`,
 -- `lunet.losses`, `lunet.metrics` (= `lunet.losses.metrics`),
 -- `lunet.initializers`, `lunet.constraints`, `lunet.callbacks`,
 -- `lunet.data`, `lunet.datasets`, `lunet.utils`, `lunet.plot`.
@@ -150,7 +150,7 @@ local submodules = {
   constraints = "lunet.constraints", callbacks = "lunet.callbacks",
   metrics = function() return require("lunet.losses").metrics end,
   data = "lunet.data", datasets = "lunet.datasets", utils = "lunet.utils",
-  plot = "lunet.plot", analysis = "lunet.analysis",
+  plot = "lunet.plot", analysis = "lunet.analysis", experiment = "lunet.experiment",
 }
 
 return setmetatable(lunet, {
