@@ -118,6 +118,25 @@ describe("lunet.distributed", function()
     os.execute("rm -rf " .. dir)
   end)
 
+  it("experiment.sweep shares a grid's runs among the ranks and merges their results", function()
+    if skip() then return end
+    local dir = os.tmpname()
+    os.remove(dir)
+    local out, code = mpirun(2, "dist_sweep.lua", dir)
+    assert.are.equal(0, code, out)
+    assert.matches("rank 0 ran 3, sees 6 runs, 2 groups, selu mean 0.9200", out, 1, true)
+    assert.matches("rank 1 ran 3, sees 6 runs, 2 groups, selu mean 0.9200", out, 1, true)
+    local rows = 0
+    for _ in io.lines(dir .. "/results.csv") do rows = rows + 1 end
+    assert.are.equal(7, rows)
+    assert.is_nil(io.open(dir .. "/results.csv.rank1"))
+    -- a second launch finds everything done
+    out, code = mpirun(2, "dist_sweep.lua", dir)
+    assert.are.equal(0, code, out)
+    assert.matches("rank 0 ran 0, sees 6 runs", out, 1, true)
+    os.execute("rm -rf " .. dir)
+  end)
+
   it("only rank 0 writes checkpoints, CSV logs, plots and saves; all_ranks = true saves on every rank", function()
     if skip() then return end
     local dir = os.tmpname()

@@ -83,7 +83,10 @@ end
 -- an interrupted sweep resumes), then writes dir/summary.md and a bar chart
 -- per metric, dir/<metric>.svg (mean with its 95% interval).  The summary
 -- groups the runs over every key but `seed_key`: mean, sample std (ddof 1)
--- and the 95% interval mean ± t(0.975, n-1) std / sqrt(n).
+-- and the 95% interval mean ± t(0.975, n-1) std / sqrt(n).  Under mpirun
+-- (OMPI_COMM_WORLD_SIZE set) the ranks share the configurations through
+-- lunet.distributed, each appending to results.csv.rank<r>, which rank 0
+-- merges into results.csv; every rank returns the whole summary.
 -- @param opts `grid` (required), `run` (required), `out`, `seed_key` ("seed"),
 -- `print` (print: each run's progress line and the table; false: silent)
 -- @return `{runs = {{cfg =, result =}, ...}, groups = {{cfg =, n =, mean = {}, std = {}, lo = {}, hi = {}}, ...}, table = markdown}`
@@ -95,11 +98,22 @@ function M.sweep(opts)
   local seed_key = opts.seed_key or "seed"
   local say = opts.print == nil and print or opts.print or function() end
   local configs, keys = configurations(opts.grid)
-  local csv = opts.out and (opts.out .. "/results.csv")
+  -- under mpirun (seen from the environment, before MPI starts) the ranks
+  -- share the configurations: rank r runs those at r, r + size, ... and
+  -- appends to results.csv.rank<r>; then rank 0 merges the files
+  local ranks = tonumber(os.getenv("OMPI_COMM_WORLD_SIZE") or "1") or 1
+  local dist, rank = nil, 0
+  if ranks > 1 then
+    if not opts.out then error("sweep: under mpirun the ranks share their results through files: give out = dir", 2) end
+    dist = require("lunet.distributed")
+    dist.init()
+    rank, ranks = dist.rank(), dist.size()
+  end
+  local base = opts.out and (opts.out .. "/results.csv")
+  local csv = base and (dist and fmt("%s.rank%d", base, rank) or base)
   local done, runs, metric_names = {}, {}, nil
-  if csv then
-    os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")
-    local f = io.open(csv)
+  local function read_csv(path)
+    local f = io.open(path)
     if f then
       local header = f:read("l")
       local cols = header and split_csv(header) or {}
@@ -121,11 +135,21 @@ function M.sweep(opts)
       if #names > 0 then metric_names = names end
     end
   end
+  local function read_all()
+    read_csv(base)
+    for r = 0, 255 do read_csv(fmt("%s.rank%d", base, r)) end
+  end
+  if base then
+    os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")
+    read_all()
+  end
   local file
   for i, cfg in ipairs(configs) do
     local id = id_of(cfg, keys)
     local res = done[id]
-    if res then
+    if dist and (i - 1) % ranks ~= rank then
+      res = res or false -- another rank's; read back after the barrier
+    elseif res then
       say(fmt("[%d/%d] %s: done before", i, #configs, id))
     else
       local t0 = os.clock()
@@ -158,9 +182,36 @@ function M.sweep(opts)
         file:flush()
       end
     end
-    runs[#runs + 1] = { cfg = cfg, result = res }
+    if res then runs[#runs + 1] = { cfg = cfg, result = res } end
   end
   if file then file:close() end
+  if dist then
+    -- every rank's runs, read back from the files; rank 0 merges them into results.csv
+    dist.barrier()
+    read_all()
+    runs = {}
+    for _, cfg in ipairs(configs) do
+      local res = done[id_of(cfg, keys)]
+      if res then runs[#runs + 1] = { cfg = cfg, result = res } end
+    end
+    if rank == 0 then
+      local lines = {}
+      local head = {}
+      for _, k in ipairs(keys) do head[#head + 1] = cell(k) end
+      for _, m in ipairs(metric_names or {}) do head[#head + 1] = cell("=" .. m) end
+      lines[1] = table.concat(head, ",")
+      for _, r in ipairs(runs) do
+        local row = {}
+        for _, k in ipairs(keys) do row[#row + 1] = cell(r.cfg[k]) end
+        for _, m in ipairs(metric_names or {}) do row[#row + 1] = cell(r.result[m] or 0 / 0) end
+        lines[#lines + 1] = table.concat(row, ",")
+      end
+      utils.write_file_atomic(base, table.concat(lines, "\n") .. "\n", "sweep", 2)
+      for r = 0, ranks - 1 do os.remove(fmt("%s.rank%d", base, r)) end
+    end
+    dist.barrier()
+    if rank ~= 0 then say = function() end end
+  end
   -- the groups: every key but the seed
   local gkeys = {}
   for _, k in ipairs(keys) do if k ~= seed_key then gkeys[#gkeys + 1] = k end end
@@ -214,7 +265,7 @@ function M.sweep(opts)
   end
   local md = table.concat(lines, "\n")
   say(md)
-  if opts.out then
+  if opts.out and utils.writes_here() then
     utils.write_file_atomic(opts.out .. "/summary.md", md .. "\n", "sweep", 2)
     local plot = require("lunet.plot")
     for _, m in ipairs(metric_names or {}) do
