@@ -118,6 +118,16 @@ describe("scripts", function()
     assert.is_true(na > ra + 0.15, out)
   end)
 
+  it("pelu_vs_relu.lua --seeds 3 sweeps the models over seeds and prints mean ± std per model", function()
+    local out = run("scripts/pelu_vs_relu.lua", string.format(
+      "--data %s/Sensorless_drive_diagnosis.txt --epochs 3 --seeds 3 --out %s/ps", dir, dir))
+    assert.is_truthy(out:find("[6/6] model=relu,seed=3: acc", 1, true), out)
+    assert.is_truthy(out:find("| pelu | 3 | ", 1, true) and out:find("| relu | 3 | ", 1, true), out)
+    local rows = 0
+    for _ in io.lines(dir .. "/ps/pelu_vs_relu_seeds/results.csv") do rows = rows + 1 end
+    assert.are.equal(7, rows)
+  end)
+
   it("pelu_jacobian.lua confirms the closed forms and flags the sign slip", function()
     local out = run("scripts/pelu_jacobian.lua", "--points 21")
     local verdicts = {}

@@ -4,6 +4,7 @@
 -- interval per group of the non-seed keys.
 -- @module lunet.experiment
 local check = require("lunet.check")
+local core = require("lunet.core")
 local utils = require("lunet.utils")
 
 local fmt = string.format
@@ -152,7 +153,7 @@ function M.sweep(opts)
     elseif res then
       say(fmt("[%d/%d] %s: done before", i, #configs, id))
     else
-      local t0 = os.clock()
+      local t0 = core.clock()
       res = opts.run(cfg)
       if type(res) ~= "table" then error(fmt("sweep: run(%s) must return a table of numbers, got %s", id, type(res)), 2) end
       if not metric_names then
@@ -162,7 +163,7 @@ function M.sweep(opts)
       end
       local parts = {}
       for _, m in ipairs(metric_names) do parts[#parts + 1] = fmt("%s %.4g", m, res[m] or 0 / 0) end
-      say(fmt("[%d/%d] %s: %s (%.1f s)", i, #configs, id, table.concat(parts, ", "), os.clock() - t0))
+      say(fmt("[%d/%d] %s: %s (%.1f s)", i, #configs, id, table.concat(parts, ", "), core.clock() - t0))
       if csv then
         if not file then
           local exists = io.open(csv)
