@@ -37,25 +37,15 @@ local function build(act)
   return nn.Sequential(layers)
 end
 
--- every hidden layer's output on the probe digits, inference mode
-local function layer_outputs(model)
-  local outs, h = {}, probe
-  lunet.no_grad(function()
-    for i = 1, opts.layers do
-      h = model.layers[i]:call(h, false)
-      outs[i] = h
-    end
-  end)
-  return outs
-end
-
+-- every hidden layer's output on the probe digits, at inference: the
+-- recorder LayerStats uses (lunet.callbacks.record_layers)
 local function report(act, stage, model)
-  local outs = layer_outputs(model)
+  local rec = lunet.callbacks.record_layers(model, probe)
   local series = {}
   local stats = {}
-  for i, o in ipairs(outs) do
-    series[i] = { values = o, label = string.format("layer %d", i) }
-    stats[#stats + 1] = string.format("%d: %.2f/%.2f", i, o:mean():item(), o:std():item())
+  for i = 1, opts.layers do
+    series[i] = { values = rec[i].output, label = string.format("layer %d", i) }
+    stats[#stats + 1] = string.format("%d: %.2f/%.2f", i, rec[i].mean, rec[i].std)
   end
   print(string.format("%-10s %-6s mean/std per layer  %s", act, stage, table.concat(stats, "  ")))
   return lunet.plot.hist({ series = series, bins = 60, layout = "grid", cols = 4,

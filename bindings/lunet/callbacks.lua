@@ -252,6 +252,52 @@ local function saturated(act, y)
   return cnt / n
 end
 
+--- Each layer's output on a batch, at inference (no dropout), with its
+-- statistics: the recorder LayerStats and scripts/activation_histograms.lua
+-- share.  With targets (and a compiled model) also the norm of the loss's
+-- gradient with respect to each output.
+-- @param model a built Sequential
+-- @param x a batch of inputs
+-- @param[opt] y its targets
+-- @return an array, one entry per layer: `{name =, output =, mean =, std =, saturated =, grad_norm =}`
+-- (grad_norm NaN without y)
+function CB.record_layers(model, x, y)
+  if type(model) ~= "table" or type(model.layers) ~= "table" then
+    check.arg_error("record_layers", "model", "a Sequential", model, 2)
+  end
+  check.tensor("record_layers", "x", x, 2)
+  local layers = model.layers
+  -- forward, each layer's input a leaf, so each output's gradient can be had
+  local outs, ins = {}, {}
+  local h = x
+  if layers[1] and layers[1].dtype and h:dtype() ~= layers[1].dtype then h = h:astype(layers[1].dtype) end
+  for i, l in ipairs(layers) do
+    ins[i] = h:detach():requires_grad()
+    outs[i] = l:call(ins[i], false)
+    h = outs[i]:detach()
+  end
+  -- the loss's gradient at each output, from the last layer back
+  local grads = {}
+  if y ~= nil and model.loss_fn and #outs > 0 then
+    local last = outs[#outs]:detach():requires_grad()
+    model.loss_fn(y, last):backward()
+    grads[#outs] = last:grad()
+    for i = #outs, 2, -1 do
+      if grads[i] == nil then break end
+      (outs[i] * grads[i]):sum():backward()
+      grads[i - 1] = ins[i]:grad()
+    end
+  end
+  local rec = {}
+  for i, l in ipairs(layers) do
+    local o = outs[i]:detach()
+    rec[i] = { name = l.name, output = o, mean = o:mean():item(), std = o:std():item(),
+      saturated = saturated(type(l.activation) == "string" and l.activation, o),
+      grad_norm = grads[i] and math.sqrt((grads[i] * grads[i]):sum():item()) or 0 / 0 }
+  end
+  return rec
+end
+
 --- Record each layer's output statistics during fit, on a fixed probe
 -- batch, every `every` epochs: the mean, the std (population), the
 -- fraction of saturated units (at the negative asymptote for SELU/ELU, zero
@@ -291,42 +337,17 @@ function CB.LayerStats(opts)
   end
   function cb.on_epoch_end(self, epoch)
     if (epoch + 1) % every ~= 0 then return end
-    local model = self.model
-    local layers = model.layers
-    -- forward at inference, each layer's input a leaf, so each output's gradient can be had
-    local outs, ins = {}, {}
-    local h = self.probe_x
-    if h:dtype() ~= (layers[1] and layers[1].dtype or "float32") then h = h:astype(layers[1].dtype) end
-    for i, l in ipairs(layers) do
-      ins[i] = h:detach():requires_grad()
-      outs[i] = l:call(ins[i], false)
-      h = outs[i]:detach()
-    end
-    -- the loss's gradient at each output, from the last layer back
-    local grads = {}
-    if self.probe_y ~= nil and model.loss_fn then
-      local last = outs[#outs]:detach():requires_grad()
-      local loss = model.loss_fn(self.probe_y, last)
-      loss:backward()
-      grads[#outs] = last:grad()
-      for i = #outs, 2, -1 do
-        if grads[i] == nil then break end
-        (outs[i] * grads[i]):sum():backward()
-        grads[i - 1] = ins[i]:grad()
-      end
-    end
-    for i, l in ipairs(layers) do
-      if not wanted or wanted[l.name] then
-        local y = outs[i]:detach()
-        local rec = self.stats[l.name]
+    for _, r in ipairs(CB.record_layers(self.model, self.probe_x, self.probe_y)) do
+      if not wanted or wanted[r.name] then
+        local rec = self.stats[r.name]
         if not rec then
           rec = { mean = {}, std = {}, saturated = {}, grad_norm = {} }
-          self.stats[l.name] = rec
+          self.stats[r.name] = rec
         end
-        rec.mean[#rec.mean + 1] = y:mean():item()
-        rec.std[#rec.std + 1] = y:std():item()
-        rec.saturated[#rec.saturated + 1] = saturated(type(l.activation) == "string" and l.activation, y)
-        rec.grad_norm[#rec.grad_norm + 1] = grads[i] and math.sqrt((grads[i] * grads[i]):sum():item()) or 0 / 0
+        rec.mean[#rec.mean + 1] = r.mean
+        rec.std[#rec.std + 1] = r.std
+        rec.saturated[#rec.saturated + 1] = r.saturated
+        rec.grad_norm[#rec.grad_norm + 1] = r.grad_norm
       end
     end
   end
