@@ -25,15 +25,26 @@ for name in opts.activations:gmatch("[^,%s]+") do
   names[#names + 1] = name
 end
 
+-- the layers as a model (bias-free Dense layers holding the random
+-- weights, drawn after the input in the notebook's order), run through the
+-- recorder LayerStats uses (lunet.callbacks.record_layers)
 local function run(name)
-  local act = A.get(name)
   lunet.manual_seed(opts.seed)
-  local z = lunet.randn({ opts.samples, opts.width }, "float64")
+  local z0 = lunet.randn({ opts.samples, opts.width }, "float64")
   local scale = math.sqrt(1 / opts.width)
+  local ws = {}
+  for i = 1, opts.layers do ws[i] = lunet.randn({ opts.width, opts.width }, "float64") * scale end
+  local layers = {}
+  for i = 1, opts.layers do
+    layers[i] = lunet.nn.Dense(opts.width, { activation = name, use_bias = false, dtype = "float64",
+      input_shape = i == 1 and { opts.width } or nil })
+  end
+  local model = lunet.nn.Sequential(layers)
+  for i = 1, opts.layers do layers[i].kernel:detach():copy(ws[i]) end
+  local rec = lunet.callbacks.record_layers(model, z0)
   local rows = {}
   for layer = 0, opts.layers - 1 do
-    local w = lunet.randn({ opts.width, opts.width }, "float64") * scale
-    z = act(z:matmul(w))
+    local z = rec[layer + 1].output
     local means, stds = z:mean(2), z:std(2)
     local r = { layer = layer, mean_lo = means:min():item(), mean_hi = means:max():item(),
       std_lo = stds:min():item(), std_hi = stds:max():item(), std_mid = stds:mean():item(),
