@@ -104,7 +104,10 @@ describe("lunet.analysis", function()
     assert.has_error(function() A.moment_map("tanh", 0, 1, { closed = true }) end,
       "moment_map: tanh has no closed form here (relu, linear, elu and selu do)")
     assert.has_error(function() A.moment_map("selu", 0, -1) end)
-    assert.has_error(function() A.moment_map("selu", 0, 1, { gamma = 1 }) end, "moment_map: unknown option 'gamma'")
+    assert.has_error(function() A.moment_map("selu", 0, 1, { gamma = 1 }) end,
+      "moment_map: unknown option 'gamma' (known: closed, omega, order, params, start, tau)")
+    assert.has_error(function() A.fixed_point("selu", { start = "x" }) end,
+      "fixed_point: start must be {mu, nu} with nu > 0 (got \"x\")")
   end)
 end)
 
@@ -157,7 +160,8 @@ describe("experiment.sweep", function()
     for _, g in ipairs(r.groups) do
       local base = g.cfg.activation == "selu" and 0.9 or 0.8
       assert.near(base + 0.02, g.mean.acc, 1e-12)
-      assert.near(0.01, g.std.acc, 1e-12) -- values base + .01, .02, .03: sample std 0.01
+      -- numpy: np.std([b + .01, b + .02, b + .03], ddof=1) == 0.01 (the sample std)
+      assert.near(0.01, g.std.acc, 1e-12)
       assert.near(base + 0.02 - 4.303 * 0.01 / math.sqrt(3), g.lo.acc, 1e-12)
       assert.are.equal(3, g.n)
     end

@@ -164,7 +164,7 @@ describe("the bad-argument sweep", function()
   it("covers every function of require('lunet') and its submodules", function()
     local failures = {}
     local mods = { "autograd", "activations", "nn", "optim", "losses", "metrics", "initializers",
-      "constraints", "callbacks", "data", "datasets", "utils", "plot" }
+      "constraints", "callbacks", "data", "datasets", "utils", "plot", "analysis", "experiment" }
     local seen = {}
     local function walk(prefix, t, depth)
       for _, k in ipairs(sorted_keys(t)) do
@@ -252,6 +252,7 @@ describe("the bad-argument sweep", function()
       CSVLogger = function() return callbacks.CSVLogger(NOWHERE) end,
       TerminateOnNaN = function() return callbacks.TerminateOnNaN() end,
       Lambda = function() return callbacks.Lambda({}) end,
+      LayerStats = function() return callbacks.LayerStats() end,
     }
     for _, k in ipairs(sorted_keys(cbs)) do
       local cb = cbs[k]()
@@ -305,7 +306,7 @@ describe("the bad-argument sweep", function()
       local targets = {}
       local function add(label, fn, names) targets[#targets + 1] = { label, fn, names } end
       for _, m in ipairs({ "activations", "optim", "losses", "initializers", "constraints", "callbacks",
-        "data", "datasets", "utils", "plot", "autograd" }) do
+        "data", "datasets", "utils", "plot", "autograd", "analysis", "experiment" }) do
         for _, k in ipairs(sorted_keys(lunet[m])) do
           if type(lunet[m][k]) == "function" or (type(lunet[m][k]) == "table" and k:match("^%u")) then
             local f = lunet[m][k]

@@ -71,6 +71,15 @@ describe("lunet.distributed", function()
     end
   end)
 
+  it("every function of lunet.distributed and lunet.mpi refuses wrong arguments with an error naming it", function()
+    if skip() then return end
+    local out, code = mpirun(1, "dist_badargs.lua")
+    assert.are.equal(0, code, out)
+    local n, failed = out:match("swept (%d+) calls, (%d+) without a clear error")
+    assert.is_true(tonumber(n) > 1000, out)
+    assert.are.equal("0", failed, out)
+  end)
+
   it("a rank that raises inside fit aborts the whole job, non-zero, with its rank and traceback", function()
     if skip() then return end
     local t0 = lunet.clock()

@@ -29,6 +29,10 @@ describe("lunet.losses", function()
     assert.is_true(lunet.allclose(g, want, 1e-12, 1e-14))
     assert.is_true(lunet.autograd.gradcheck(function(v) return L.categorical_crossentropy(
       L.one_hot("t", labels, 5, "float64"), lunet.activations.softmax(v)) end, z))
+    -- the fused kernel's mean (one kernel for softmax, the cross-entropy and the batch mean), both ways
+    assert.is_true(lunet.autograd.gradcheck(function(v) return L.categorical_crossentropy(
+      L.one_hot("t", labels, 5, "float64"), v, true) end, z))
+    assert.is_true(lunet.autograd.gradcheck(function(v) return L.sparse_categorical_crossentropy(labels, v, true) end, z))
   end)
 
   it("binary_crossentropy, mse and mae average over the last axis then the batch", function()

@@ -303,6 +303,24 @@ describe("Dense fused with the dropout after it", function()
     assert.has_error(function() t:call_fused(x, nn.Dropout(0.5), true) end)
   end)
 
+  it("the fused node passes float64 gradcheck for the input, kernel and bias (selu, relu, linear)", function()
+    for _, act in ipairs({ "selu", "relu", "linear" }) do
+      S.seed(52)
+      local dense = nn.Dense(4, { activation = act, dtype = "float64" })
+      dense:build_for({ 3 })
+      -- a seeded dropout starts from its seed when its state is cleared: the same mask at every call
+      local drop = nn.AlphaDropout(0.3, { seed = 9 })
+      local W = dense.kernel:detach():clone()
+      local function f(xx, ww, bb)
+        dense.kernel, dense.bias = ww, bb
+        drop.rng_state = nil
+        return dense:call_fused(xx, drop, true)
+      end
+      local ok, report = lunet.autograd.gradcheck(f, { lunet.randn(5, 3, "float64"), W, lunet.randn(4, "float64") })
+      assert.is_true(ok, act .. ": " .. tostring(report))
+    end
+  end)
+
   it("its backward checks the mask", function()
     local x, W = lunet.randn(4, 3), lunet.randn(3, 2)
     local _, z, keep = core.dense_dropout(x, W, nil, "selu", true, nil, 0.5, 2, 0, 0)

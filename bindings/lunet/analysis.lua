@@ -15,6 +15,7 @@
 -- @module lunet.analysis
 local lunet = require("lunet")
 local check = require("lunet.check")
+local utils = require("lunet.utils")
 local core = lunet.core
 
 local fmt = string.format
@@ -231,10 +232,8 @@ end
 local function map_opts(fname, opts)
   opts = opts or {}
   if type(opts) ~= "table" then check.arg_error(fname, "opts", "a table", opts, 3) end
-  local known = { omega = true, tau = true, params = true, order = true, closed = true, start = true }
-  for k in pairs(opts) do
-    if not known[k] then error(fmt("%s: unknown option '%s'", fname, tostring(k)), 3) end
-  end
+  utils.check_options(fname, opts, { omega = true, tau = true, params = true, order = true, closed = true,
+    start = true }, 3)
   local omega, tau = opts.omega or 0, opts.tau or 1
   check.number(fname, "omega", omega, 3)
   check.number(fname, "tau", tau, 3, { min = 0 })
@@ -313,6 +312,9 @@ function M.fixed_point(act, opts)
   local eval, kinks = activation(act, o.params, "fixed_point")
   local function G(mu, nu) return g(eval, kinks, act, o.params, mu, math.max(nu, 0), omega, tau, o.order, o.closed) end
   local start = o.start or { 0, 1 }
+  if type(start) ~= "table" or type(start[1]) ~= "number" or type(start[2]) ~= "number" or not (start[2] > 0) then
+    check.arg_error("fixed_point", "start", "{mu, nu} with nu > 0", start, 2)
+  end
   local mu, nu = start[1], start[2]
   for _ = 1, 100 do
     local a, b = G(mu, nu)

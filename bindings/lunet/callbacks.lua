@@ -337,6 +337,7 @@ function CB.LayerStats(opts)
   end
   function cb.on_epoch_end(self, epoch)
     if (epoch + 1) % every ~= 0 then return end
+    if self.probe_x == nil then error("LayerStats: no probe batch (on_train_begin did not run)", 0) end
     for _, r in ipairs(CB.record_layers(self.model, self.probe_x, self.probe_y)) do
       if not wanted or wanted[r.name] then
         local rec = self.stats[r.name]
