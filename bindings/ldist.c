@@ -78,33 +78,18 @@ static int l_initialized(lua_State *L)
     return 1;
 }
 
-static int l_rank(lua_State *L)
+/* one of the numbers init found, once init ran */
+static int push_known(lua_State *L, int v, const char *fname)
 {
-    need_init(L, LT_FN);
-    lua_pushinteger(L, world_rank);
+    need_init(L, fname);
+    lua_pushinteger(L, v);
     return 1;
 }
 
-static int l_size(lua_State *L)
-{
-    need_init(L, LT_FN);
-    lua_pushinteger(L, world_size);
-    return 1;
-}
-
-static int l_local_rank(lua_State *L)
-{
-    need_init(L, LT_FN);
-    lua_pushinteger(L, node_rank);
-    return 1;
-}
-
-static int l_local_size(lua_State *L)
-{
-    need_init(L, LT_FN);
-    lua_pushinteger(L, node_size);
-    return 1;
-}
+static int l_rank(lua_State *L) { return push_known(L, world_rank, LT_FN); }
+static int l_size(lua_State *L) { return push_known(L, world_size, LT_FN); }
+static int l_local_rank(lua_State *L) { return push_known(L, node_rank, LT_FN); }
+static int l_local_size(lua_State *L) { return push_known(L, node_size, LT_FN); }
 
 static int l_barrier(lua_State *L)
 {

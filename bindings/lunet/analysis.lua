@@ -128,10 +128,10 @@ local function activation(act, params, fname)
   local kinks = {}
   local name = info.name
   if name == "relu" then
-    local slope, maxv, th = args[1] or 0, args[2] or math.huge, args[3] or 0
+    -- the threshold; with max_value set, the clip at max_value and at 0 too
+    local maxv, th = args[2] or math.huge, args[3] or 0
     kinks = { th }
     if maxv < math.huge then kinks[#kinks + 1], kinks[#kinks + 2] = maxv, 0 end
-    local _ = slope
   elseif name == "relu6" then kinks = { 0, 6 }
   elseif name == "leaky_relu" or name == "elu" or name == "selu" or name == "celu" or name == "softsign" then
     kinks = { 0 }

@@ -157,12 +157,11 @@ function M.DistributedOptimizer(opt, opts)
         local dt = g:dtype()
         local b = g:numel() * (dt == "float64" and 8 or 4)
         if not cur or cur.dtype ~= dt or (bytes > 0 and bytes + b > threshold) then
-          cur = { dtype = dt, grads = {}, grads_as_given = {}, numel = 0 }
+          cur = { dtype = dt, grads = {}, numel = 0 }
           list[#list + 1] = cur
           bytes = 0
         end
         cur.grads[#cur.grads + 1] = g
-        cur.grads_as_given[#cur.grads_as_given + 1] = g
         cur.numel = cur.numel + g:numel()
         bytes = bytes + b
       end
@@ -219,17 +218,15 @@ function M.DistributedOptimizer(opt, opts)
           if in_place then
             mpi.allreduce(slot.flat, "mean")
           else
-            local grads = b.grads
-            for k, g in ipairs(grads) do
-              if not g:is_contiguous() then grads[k] = g:contiguous() end -- reduced there, copied back
-            end
+            local grads = {} -- a strided gradient is reduced in a contiguous copy, copied back below
+            for k, g in ipairs(b.grads) do grads[k] = g:is_contiguous() and g or g:contiguous() end
             mpi.allreduce_fused(grads, slot.flat, "mean")
             -- from the next step on, the backward writes each gradient into
             -- its place in the bucket (the step buffers hold views of it):
             -- no packing then
             slot.views = {}
             local off = 1
-            for k, g in ipairs(b.grads_as_given) do
+            for k, g in ipairs(b.grads) do
               if grads[k] ~= g then g:copy(grads[k]) end
               local n = g:numel()
               local v = slot.flat:narrow(1, off, n):reshape(g:shape())

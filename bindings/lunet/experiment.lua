@@ -136,9 +136,12 @@ function M.sweep(opts)
       if #names > 0 then metric_names = names end
     end
   end
+  -- results.csv, and under mpirun the ranks' files of an earlier (interrupted) run
   local function read_all()
     read_csv(base)
-    for r = 0, 255 do read_csv(fmt("%s.rank%d", base, r)) end
+    if dist then
+      for r = 0, ranks - 1 do read_csv(fmt("%s.rank%d", base, r)) end
+    end
   end
   if base then
     os.execute("mkdir -p '" .. opts.out:gsub("'", "'\\''") .. "'")

@@ -65,20 +65,13 @@ end
 
 -- a worker rank
 local dist = require("lunet.distributed")
-local nn = lunet.nn
 local n, fusion, overlap = tonumber(arg[2]), tonumber(arg[3]), arg[4] == "1"
 dist.init()
 lunet.set_num_threads(1)
 lunet.manual_seed(1)
 local x = lunet.randn(n, 784)
 local y = lunet.losses.one_hot("bench", lunet.uniform({ n }, 0, 10):int(), 10)
-local model = nn.Sequential({
-  nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
-  nn.AlphaDropout(0.1),
-  nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal" }),
-  nn.AlphaDropout(0.1),
-  nn.Dense(10, { activation = "softmax" }),
-})
+local model = dofile((here:match("^(.*)/[^/]*$") or ".") .. "/peer.lua").snn_mlp()
 model:compile({ optimizer = dist.DistributedOptimizer("rmsprop", { fusion_bytes = fusion, overlap = overlap }),
   loss = "categorical_crossentropy", metrics = { "accuracy" } })
 -- the time inside allreduce, from the module the optimizer calls

@@ -15,7 +15,6 @@
 -- deterministic mode).
 -- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--profile] [--scaling]
 local lunet = require("lunet")
-local nn = lunet.nn
 local core = lunet.core
 
 local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
@@ -30,13 +29,7 @@ local x = lunet.randn(n, 784)
 local y = lunet.losses.one_hot("bench", lunet.uniform({ n }, 0, 10):int(), 10)
 
 local function snn()
-  local model = nn.Sequential({
-    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
-    nn.AlphaDropout(0.1),
-    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal" }),
-    nn.AlphaDropout(0.1),
-    nn.Dense(10, { activation = "softmax" }),
-  })
+  local model = peer.snn_mlp()
   model:compile({ optimizer = "rmsprop", loss = "categorical_crossentropy", metrics = { "accuracy" } })
   return model
 end

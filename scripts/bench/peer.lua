@@ -1,7 +1,7 @@
 -- scripts/bench/peer.lua - what the epoch benchmarks share (loaded with
--- dofile by mlp_epoch.lua and cnn_epoch.lua; run on its own it does
--- nothing): the PyTorch peer run in the same process tree, and the
--- GEMM-only bound of a step's products timed through cblas.
+-- dofile by mlp_epoch.lua, cnn_epoch.lua and distributed.lua; run on its
+-- own it does nothing): the PyTorch peer run in the same process tree, the
+-- GEMM-only bound of a step's products timed through cblas, and the SNN MLP.
 local lunet = require("lunet")
 local core = lunet.core
 
@@ -92,6 +92,19 @@ function P.profile_epoch(fit_epoch, steps, bound_step)
   print(string.format("  %-26s %7.3f  (%5.1f%%)", "Lua, checks, tape", rest / steps * 1e3, 100 * rest / total))
   print(string.format("  %-26s %7.3f  (the GEMM-only bound: %.3f)", "measured step", total / steps * 1e3,
     bound_step * 1e3))
+end
+
+--- The SNN MLP of seed 000 the epoch benchmarks train (784-512-512-10,
+-- SELU + lecun_normal, AlphaDropout 0.1, softmax), not compiled.
+function P.snn_mlp()
+  local nn = lunet.nn
+  return nn.Sequential({
+    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal", input_shape = { 784 } }),
+    nn.AlphaDropout(0.1),
+    nn.Dense(512, { activation = "selu", kernel_initializer = "lecun_normal" }),
+    nn.AlphaDropout(0.1),
+    nn.Dense(10, { activation = "softmax" }),
+  })
 end
 
 return P
