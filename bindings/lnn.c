@@ -102,14 +102,14 @@ static int dense_forward(lua_State *L, int drop_at, const char *fname)
     lt_Tensor *y = lt_ws_out(L, ws, "y", x->v.dtype, 2, shape, 3, ins, fname);
     lt_Tensor *z = want_z ? lt_ws_out(L, ws, "z", x->v.dtype, 2, shape, 3, ins, fname) : NULL;
     if (!drop_at) {
-        ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v);
+        ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v, NULL);
         return want_z ? 2 : 1;
     }
     if (!z) lua_pushboolean(L, 0);
     lt_Tensor *keep = lt_ws_out(L, ws, "keep", LN_U8, 2, shape, 3, ins, fname);
     ln_rng_keep_mask(lt_rng(L), shape[0] * shape[1], rate, keep->v.data);
     ln_dense_drop d = {keep->v.data, da, db, alpha};
-    ln_dense_dropout_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v, &d);
+    ln_dense_forward(&x->v, &w->v, b ? &b->v : NULL, act, &p, z ? &z->v : NULL, &y->v, &d);
     return 3;
 }
 
@@ -169,10 +169,10 @@ static int l_dense_backward(lua_State *L)
     else lua_pushboolean(L, 0);
     if (want_db) db = lt_ws_out(L, ws, "db", dt, 1, &m, 4, ins, LT_FN);
     else lua_pushboolean(L, 0);
-    ln_dense_dropout_backward(&x->v, &w->v, linear ? NULL : act, &p, s ? &s->v : NULL, &g->v,
-                              keep ? keep->v.data : NULL, da, tmp ? tmp->v.data : NULL,
-                              dz ? &dz->v : NULL, dx ? &dx->v : NULL, dw ? &dw->v : NULL,
-                              db ? &db->v : NULL, acc ? acc->v.data : NULL);
+    ln_dense_drop d = {keep ? keep->v.data : NULL, da, 0, 0};
+    ln_dense_backward(&x->v, &w->v, linear ? NULL : act, &p, s ? &s->v : NULL, &g->v, keep ? &d : NULL,
+                      tmp ? tmp->v.data : NULL, dz ? &dz->v : NULL, dx ? &dx->v : NULL, dw ? &dw->v : NULL,
+                      db ? &db->v : NULL, acc ? acc->v.data : NULL);
     return 3;
 }
 

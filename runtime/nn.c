@@ -52,14 +52,7 @@ void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void 
 
 void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
-                      const ln_tensor *y)
-{
-    ln_dense_dropout_forward(x, w, b, act, p, z, y, NULL);
-}
-
-void ln_dense_dropout_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
-                              const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
-                              const ln_tensor *y, const ln_dense_drop *drop)
+                      const ln_tensor *y, const ln_dense_drop *drop)
 {
     ln_tensor target = z ? *z : *y;
     ln_gemm(&target, x, w, 1.0, 0.0);
@@ -110,17 +103,11 @@ DEF_DENSE_DZ(dense_dz_f64, double, bwd64)
 
 void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
                        const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
-                       const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
-                       double *acc)
+                       const ln_dense_drop *drop, void *tmp, const ln_tensor *dz, ln_tensor *dx,
+                       ln_tensor *dw, const ln_tensor *db, double *acc)
 {
-    ln_dense_dropout_backward(x, w, act, p, s, g, NULL, 0, NULL, dz, dx, dw, db, acc);
-}
-
-void ln_dense_dropout_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
-                               const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
-                               const uint8_t *keep, double a, void *tmp, const ln_tensor *dz,
-                               ln_tensor *dx, ln_tensor *dw, const ln_tensor *db, double *acc)
-{
+    const uint8_t *keep = drop ? drop->keep : NULL;
+    const double a = drop ? drop->a : 0;
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
     const int64_t n = g->shape[0], m = g->shape[1];
     const int own = act || keep; /* dz is computed (else it is g) */

@@ -8,42 +8,36 @@
 #include "rng.h"
 #include "tensor.h"
 
-/* x is (N, K) and w (K, M), both accepted by ln_gemm_layout; b is (M,)
- * contiguous or NULL; y (N, M) contiguous; z (N, M) contiguous or NULL.
- * Overwrites z with x @ w + b (when given) and y with act(x @ w + b), in
- * one pass over the GEMM output after the GEMM. */
-void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
-                      const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
-                      const ln_tensor *y);
-
-/* The backward of ln_dense_forward for the gradient g (N, M) of y:
- * dz = act'(s) * g (s = z, or y when the activation saves y; act NULL or
- * linear: dz is g itself and may be NULL), then db = the column sums of dz
- * (summed in float64 into acc, M doubles, in row order), dW = x^T dz and
- * dx = dz w^T.  dx, dw, db may each be NULL (not wanted); g, s, dz and the
- * outputs are contiguous, x and w as ln_dense_forward takes them. */
-void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
-                       const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
-                       const ln_tensor *dz, ln_tensor *dx, ln_tensor *dw, const ln_tensor *db,
-                       double *acc);
-
 /* Dropout fused into Dense (Sequential's Dense then a dropout layer, in
  * training): keep (N*M bytes, drawn beforehand, as ln_dropout_forward
- * would) and the affine constants; the forward then writes
- * y = keep ? a*act(z) + b : a*alpha + b block by block, and the backward
- * starts from keep ? a*g : 0 (tmp: M elements of scratch when there is an
- * activation).  The results are those of the two kernels one after the other. */
+ * would) and the affine constants.  The results are those of the two
+ * kernels one after the other. */
 typedef struct ln_dense_drop {
     const uint8_t *keep;
     double a, b, alpha;
 } ln_dense_drop;
-void ln_dense_dropout_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
-                              const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
-                              const ln_tensor *y, const ln_dense_drop *drop);
-void ln_dense_dropout_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
-                               const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
-                               const uint8_t *keep, double a, void *tmp, const ln_tensor *dz,
-                               ln_tensor *dx, ln_tensor *dw, const ln_tensor *db, double *acc);
+
+/* x is (N, K) and w (K, M), both accepted by ln_gemm_layout; b is (M,)
+ * contiguous or NULL; y (N, M) contiguous; z (N, M) contiguous or NULL.
+ * Overwrites z with x @ w + b (when given) and y with act(x @ w + b), in
+ * one pass over the GEMM output after the GEMM; with drop (else NULL),
+ * y = keep ? a*act(x @ w + b) + b : a*alpha + b, block by block in cache. */
+void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
+                      const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
+                      const ln_tensor *y, const ln_dense_drop *drop);
+
+/* The backward of ln_dense_forward for the gradient g (N, M) of y:
+ * with drop, first g' = keep ? a*g : 0 (tmp: M elements of scratch when
+ * there is an activation); then dz = act'(s) * g' (s = z, or y when the
+ * activation saves y; act NULL or linear and no drop: dz is g itself and
+ * may be NULL), db = the column sums of dz (summed in float64 into acc, M
+ * doubles, in row order), dW = x^T dz and dx = dz w^T.  dx, dw, db may each
+ * be NULL (not wanted); g, s, dz and the outputs are contiguous, x and w as
+ * ln_dense_forward takes them. */
+void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
+                       const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
+                       const ln_dense_drop *drop, void *tmp, const ln_tensor *dz, ln_tensor *dx,
+                       ln_tensor *dw, const ln_tensor *db, double *acc);
 
 /* rows x m contiguous: t += b per row (b NULL: none), then y = act(t) (act
  * NULL or linear: a copy; y may be t).  The output pass of ln_dense_forward,

@@ -23,7 +23,21 @@ void ln_rng_seed(ln_rng *r, uint64_t seed)
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-uint64_t ln_rng_next(ln_rng *r) { return ln_rng_step(r->s); }
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t ln_rng_next(ln_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
 
 double ln_rng_double(ln_rng *r) { return (double)(ln_rng_next(r) >> 11) * 0x1.0p-53; }
 
@@ -170,7 +184,7 @@ void ln_rng_normal(ln_rng *r, ln_tensor *t, double mean, double std)
     ln_foreach(1, ops, normal_loop, &c);
 }
 
-int64_t ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound)
+void ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound)
 {
     int64_t out = 0;
     for (int64_t i = 0; i < n; i++) out += fabs(z[i]) > bound;
@@ -183,7 +197,6 @@ int64_t ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound)
             out += fabs(z[i]) > bound;
         }
     }
-    return out;
 }
 
 void ln_rng_permutation(ln_rng *r, int32_t *out, int64_t n)

@@ -14,20 +14,6 @@ typedef struct ln_rng {
 
 void ln_rng_seed(ln_rng *r, uint64_t seed);
 uint64_t ln_rng_next(ln_rng *r);
-/* ln_rng_next for loops that draw many numbers: the same sequence, inlined,
- * on a state the caller may keep in a local copy. */
-static inline uint64_t ln_rng_step(uint64_t s[4])
-{
-    uint64_t x = s[1] * 5, result = ((x << 7) | (x >> 57)) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = (s[3] << 45) | (s[3] >> 19);
-    return result;
-}
 /* Uniform in [0, 1) with 53 random bits. */
 double ln_rng_double(ln_rng *r);
 /* keep[0..n) = 1 with probability 1 - rate, else 0 (rate in [0, 1)), from
@@ -47,9 +33,9 @@ void ln_rng_uniform(ln_rng *r, ln_tensor *t, double low, double high);
 void ln_rng_normal(ln_rng *r, ln_tensor *t, double mean, double std);
 /* Redraw z[0..n) where |z| > bound until none is: each round draws n
  * normals, the same sequence as ln_rng_normal on n float64 elements would,
- * and takes the i-th for every z[i] still outside; returns 0.  The same
- * numbers as drawing each round into a tensor and selecting, without it. */
-int64_t ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound);
+ * and takes the i-th for every z[i] still outside: the same numbers as
+ * drawing each round into a tensor and selecting, without it. */
+void ln_rng_truncate_normal(ln_rng *r, double *z, int64_t n, double bound);
 /* out[0..n) = a random permutation of 1..n (Fisher-Yates). */
 void ln_rng_permutation(ln_rng *r, int32_t *out, int64_t n);
 
