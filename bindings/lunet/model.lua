@@ -221,7 +221,8 @@ function Sequential:call(x, training, want_logits)
   local n, i = #layers, 1
   while i <= n do
     local l, nxt = layers[i], layers[i + 1]
-    -- a layer whose pass can take the next one into it (Conv2D with MaxPooling2D)
+    -- a layer whose pass can take the next one into it (Conv2D with MaxPooling2D,
+    -- Dense with Dropout or AlphaDropout: `fuses_with`)
     if nxt and l.fuses_with and l:fuses_with(nxt) and not (want_logits and i + 1 == n) then
       x = l:call_fused(x, nxt, training)
       i = i + 2
@@ -823,11 +824,13 @@ function Sequential:get_config()
   return { class_name = "Sequential", name = self.name, input_shape = self.input_shape, layers = layers }
 end
 
--- every weight of the model as {name = "<layer>/<weight>", tensor = its value}, in order
+-- every weight of the model as {name = "<layer>/<weight>", tensor = its value (detached)}, in order
 local function named_weights(model)
   local list = {}
   for _, l in ipairs(model.layers) do
-    for _, w in ipairs(l.weights_) do list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value } end
+    for _, w in ipairs(l.weights_) do
+      list[#list + 1] = { name = l.name .. "/" .. w.name, tensor = w.value:detach() }
+    end
   end
   return list
 end
@@ -866,7 +869,6 @@ function Sequential:save(path, opts)
     scan(l:get_config(), "an option")
   end
   local list = named_weights(self)
-  for _, e in ipairs(list) do e.tensor = e.tensor:detach() end
   local okc, config = pcall(utils.json_encode, self:get_config())
   if not okc then error(fmt("save: the model config cannot be written: %s", tostring(config)), 2) end
   local parts = ST.encode(list, { format = "lunet", lunet_version = core.version, lunet_config = config })
@@ -884,7 +886,6 @@ function Sequential:save_weights(path)
   end
   if not self.input_shape then error("save_weights: the model is not built", 2) end
   local list = named_weights(self)
-  for _, e in ipairs(list) do e.tensor = e.tensor:detach() end
   utils.write_file_atomic(path, ST.encode(list, { format = "lunet_weights", lunet_version = core.version }),
     "save_weights", 2)
 end

@@ -181,6 +181,17 @@ local function dense_node(x, W, b, act, ws)
   return y
 end
 
+-- An activation layer's fn(x), its C-table activation writing into the
+-- layer's step buffers (activations.for_layer: the call takes the layer as
+-- it starts; a function that is not a table activation leaves it, so it is
+-- cleared after)
+local function layer_activation(layer, x)
+  A.for_layer(layer)
+  local y = layer.fn(x)
+  A.for_layer(nil)
+  return y
+end
+
 -- Sequential asks each layer whether it `fuses_with` the next and then
 -- runs the pair with `call_fused`: a Dense with the Dropout or AlphaDropout
 -- after it, a Conv2D with the MaxPooling2D after it (below).
@@ -298,10 +309,7 @@ Activation.compute_output_shape = same_shape
 function Activation:call(x, _, want_logits)
   if want_logits and self.activation == "softmax" then return x end
   if type(self.activation) ~= "string" then return self.fn(x) end
-  A.for_layer(self) -- a table activation takes it as it starts (the others do not: cleared after)
-  local y = self.fn(x)
-  A.for_layer(nil)
-  return y
+  return layer_activation(self, x)
 end
 
 --- Whether the activation is softmax, which `call` leaves out when asked
@@ -352,12 +360,7 @@ local function simple_activation(name, known, check, make, args)
     for k in pairs(known) do self.config[k] = opts[k] end
     self.fn = make(opts)
   end
-  function cls:call(x)
-    A.for_layer(self) -- a table activation takes it as it starts (Softmax's does not: cleared after)
-    local y = self.fn(x)
-    A.for_layer(nil)
-    return y
-  end
+  function cls:call(x) return layer_activation(self, x) end
   return cls
 end
 
