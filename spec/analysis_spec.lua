@@ -190,6 +190,9 @@ describe("experiment.sweep", function()
     assert.are.equal(2, calls) -- tanh seeds 2 and 3
     assert.are.equal(3, #r2.groups)
     assert.are.equal(9, #r2.runs)
+    -- one seed: the mean alone, no spread
+    local r3 = E.sweep({ grid = { activation = { "selu" }, seed = { 1 } }, run = run, print = false })
+    assert.matches("| selu | 1 | 0.9100 | - |", r3.table, 1, true)
     os.execute("rm -rf " .. dir)
   end)
 end)

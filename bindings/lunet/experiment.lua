@@ -262,8 +262,13 @@ function M.sweep(opts)
     for _, k in ipairs(gkeys) do row[#row + 1] = tostring(grp.cfg[k]) end
     row[#row + 1] = tostring(grp.n)
     for _, m in ipairs(metric_names or {}) do
-      row[#row + 1] = fmt("%.4f ± %.4f", grp.mean[m], grp.std[m])
-      row[#row + 1] = fmt("[%.4f, %.4f]", grp.lo[m], grp.hi[m])
+      if grp.n > 1 then
+        row[#row + 1] = fmt("%.4f ± %.4f", grp.mean[m], grp.std[m])
+        row[#row + 1] = fmt("[%.4f, %.4f]", grp.lo[m], grp.hi[m])
+      else -- one run: no spread to show
+        row[#row + 1] = fmt("%.4f", grp.mean[m])
+        row[#row + 1] = "-"
+      end
     end
     lines[#lines + 1] = "| " .. table.concat(row, " | ") .. " |"
   end
