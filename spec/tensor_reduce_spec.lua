@@ -97,6 +97,38 @@ describe("lunet tensors: reductions", function()
       end
     end)
 
+    -- seed 001: mean = np.mean(x, axis=1); std = np.std(x, axis=1), every layer
+    it("along contiguous rows give each row's own whole-tensor reduction, to the bit", function()
+      S.seed(11)
+      for _, dt in ipairs({ "float32", "float64" }) do
+        for _, shape in ipairs({ { 500, 100 }, { 7, 13 }, { 3, 8 }, { 9, 1 }, { 5, 0 }, { 1, 300000 } }) do
+          local x = lunet.randn(shape[1], shape[2], dt) * 3 + 0.5
+          if shape[2] > 1 then x = x:narrow(2, 2, shape[2] - 1) end -- rows 1 element short: strided
+          local r = {}
+          for _, op in ipairs({ "sum", "mean", "var", "std" }) do r[op] = x[op](x, 2) end
+          for i = 1, shape[1], math.max(1, shape[1] // 37) do
+            local row = x[i]:contiguous()
+            for op, got in pairs(r) do
+              local want = row[op](row)
+              if want:item() ~= want:item() then
+                assert.is_true(got[i] ~= got[i], op)
+              else
+                assert.are.equal(want:item(), got[i], string.format("%s %s row %d of %dx%d", dt, op, i, shape[1], shape[2]))
+              end
+            end
+          end
+        end
+      end
+      -- NaN and Inf in one row leave the others alone
+      local x = lunet.ones(6, 20)
+      x[3][5], x[4][1] = 0 / 0, math.huge
+      local m, sd = x:mean(2), x:std(2)
+      assert.is_true(m[3] ~= m[3] and sd[3] ~= sd[3])
+      assert.are.equal(math.huge, m[4])
+      assert.are.same({ 1, 1 }, { m[2], m[5] })
+      assert.are.same({ 0, 0 }, { sd[2], sd[5] })
+    end)
+
     it("reduce the middle dim of a 3-d tensor", function()
       local x = lunet.arange(24):reshape(2, 3, 4)
       local s = x:sum(2)

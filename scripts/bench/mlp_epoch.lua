@@ -13,15 +13,16 @@
 -- With --scaling, the epoch at batch 32, 50, 128 and 512 beside its own
 -- GEMM bound and PyTorch, then 1 against 2 threads (default and
 -- deterministic mode).
--- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--profile] [--scaling]
+-- --batch=N sets the batch size of the first epoch and the profile (128).
+-- Run: build/lunet scripts/bench/mlp_epoch.lua [samples] [epochs] [--batch=N] [--profile] [--scaling]
 local lunet = require("lunet")
 local core = lunet.core
 
 local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
-local positional, profile, scaling = peer.args(arg)
+local positional, profile, scaling, batch = peer.args(arg)
 local n = tonumber(positional[1]) or 60000
 local epochs = tonumber(positional[2]) or 2
-local bs = 128
+local bs = batch or 128
 
 
 lunet.manual_seed(1)

@@ -7,12 +7,15 @@ local core = lunet.core
 
 local P = {}
 
---- A benchmark's command line: its positional arguments, and whether
--- --profile and --scaling were given.
+--- A benchmark's command line: its positional arguments, whether
+-- --profile and --scaling were given, and the number of --batch=N (or nil).
 function P.args(argv)
-  local positional, profile, scaling = {}, false, false
+  local positional, profile, scaling, batch = {}, false, false, nil
   for _, a in ipairs(argv or {}) do
-    if a == "--profile" then
+    if a:match("^%-%-batch=") then
+      batch = math.tointeger(tonumber(a:match("=(.*)")))
+      if not batch or batch < 1 then error("--batch=N: N must be a positive integer, got " .. a, 0) end
+    elseif a == "--profile" then
       profile = true
     elseif a == "--scaling" then
       scaling = true
@@ -20,7 +23,7 @@ function P.args(argv)
       positional[#positional + 1] = a
     end
   end
-  return positional, profile, scaling
+  return positional, profile, scaling, batch
 end
 
 --- The directory of the calling script.
