@@ -365,7 +365,7 @@ static void act_range(int64_t lo, int64_t hi, void *vrun)
 }
 
 /* Runs of at least this many elements are split over the threads. */
-#define PARALLEL_MIN ((int64_t)1 << 18)
+#define PARALLEL_MIN ((int64_t)1 << 15)
 
 static void act_loop(int64_t n, char **p, const int64_t *s, void *vctx)
 {

@@ -33,14 +33,15 @@ int ln_gemm_layout(const ln_tensor *t, int *trans, int64_t *ld)
     return 0;
 }
 
-/* m*n*k below which a GEMM runs on one thread (LUNET_SMALL_GEMM overrides
- * it, for benchmarks) */
+/* m*n*k below which a GEMM runs on one thread even when more are set
+ * (LUNET_SMALL_GEMM overrides it, for benchmarks): splitting it would
+ * cost more than it saves */
 static int64_t small_gemm(void)
 {
     static int64_t v = -1;
     if (v < 0) {
         const char *e = getenv("LUNET_SMALL_GEMM");
-        v = e ? atoll(e) : (int64_t)1 << 23;
+        v = e ? atoll(e) : (int64_t)1 << 20;
     }
     return v;
 }
@@ -64,7 +65,7 @@ static void gemm_call(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, doub
                     (double *)c->data, (int)ldc));
 }
 
-/* A large product in deterministic mode, over lunet's threads: an output
+/* A product over lunet's threads (deterministic mode, the default): an output
  * dim cut into blocks of SPLIT_ALIGN rows (or columns), each thread's share
  * a one-thread GEMM.  Every output element is then the same dot product, in the same
  * order, whatever the thread count (the blocks start at the same offsets
@@ -99,7 +100,7 @@ static void gemm_blocks(int64_t lo, int64_t hi, int slot, void *ctx)
     gemm_call(&c, &a, &b, j->alpha, j->beta);
 }
 
-static int deterministic = 0;
+static int deterministic = 1;
 
 void ln_set_deterministic(int on) { deterministic = on != 0; }
 int ln_deterministic(void) { return deterministic; }
@@ -128,14 +129,16 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
         gemm_call(c, a, b, alpha, beta);
         return;
     }
-    /* A product too small to gain from more threads runs on one: waking
-     * them costs more than they save (and a threaded OpenBLAS call leaves
-     * its workers spinning for a while, taking the cores from what runs
-     * next).  In deterministic mode a larger one is split over lunet's
-     * threads; otherwise OpenBLAS threads it (faster on the SNN MLP's
-     * shapes, but its sums depend on the thread count). */
+    /* A product too small to gain from more threads runs on one.  A
+     * larger one is split over lunet's threads (whose pool is hot between
+     * the jobs of a step), each block a one-thread GEMM: as fast as
+     * OpenBLAS's own threading on the SNN MLP's shapes, faster on the
+     * propagation demo's, and the same numbers on any thread count.  With
+     * deterministic mode off, OpenBLAS threads it, after the pool is parked
+     * so that no lunet worker spins beside OpenBLAS's. */
     int small = m * n * k < small_gemm();
     if (!small && !deterministic) {
+        ln_parallel_park();
         gemm_call(c, a, b, alpha, beta);
         return;
     }
@@ -143,8 +146,11 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     if (small) {
         gemm_call(c, a, b, alpha, beta);
     } else {
-        /* the rows when the reduction is the longer side, else the columns (measured) */
-        gemm_job j = {c, a, b, alpha, beta, m >= n || k > n};
+        /* the rows when the reduction is the longer side, else the columns
+         * (measured), unless that side has too few blocks for the threads */
+        int nt = ln_threads();
+        int rows_ok = (m + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt, cols_ok = (n + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt;
+        gemm_job j = {c, a, b, alpha, beta, rows_ok && (m >= n || k > n || !cols_ok)};
         int64_t dim = j.by_rows ? m : n;
         ln_parallel_slots((dim + SPLIT_ALIGN - 1) / SPLIT_ALIGN, gemm_blocks, &j);
     }

@@ -54,9 +54,10 @@ static inline int ln_blas_threads_that_fit(void)
     return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-/* Deterministic mode (off by default): products large enough for threads
+/* Deterministic mode (on by default): products large enough for threads
  * are split over lunet's threads, each output element computed by one
- * one-thread GEMM, so results do not depend on the thread count. */
+ * one-thread GEMM, so results do not depend on the thread count.  Off,
+ * OpenBLAS threads them itself. */
 void ln_set_deterministic(int on);
 int ln_deterministic(void);
 

@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
 
 static int n_threads = 1;
 
@@ -38,42 +40,118 @@ static void run(const slice *s)
  * parent's core and moves only at the scheduler's next balance, so a
  * thread created per job joins in late on jobs under a millisecond (a
  * convolution's chunks, measured: 2 threads were 8% faster than 1 instead
- * of ~1.8x).  A kept worker sleeps on a condition variable between jobs and
- * wakes on its own core.  One job runs at a time: a job started while
- * another runs (from a slice, or from a second thread of the program) runs
- * serially on its caller. */
+ * of ~1.8x).
+ *
+ * After a slice a worker spins for a while (SPIN_NS) watching for the next
+ * job, then sleeps on a condition variable.  A training step or a layer of
+ * the propagation demo is a chain of jobs tens of microseconds long with a
+ * few microseconds of Lua between them: waking a sleeping worker costs
+ * 20-50 us (futex, then the scheduler), waking a spinning one well under
+ * one.  The caller likewise spins briefly for the slices to finish.  Work
+ * that runs on OpenBLAS's own threads parks the pool first
+ * (ln_parallel_park), so no lunet worker spins beside them.
+ *
+ * One job runs at a time: a job started while another runs (from a slice,
+ * or from a second thread of the program) runs serially on its caller.
+ *
+ * Handshakes: the caller writes the slices, then bumps job_gen (seq_cst)
+ * and reads `sleepers`; a worker going to sleep counts itself in
+ * `sleepers`, then reads job_gen again under the mutex.  One of the two
+ * sees the other's write, so a job never waits for a worker that missed
+ * it.  The caller's wait for `pending` to reach 0 is the same pattern
+ * with `caller_waits`. */
+
+#define SPIN_NS 200000L /* 0.2 ms */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
 static slice jobs[LN_MAX_THREADS];
-static int workers;            /* started so far (slots 1..workers) */
-static unsigned long job_gen;  /* bumped for each job */
-static int pending;            /* slices of the current job not yet done */
+static int workers;                    /* started so far (slots 1..workers) */
+static atomic_ulong job_gen;           /* bumped for each job */
+static atomic_int pending;             /* slices of the current job not yet done */
+static atomic_int sleepers;            /* workers in (or going into) the wait on `wake` */
+static atomic_int caller_waits;        /* the caller is in (or going into) the wait on `finished` */
+static atomic_int parked;              /* set: workers sleep now instead of spinning */
 static atomic_flag busy = ATOMIC_FLAG_INIT;
 /* the job a worker was started after: it takes only later ones (a worker
  * that took an earlier job's slice would decrement `pending` twice for one
  * job, and the caller would return while it still ran) */
 static unsigned long start_gen[LN_MAX_THREADS];
 
+static long spin_ns(void)
+{
+    static long v = -1;
+    if (v < 0) {
+        const char *e = getenv("LUNET_SPIN_US");
+        v = e ? atol(e) * 1000L : SPIN_NS;
+        if (v < 0) v = 0;
+    }
+    return v;
+}
+
+static long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* spin until *v differs from old (the ulong job counter) or the spin time
+ * is up or the pool is parked; returns whether it changed */
+static int spin_gen(unsigned long old, long ns)
+{
+    if (ns <= 0) return atomic_load(&job_gen) != old;
+    long end = now_ns() + ns;
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(&job_gen, memory_order_acquire) != old) return 1;
+        cpu_relax();
+        if ((i & 63) == 0 && (atomic_load_explicit(&parked, memory_order_relaxed) || now_ns() > end))
+            return atomic_load(&job_gen) != old;
+    }
+}
+
 static void *worker(void *p)
 {
     int k = (int)(intptr_t)p;
     pthread_mutex_lock(&mu);
     unsigned long seen = start_gen[k];
+    pthread_mutex_unlock(&mu);
     for (;;) {
-        while (job_gen == seen) pthread_cond_wait(&wake, &mu);
-        seen = job_gen;
+        if (!spin_gen(seen, spin_ns())) {
+            pthread_mutex_lock(&mu);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load(&job_gen) == seen) pthread_cond_wait(&wake, &mu);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&mu);
+        }
+        seen = atomic_load(&job_gen);
         slice s = jobs[k];
-        pthread_mutex_unlock(&mu);
         if (s.lo < s.hi) run(&s);
-        pthread_mutex_lock(&mu);
-        if (--pending == 0) pthread_cond_signal(&finished);
+        if (atomic_fetch_sub(&pending, 1) == 1 && atomic_load(&caller_waits)) {
+            pthread_mutex_lock(&mu);
+            pthread_cond_signal(&finished);
+            pthread_mutex_unlock(&mu);
+        }
     }
     return NULL;
 }
 
+void ln_parallel_park(void) { atomic_store(&parked, 1); }
+
 /* after fork the child has no workers */
-static void forget_workers(void) { workers = 0; }
+static void forget_workers(void)
+{
+    workers = 0;
+    atomic_store(&sleepers, 0);
+    atomic_store(&caller_waits, 0);
+}
 
 /* start workers up to slot nt-1; returns how many there are */
 static int ensure_workers(int nt)
@@ -89,7 +167,7 @@ static int ensure_workers(int nt)
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_mutex_lock(&mu);
-        start_gen[workers + 1] = job_gen; /* no job runs now: the caller holds `busy` */
+        start_gen[workers + 1] = atomic_load(&job_gen); /* no job runs now: the caller holds `busy` */
         pthread_mutex_unlock(&mu);
         int ok = pthread_create(&t, &attr, worker, (void *)(intptr_t)(workers + 1)) == 0;
         pthread_attr_destroy(&attr);
@@ -97,6 +175,24 @@ static int ensure_workers(int nt)
         workers++;
     }
     return workers;
+}
+
+/* the caller's wait for the workers' slices: a spin, then the condition
+ * variable */
+static void wait_pending(void)
+{
+    long end = now_ns() + spin_ns();
+    for (unsigned i = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
+        cpu_relax();
+        if ((i & 63) == 0 && now_ns() > end) {
+            pthread_mutex_lock(&mu);
+            atomic_store(&caller_waits, 1);
+            while (atomic_load(&pending) > 0) pthread_cond_wait(&finished, &mu);
+            atomic_store(&caller_waits, 0);
+            pthread_mutex_unlock(&mu);
+            break;
+        }
+    }
 }
 
 /* [0, n) over nt slices (bounds multiples of align): slice 0 here, the
@@ -121,18 +217,19 @@ static void split(int64_t n, int64_t align, int nt, ln_range_fn fn, ln_slot_fn s
         return;
     }
     int have = ensure_workers(nt), helpers = have < nt - 1 ? have : nt - 1;
-    pthread_mutex_lock(&mu);
     for (int k = 1; k <= workers; k++) jobs[k] = k <= helpers ? s[k] : (slice){0, 0, k, fn, sfn, ctx};
-    pending = workers;
-    job_gen++;
-    pthread_cond_broadcast(&wake);
-    pthread_mutex_unlock(&mu);
+    atomic_store(&parked, 0);
+    atomic_store(&pending, workers);
+    atomic_fetch_add(&job_gen, 1);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&mu);
+        pthread_cond_broadcast(&wake);
+        pthread_mutex_unlock(&mu);
+    }
     run(&s[0]);
     for (int k = helpers + 1; k < nt; k++) /* slots no worker could take */
         if (s[k].lo < s[k].hi) run(&s[k]);
-    pthread_mutex_lock(&mu);
-    while (pending > 0) pthread_cond_wait(&finished, &mu);
-    pthread_mutex_unlock(&mu);
+    wait_pending();
     atomic_flag_clear(&busy);
 }
 

@@ -2,11 +2,11 @@
  * parallel.h - split a job over threads.
  *
  * A job runs one slice on its caller and the others on a kept pool of
- * workers, started at first use.  The workers sleep on a condition variable
- * between jobs and never spin, so between jobs nothing competes with
- * OpenBLAS's own threads (DESIGN.md, "Threads").  Threads created per job
- * (as before) start on their parent's core and join in late on jobs under
- * a millisecond.
+ * workers, started at first use.  Between jobs a worker spins for 0.2 ms
+ * (LUNET_SPIN_US overrides it), so the next job of a chain starts at once,
+ * then sleeps on a condition variable.  Before anything runs on OpenBLAS's
+ * own threads, ln_parallel_park sends the spinning workers to sleep, so
+ * they never compete with those (DESIGN.md, "Threads").
  */
 #ifndef LN_PARALLEL_H
 #define LN_PARALLEL_H
@@ -32,5 +32,8 @@ void ln_parallel_for(int64_t n, int64_t align, int64_t min_parallel, ln_range_fn
  * of the thread count makes each task's work independent of its slot. */
 typedef void (*ln_slot_fn)(int64_t lo, int64_t hi, int slot, void *ctx);
 void ln_parallel_slots(int64_t n, ln_slot_fn fn, void *ctx);
+
+/* Send spinning workers to sleep now (the next job wakes them). */
+void ln_parallel_park(void);
 
 #endif

@@ -355,7 +355,7 @@ static void rows_range(int64_t lo, int64_t hi, void *ctx)
 
 /* Rows below this many elements in all stay on the calling thread (waking
  * the pool costs 20 us or more here: a (500, 100) std takes 11 us alone). */
-#define ROWS_PARALLEL_MIN ((int64_t)1 << 18)
+#define ROWS_PARALLEL_MIN ((int64_t)1 << 15)
 
 static int is_moment_op(ln_redop op)
 {

@@ -1,8 +1,10 @@
--- spec/determinism_spec.lua - lunet.set_deterministic(true): training gives
+-- spec/determinism_spec.lua - deterministic mode, the default: training gives
 -- bit-identical weights on 1 and 2 threads (products large enough for
 -- threads are split over lunet's own, each output element one one-thread
--- GEMM; OpenBLAS's threaded GEMM sums differently per thread count).
+-- GEMM; OpenBLAS's threaded GEMM, set_deterministic(false), sums
+-- differently per thread count).
 local lunet = require("lunet")
+local S = require("support")
 local nn = lunet.nn
 
 local function train(threads)
@@ -21,10 +23,19 @@ local function train(threads)
 end
 
 describe("lunet.set_deterministic", function()
-  local threads = lunet.get_num_threads()
+  local threads, default = lunet.get_num_threads(), lunet.is_deterministic()
   after_each(function()
-    lunet.set_deterministic(false)
+    lunet.set_deterministic(default)
     lunet.set_num_threads(threads)
+  end)
+
+  it("is on by default: 2 epochs of the SNN MLP are bit-identical on 1 and 2 threads untouched", function()
+    -- a fresh interpreter, so that no earlier spec has changed the mode
+    local out, code = S.run(S.lunet_bin .. [[ -e 'io.write(tostring(require("lunet").is_deterministic()))']])
+    assert.are.same({ "true", 0 }, { out, code })
+    if lunet.config().cpus < 2 then return end
+    local one, two = train(1), train(2)
+    for i = 1, #one do assert.is_true(lunet.equal(one[i], two[i]), "weight " .. i .. " differs") end
   end)
 
   it("makes 2 epochs of the SNN MLP bit-identical on 1 and 2 threads", function()
