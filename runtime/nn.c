@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "parallel.h"
 #include "vmath.h"
 #include "prof.h"
 
@@ -50,6 +51,38 @@ void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void 
                 ln_bias_act_forward_f64(rows, m, t, b, y, act, p));
 }
 
+/* elements from which a fused pass over a Dense output is split over the
+ * threads (rows forward, columns backward) */
+#define PARALLEL_MIN ((int64_t)1 << 15)
+
+typedef struct dense_pass {
+    const ln_tensor *target;
+    const ln_tensor *b;
+    const ln_act_def *act;
+    const ln_act_params *p;
+    const ln_tensor *y;
+    const ln_dense_drop *drop;
+    int64_t block; /* rows per pass */
+} dense_pass;
+
+/* rows [lo, hi) of the forward's pass after the GEMM, `block` rows at a time */
+static void dense_rows(int64_t lo, int64_t hi, void *ctx)
+{
+    const dense_pass *j = ctx;
+    const int64_t m = j->y->shape[1];
+    const size_t es = ln_dtype_size(j->y->dtype);
+    for (int64_t i = lo; i < hi; i += j->block) {
+        int64_t rows = hi - i < j->block ? hi - i : j->block;
+        size_t off = (size_t)(i * m) * es;
+        ln_bias_act_rows(j->y->dtype, rows, m, (char *)j->target->data + off, j->b ? j->b->data : NULL,
+                         (char *)j->y->data + off, j->act, j->p);
+        if (j->drop) /* the block is still in cache: keep ? a*y + b : the dropped value */
+            ln_dropout_forward(NULL, j->y->dtype, rows * m, (char *)j->y->data + off,
+                               (char *)j->y->data + off, (uint8_t *)j->drop->keep + i * m, 1, 0,
+                               j->drop->a, j->drop->b, j->drop->alpha);
+    }
+}
+
 void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b,
                       const ln_act_def *act, const ln_act_params *p, const ln_tensor *z,
                       const ln_tensor *y, const ln_dense_drop *drop)
@@ -57,49 +90,68 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     ln_tensor target = z ? *z : *y;
     ln_gemm(&target, x, w, 1.0, 0.0);
     const int64_t n = y->shape[0], m = y->shape[1];
-    const size_t es = ln_dtype_size(y->dtype);
-    const int64_t block = m >= ROW_CHUNK ? 1 : ROW_CHUNK / m; /* rows per pass */
-    for (int64_t i = 0; i < n; i += block) {
-        int64_t rows = n - i < block ? n - i : block;
-        size_t off = (size_t)(i * m) * es;
-        ln_bias_act_rows(y->dtype, rows, m, (char *)target.data + off, b ? b->data : NULL,
-                         (char *)y->data + off, act, p);
-        if (drop) /* the block is still in cache: keep ? a*y + b : the dropped value */
-            ln_dropout_forward(NULL, y->dtype, rows * m, (char *)y->data + off, (char *)y->data + off,
-                               (uint8_t *)drop->keep + i * m, 1, 0, drop->a, drop->b, drop->alpha);
-    }
+    dense_pass j = {&target, b, act, p, y, drop, m >= ROW_CHUNK ? 1 : ROW_CHUNK / m};
+    int64_t min_rows = PARALLEL_MIN / (m > 0 ? m : 1);
+    ln_parallel_for(n, j.block, min_rows > 2 ? min_rows : 2, dense_rows, &j);
 }
 
-/* dz = act'(s) * g row by row (act NULL: dz is g), with the column sums
- * of each row added into acc (float64, rows in order) when db is wanted */
+/* dz = act'(s) * g row by row over the columns [c0, c1) of rows of m
+ * (act NULL: dz is g), with the column sums of each row added into acc
+ * (float64, rows in order) when db is wanted: a column's numbers do not
+ * depend on how the columns are split */
 #define DEF_DENSE_DZ(NAME, TT, BWD)                                                                \
     static void NAME(const ln_act_def *act, const ln_act_params *p, int64_t n, int64_t m,          \
-                     const TT *s, const TT *g, TT *dz, TT *db, double *acc, const uint8_t *keep,   \
-                     double a, TT *tmp)                                                            \
+                     int64_t c0, int64_t c1, const TT *s, const TT *g, TT *dz, TT *db, double *acc, \
+                     const uint8_t *keep, double a, TT *tmp)                                       \
     {                                                                                              \
         const TT ta = (TT)a;                                                                       \
+        const int64_t w = c1 - c0;                                                                 \
         if (db)                                                                                    \
-            for (int64_t c = 0; c < m; c++) acc[c] = 0;                                            \
+            for (int64_t c = c0; c < c1; c++) acc[c] = 0;                                          \
         for (int64_t r = 0; r < n; r++) {                                                          \
-            const TT *row = g + r * m;                                                             \
+            const int64_t at = r * m + c0;                                                         \
+            const TT *row = g + at;                                                                \
             if (keep) { /* the dropout's backward first: a*g where kept, 0 where dropped */       \
-                TT *t = act ? tmp : dz + r * m;                                                    \
-                const uint8_t *k = keep + r * m;                                                   \
-                for (int64_t c = 0; c < m; c++) t[c] = k[c] ? ta * row[c] : (TT)0;                 \
+                TT *t = act ? tmp + c0 : dz + at;                                                  \
+                const uint8_t *k = keep + at;                                                      \
+                for (int64_t c = 0; c < w; c++) t[c] = k[c] ? ta * row[c] : (TT)0;                 \
                 row = t;                                                                           \
             }                                                                                      \
             if (act) {                                                                             \
-                act->BWD(m, s + r * m, row, dz + r * m, p);                                        \
-                row = dz + r * m;                                                                  \
+                act->BWD(w, s + at, row, dz + at, p);                                              \
+                row = dz + at;                                                                     \
             }                                                                                      \
             if (db)                                                                                \
-                for (int64_t c = 0; c < m; c++) acc[c] += (double)row[c];                          \
+                for (int64_t c = 0; c < w; c++) acc[c0 + c] += (double)row[c];                     \
         }                                                                                          \
         if (db)                                                                                    \
-            for (int64_t c = 0; c < m; c++) db[c] = (TT)acc[c];                                    \
+            for (int64_t c = c0; c < c1; c++) db[c] = (TT)acc[c];                                  \
     }
 DEF_DENSE_DZ(dense_dz_f32, float, bwd32)
 DEF_DENSE_DZ(dense_dz_f64, double, bwd64)
+
+typedef struct dz_pass {
+    const ln_act_def *act;
+    const ln_act_params *p;
+    int64_t n, m;
+    const void *s, *g;
+    void *dz, *db;
+    double *acc;
+    const uint8_t *keep;
+    double a;
+    void *tmp;
+    ln_dtype dt;
+} dz_pass;
+
+static void dz_columns(int64_t lo, int64_t hi, void *ctx)
+{
+    const dz_pass *j = ctx;
+    LN_BY_DTYPE(j->dt,
+                dense_dz_f32(j->act, j->p, j->n, j->m, lo, hi, j->s, j->g, j->dz, j->db, j->acc, j->keep,
+                             j->a, j->tmp),
+                dense_dz_f64(j->act, j->p, j->n, j->m, lo, hi, j->s, j->g, j->dz, j->db, j->acc, j->keep,
+                             j->a, j->tmp));
+}
 
 void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def *act,
                        const ln_act_params *p, const ln_tensor *s, const ln_tensor *g,
@@ -111,13 +163,11 @@ void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def 
     if (act != NULL && strcmp(act->name, "linear") == 0) act = NULL;
     const int64_t n = g->shape[0], m = g->shape[1];
     const int own = act || keep; /* dz is computed (else it is g) */
-    {
+    if (own || db) {
         LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
-        LN_BY_DTYPE(g->dtype,
-                    dense_dz_f32(act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
-                                 db ? db->data : NULL, acc, keep, a, tmp),
-                    dense_dz_f64(act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
-                                 db ? db->data : NULL, acc, keep, a, tmp));
+        dz_pass j = {act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
+                     db ? db->data : NULL, acc, keep, a, tmp, g->dtype};
+        ln_parallel_for(m, 16, n * m >= PARALLEL_MIN && m >= 32 ? 32 : m + 1, dz_columns, &j);
     }
     const ln_tensor *d = own ? dz : g;
     if (dw) {
