@@ -45,7 +45,7 @@
  * are written once for both dtypes; T is the element type and pa, pb, pc
  * the parameters in it. */
 #define DEF_ACT_T(FWD_NAME, BWD_NAME, TT, FPRE, FWD, BPRE, BWD)                                    \
-    __attribute__((unused)) static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
+    __attribute__((unused)) LN_SIMD_CLONES static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
                          const ln_act_params *p)                                                   \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -57,7 +57,7 @@
             ys[i] = (FWD);                                                                         \
         }                                                                                          \
     }                                                                                              \
-    __attribute__((unused)) static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
+    __attribute__((unused)) LN_SIMD_CLONES static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
                          TT *restrict dxs, const ln_act_params *p)                                 \
     {                                                                                              \
         typedef TT T;                                                                              \
@@ -221,7 +221,7 @@ static void ln_act_gelu_any_forward_f64(int64_t n, const double *x, double *y, c
 }
 /* gelu's float32 derivative with Phi and phi from one exponential (the
  * generated ln_act_gelu_backward_f32 computes two) */
-static void ln_act_gelu_backward1_f32(int64_t n, const float *restrict s, const float *restrict g,
+LN_SIMD_CLONES static void ln_act_gelu_backward1_f32(int64_t n, const float *restrict s, const float *restrict g,
                                       float *restrict dx, const ln_act_params *p)
 {
     (void)p;

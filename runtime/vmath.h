@@ -19,6 +19,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* LN_SIMD_CLONES on an elementwise kernel builds it twice, for AVX-512
+ * (x86-64-v4: 16 floats a vector) and for the build's own target, and the
+ * loader picks the one the CPU runs.  Both do the same IEEE operations on
+ * each element (no reassociation, fp-contract off under -std=c11, fmaf
+ * only where written), so the results are the same bits on either. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define LN_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "default")))
+#else
+#define LN_SIMD_CLONES
+#endif
+
 #if defined(__FMA__)
 #define LN_FMAF(a, b, c) fmaf((a), (b), (c))
 #else
