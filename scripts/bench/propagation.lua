@@ -2,7 +2,8 @@
 -- 001, scripts/propagation.lua): a 500 x 100 input through 100 layers of
 -- 100 x 100 weights drawn beforehand, z = selu(z @ W), then each sample's
 -- mean and std, every layer.  lunet in float32 and float64, against its
--- GEMM floor (the 100 products alone, through cblas) and, in the same run,
+-- GEMM floor (the 100 products alone, through cblas; and the one-thread
+-- kernel's time over the threads, the stricter floor) and, in the same run,
 -- NumPy running the notebook's code (float64, python3-numpy) and a PyTorch
 -- loop (float32, python3-torch; both from `make bench-deps`).
 -- Run: build/lunet scripts/bench/propagation.lua [layers] [reps]
@@ -38,6 +39,13 @@ local script = peer.dir() .. "/propagation_peer.py"
 local np = peer.python_seconds("numpy", script, "numpy", layers, reps)
 local pt = peer.python_seconds("torch", script, "torch", layers, reps)
 local floor = peer.gemm_step({ { 500, 100, 100 } }, 200) * layers
+-- the stricter floor: OpenBLAS's one-thread kernel scaled perfectly over the
+-- threads (lunet splits these products over its own threads and beats
+-- OpenBLAS's threading, so the floor above is not a bound for it)
+local threads = lunet.get_num_threads()
+lunet.set_num_threads(1)
+local ideal = peer.gemm_step({ { 500, 100, 100 } }, 200) * layers / threads
+lunet.set_num_threads(threads)
 
 local cfg = lunet.config()
 print(string.format("propagation demo forward: 500x100 through %d layers of 100x100 (selu, mean, std), " ..
@@ -45,6 +53,8 @@ print(string.format("propagation demo forward: 500x100 through %d layers of 100x
 print(string.format("  lunet float32   %7.2f ms   (%.2fx its GEMM floor)", f32 * 1e3, f32 / floor))
 print(string.format("  lunet float64   %7.2f ms", f64 * 1e3))
 print(string.format("  GEMM floor      %7.2f ms   (%d sgemm 500x100x100 through cblas)", floor * 1e3, layers))
+print(string.format("  ideal floor     %7.2f ms   (one-thread sgemm / %d threads; lunet float32 %.2fx)", ideal * 1e3,
+  threads, f32 / ideal))
 print(np and string.format("  NumPy float64   %7.2f ms   (lunet float64 %.2fx faster, float32 %.2fx)", np * 1e3, np / f64,
   np / f32) or "  NumPy: not installed (make bench-deps)")
 print(pt and string.format("  PyTorch float32 %7.2f ms   (lunet float32 %.2fx faster)", pt * 1e3, pt / f32)
