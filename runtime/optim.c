@@ -147,9 +147,9 @@ BOTH(ln_nadam_step_f32, ln_nadam_step_f64, (int64_t n, void *wv, const void *gv,
  * Every update is elementwise, so a slice of the arrays is updated exactly as
  * the whole would be: the result never depends on the thread count. */
 
-/* at least this many elements before a step is split (waking a thread costs
- * about what 32k updates do) */
-#define PARALLEL_MIN ((int64_t)1 << 16)
+/* at least this many elements before a step is split (a spinning worker
+ * starts at once, but a slice under 16k updates gains little) */
+#define PARALLEL_MIN ((int64_t)1 << 15)
 #define MAX_ARRAYS 5
 
 typedef struct step_job step_job;

@@ -78,15 +78,16 @@ static atomic_flag busy = ATOMIC_FLAG_INIT;
  * job, and the caller would return while it still ran) */
 static unsigned long start_gen[LN_MAX_THREADS];
 
-static long spin_ns(void)
+/* the spin in ns: read from the environment by the first job's caller,
+ * before it starts any worker (so the workers see it set) */
+static long spin = -1;
+
+static void read_spin(void)
 {
-    static long v = -1;
-    if (v < 0) {
-        const char *e = getenv("LUNET_SPIN_US");
-        v = e ? atol(e) * 1000L : SPIN_NS;
-        if (v < 0) v = 0;
-    }
-    return v;
+    if (spin >= 0) return;
+    const char *e = getenv("LUNET_SPIN_US");
+    long v = e ? atol(e) * 1000L : SPIN_NS;
+    spin = v < 0 ? 0 : v;
 }
 
 static long now_ns(void)
@@ -103,8 +104,8 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* spin until *v differs from old (the ulong job counter) or the spin time
- * is up or the pool is parked; returns whether it changed */
+/* spin until job_gen differs from old, the spin time is up or the pool is
+ * parked; returns whether it changed */
 static int spin_gen(unsigned long old, long ns)
 {
     if (ns <= 0) return atomic_load(&job_gen) != old;
@@ -124,7 +125,7 @@ static void *worker(void *p)
     unsigned long seen = start_gen[k];
     pthread_mutex_unlock(&mu);
     for (;;) {
-        if (!spin_gen(seen, spin_ns())) {
+        if (!spin_gen(seen, spin)) {
             pthread_mutex_lock(&mu);
             atomic_fetch_add(&sleepers, 1);
             while (atomic_load(&job_gen) == seen) pthread_cond_wait(&wake, &mu);
@@ -158,6 +159,7 @@ static int ensure_workers(int nt)
 {
     static int registered = 0;
     if (!registered) {
+        read_spin();
         pthread_atfork(NULL, NULL, forget_workers);
         registered = 1;
     }
@@ -181,7 +183,7 @@ static int ensure_workers(int nt)
  * variable */
 static void wait_pending(void)
 {
-    long end = now_ns() + spin_ns();
+    long end = now_ns() + spin;
     for (unsigned i = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
         cpu_relax();
         if ((i & 63) == 0 && now_ns() > end) {
