@@ -11,7 +11,8 @@
 -- @alias A
 local core = require("lunet.core")
 local autograd = require("lunet.autograd")
-local utils = require("lunet.utils")
+-- lunet.utils (large) loads at the first options table, not at start-up
+local function check_options(...) return require("lunet.utils").check_options(...) end
 local check = require("lunet.check")
 
 local A = {}
@@ -81,7 +82,7 @@ local function table_activation(name)
     elseif np > 0 then
       local first = ...
       if type(first) == "table" and not is_tensor(first) then
-        utils.check_options(name, first, known, 2)
+        check_options(name, first, known, 2)
         first = unalias(first)
         a, b, c = value(params[1], first[params[1]]), value(params[2], first[params[2]]),
             value(params[3], first[params[3]])

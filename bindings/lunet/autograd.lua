@@ -785,45 +785,49 @@ end)
 
 -- ---- the checking tools: grad, jacobian, gradcheck (lunet/gradcheck.lua) ----
 
-package.loaded["lunet.autograd"] = M -- lunet.gradcheck requires this module
-local G = require("lunet.gradcheck")
+-- lunet.gradcheck loads at the first use of one of these, not at start-up
+-- (it requires this module, and lunet.utils: 1.6 ms of parsing between them)
+package.loaded["lunet.autograd"] = M
+local function G() return require("lunet.gradcheck") end
 --- Gradients of a scalar function (lunet.gradcheck.grad).
 -- @param f function(...) returning a one-element tensor
 -- @param inputs a tensor or an array of tensors
 -- @return the gradient, or an array of them
-M.grad = G.grad
+function M.grad(f, inputs) return G().grad(f, inputs) end
 --- Jacobian of f at x (lunet.gradcheck.jacobian).
 -- @param f function(x) returning a tensor
 -- @param x a float tensor
 -- @return the Jacobian, of shape f(x):shape() .. x:shape()
-M.jacobian = G.jacobian
+function M.jacobian(f, x) return G().jacobian(f, x) end
 --- Analytic gradients against central differences (lunet.gradcheck.gradcheck).
 -- @param f function(...) returning a tensor
 -- @param inputs a tensor or an array of tensors (float64)
 -- @param[opt] opts `{eps=1e-6, atol=1e-5, rtol=1e-3}`
 -- @return true, or false and a report
-M.gradcheck = G.gradcheck
+function M.gradcheck(f, inputs, opts) return G().gradcheck(f, inputs, opts) end
 --- tf.GradientTape for ported code (lunet.gradcheck.GradientTape):
--- `local tape = GradientTape()`, then its methods below.
+-- `local tape = GradientTape()`, then its methods below.  Until the first
+-- call this stands in for lunet.gradcheck's, which it loads and hands on to.
 -- @type GradientTape
 -- @return a new tape
-M.GradientTape = G.GradientTape
+local Tape = {}
+M.GradientTape = setmetatable(Tape, { __call = function() return G().GradientTape() end })
 
 --- Watch a float tensor (it requires grad from now on).
--- @function GradientTape:watch
 -- @param t a float tensor
 -- @return t
+function Tape:watch(t) return G().GradientTape.watch(self, t) end
 
 --- d y / d x, of shape y's shape .. x's shape (tf.GradientTape.jacobian).
--- @function GradientTape:jacobian
 -- @param y a tensor computed from x
 -- @param x a watched tensor
 -- @return the Jacobian
+function Tape:jacobian(y, x) return G().GradientTape.jacobian(self, y, x) end
 
 --- d sum(y) / d x, of x's shape (tf.GradientTape.gradient).
--- @function GradientTape:gradient
 -- @param y a tensor computed from x
 -- @param x a watched tensor
 -- @return the gradient
+function Tape:gradient(y, x) return G().GradientTape.gradient(self, y, x) end
 
 return M
