@@ -167,6 +167,8 @@ void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def 
         LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
         dz_pass j = {act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
                      db ? db->data : NULL, acc, keep, a, tmp, g->dtype};
+        /* columns in slices of 16; serial (a minimum above m) under
+         * PARALLEL_MIN elements or 32 columns */
         ln_parallel_for(m, 16, n * m >= PARALLEL_MIN && m >= 32 ? 32 : m + 1, dz_columns, &j);
     }
     const ln_tensor *d = own ? dz : g;
