@@ -45,8 +45,8 @@
  * are written once for both dtypes; T is the element type and pa, pb, pc
  * the parameters in it. */
 #define DEF_ACT_T(FWD_NAME, BWD_NAME, TT, FPRE, FWD, BPRE, BWD)                                    \
-    __attribute__((unused)) LN_SIMD_CLONES static void FWD_NAME(int64_t n, const TT *restrict xs, TT *restrict ys,                        \
-                         const ln_act_params *p)                                                   \
+    __attribute__((unused)) LN_SIMD_CLONES static void FWD_NAME(                                   \
+        int64_t n, const TT *restrict xs, TT *restrict ys, const ln_act_params *p)                 \
     {                                                                                              \
         typedef TT T;                                                                              \
         const T pa = (T)p->a, pb = (T)p->b, pc = (T)p->c;                                          \
@@ -57,8 +57,9 @@
             ys[i] = (FWD);                                                                         \
         }                                                                                          \
     }                                                                                              \
-    __attribute__((unused)) LN_SIMD_CLONES static void BWD_NAME(int64_t n, const TT *restrict ss, const TT *restrict gs,                  \
-                         TT *restrict dxs, const ln_act_params *p)                                 \
+    __attribute__((unused)) LN_SIMD_CLONES static void BWD_NAME(                                   \
+        int64_t n, const TT *restrict ss, const TT *restrict gs, TT *restrict dxs,                 \
+        const ln_act_params *p)                                                                    \
     {                                                                                              \
         typedef TT T;                                                                              \
         const T pa = (T)p->a, pb = (T)p->b, pc = (T)p->c;                                          \
@@ -221,8 +222,9 @@ static void ln_act_gelu_any_forward_f64(int64_t n, const double *x, double *y, c
 }
 /* gelu's float32 derivative with Phi and phi from one exponential (the
  * generated ln_act_gelu_backward_f32 computes two) */
-LN_SIMD_CLONES static void ln_act_gelu_backward1_f32(int64_t n, const float *restrict s, const float *restrict g,
-                                      float *restrict dx, const ln_act_params *p)
+LN_SIMD_CLONES static void ln_act_gelu_backward1_f32(int64_t n, const float *restrict s,
+                                                     const float *restrict g, float *restrict dx,
+                                                     const ln_act_params *p)
 {
     (void)p;
     for (int64_t i = 0; i < n; i++) {

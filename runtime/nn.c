@@ -90,6 +90,7 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     ln_tensor target = z ? *z : *y;
     ln_gemm(&target, x, w, 1.0, 0.0);
     const int64_t n = y->shape[0], m = y->shape[1];
+    LN_PROF_SCOPE(LN_PROF_ELEMENTWISE); /* (the wait for the other threads' rows included) */
     dense_pass j = {&target, b, act, p, y, drop, m >= ROW_CHUNK ? 1 : ROW_CHUNK / m};
     int64_t min_rows = PARALLEL_MIN / (m > 0 ? m : 1);
     ln_parallel_for(n, j.block, min_rows > 2 ? min_rows : 2, dense_rows, &j);

@@ -104,17 +104,25 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* spin until job_gen differs from old, the spin time is up or the pool is
- * parked; returns whether it changed */
-static int spin_gen(unsigned long old, long ns)
+/* the two things a thread spins for */
+static int gen_moved(unsigned long old) { return atomic_load_explicit(&job_gen, memory_order_acquire) != old; }
+static int slices_done(unsigned long unused)
 {
-    if (ns <= 0) return atomic_load(&job_gen) != old;
-    long end = now_ns() + ns;
+    (void)unused;
+    return atomic_load_explicit(&pending, memory_order_acquire) == 0;
+}
+
+/* spin until ready(arg) holds, the spin time is up or (when parkable) the
+ * pool is parked, reading the clock every 64 pauses; returns ready(arg) */
+static int spin_until(int (*ready)(unsigned long), unsigned long arg, int parkable)
+{
+    if (spin <= 0) return ready(arg);
+    long end = now_ns() + spin;
     for (unsigned i = 1;; i++) {
-        if (atomic_load_explicit(&job_gen, memory_order_acquire) != old) return 1;
+        if (ready(arg)) return 1;
         cpu_relax();
-        if ((i & 63) == 0 && (atomic_load_explicit(&parked, memory_order_relaxed) || now_ns() > end))
-            return atomic_load(&job_gen) != old;
+        if ((i & 63) == 0 && ((parkable && atomic_load_explicit(&parked, memory_order_relaxed)) || now_ns() > end))
+            return ready(arg);
     }
 }
 
@@ -125,7 +133,7 @@ static void *worker(void *p)
     unsigned long seen = start_gen[k];
     pthread_mutex_unlock(&mu);
     for (;;) {
-        if (!spin_gen(seen, spin)) {
+        if (!spin_until(gen_moved, seen, 1)) {
             pthread_mutex_lock(&mu);
             atomic_fetch_add(&sleepers, 1);
             while (atomic_load(&job_gen) == seen) pthread_cond_wait(&wake, &mu);
@@ -183,18 +191,12 @@ static int ensure_workers(int nt)
  * variable */
 static void wait_pending(void)
 {
-    long end = now_ns() + spin;
-    for (unsigned i = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; i++) {
-        cpu_relax();
-        if ((i & 63) == 0 && now_ns() > end) {
-            pthread_mutex_lock(&mu);
-            atomic_store(&caller_waits, 1);
-            while (atomic_load(&pending) > 0) pthread_cond_wait(&finished, &mu);
-            atomic_store(&caller_waits, 0);
-            pthread_mutex_unlock(&mu);
-            break;
-        }
-    }
+    if (spin_until(slices_done, 0, 0)) return;
+    pthread_mutex_lock(&mu);
+    atomic_store(&caller_waits, 1);
+    while (atomic_load(&pending) > 0) pthread_cond_wait(&finished, &mu);
+    atomic_store(&caller_waits, 0);
+    pthread_mutex_unlock(&mu);
 }
 
 /* [0, n) over nt slices (bounds multiples of align): slice 0 here, the

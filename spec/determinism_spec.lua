@@ -29,13 +29,10 @@ describe("lunet.set_deterministic", function()
     lunet.set_num_threads(threads)
   end)
 
-  it("is on by default: 2 epochs of the SNN MLP are bit-identical on 1 and 2 threads untouched", function()
+  it("is on by default (so the next test's bit-identity is what an untouched program gets)", function()
     -- a fresh interpreter, so that no earlier spec has changed the mode
     local out, code = S.run(S.lunet_bin .. [[ -e 'io.write(tostring(require("lunet").is_deterministic()))']])
     assert.are.same({ "true", 0 }, { out, code })
-    if lunet.config().cpus < 2 then return end
-    local one, two = train(1), train(2)
-    for i = 1, #one do assert.is_true(lunet.equal(one[i], two[i]), "weight " .. i .. " differs") end
   end)
 
   it("makes 2 epochs of the SNN MLP bit-identical on 1 and 2 threads", function()
