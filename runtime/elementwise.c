@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "stream.h"
+#include "parallel.h"
 #include "prof.h"
 
 /* ---- binary ------------------------------------------------------------ */
@@ -625,14 +626,34 @@ static void fill_with(ln_tensor *t, fill_ctx *c)
     ln_foreach(1, ops, fill_loop, c);
 }
 
+typedef struct gather_rows {
+    char *out;
+    const char *src;
+    const int64_t *idx;
+    size_t row; /* bytes */
+} gather_rows;
+
+static void gather_range(int64_t lo, int64_t hi, void *ctx)
+{
+    const gather_rows *g = ctx;
+    for (int64_t i = lo; i < hi; i++)
+        memcpy(g->out + (size_t)i * g->row, g->src + (size_t)g->idx[i] * g->row, g->row);
+}
+
+/* bytes a gather of whole rows copies before it is split over the threads:
+ * a shuffled batch's rows come from all over the data, so two threads
+ * overlap twice the cache misses */
+#define GATHER_PARALLEL_BYTES ((size_t)1 << 17)
+
 void ln_index_select(ln_tensor *out, const ln_tensor *src, int dim, const int64_t *idx, int64_t n)
 {
     LN_PROF_SCOPE(LN_PROF_ELEMENTWISE);
     const int64_t es = (int64_t)ln_dtype_size(src->dtype);
     if (dim == 0 && ln_is_contiguous(src) && ln_is_contiguous(out)) {
         const size_t row = (size_t)(src->shape[0] > 0 ? ln_numel(src) / src->shape[0] : 0) * (size_t)es;
-        for (int64_t i = 0; i < n; i++)
-            memcpy((char *)out->data + (size_t)i * row, (const char *)src->data + (size_t)idx[i] * row, row);
+        gather_rows g = {out->data, src->data, idx, row};
+        const int64_t min_rows = row ? (int64_t)(GATHER_PARALLEL_BYTES / row) : n + 1;
+        ln_parallel_for(n, 1, min_rows > 2 ? min_rows : 2, gather_range, &g);
         return;
     }
     for (int64_t i = 0; i < n; i++) {

@@ -146,11 +146,13 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
     if (small) {
         gemm_call(c, a, b, alpha, beta);
     } else {
-        /* the rows when the reduction is the longer side, else the columns
-         * (measured), unless that side has too few blocks for the threads */
+        /* the longer output side, unless it has too few blocks for the
+         * threads: each thread then packs only its share of the other
+         * operand (by rows, every thread packs all of b: the SNN MLP's
+         * epoch is 2% faster with its 128x784x512 by columns, measured) */
         int nt = ln_threads();
         int rows_ok = (m + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt, cols_ok = (n + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt;
-        gemm_job j = {c, a, b, alpha, beta, rows_ok && (m >= n || k > n || !cols_ok)};
+        gemm_job j = {c, a, b, alpha, beta, rows_ok && (m >= n || !cols_ok)};
         int64_t dim = j.by_rows ? m : n;
         ln_parallel_slots((dim + SPLIT_ALIGN - 1) / SPLIT_ALIGN, gemm_blocks, &j);
     }

@@ -5,6 +5,8 @@
 
 #include <math.h>
 #include <string.h>
+
+#include "parallel.h"
 #if defined(__AVX2__) && defined(__BMI2__)
 #include <immintrin.h>
 #endif
@@ -64,42 +66,71 @@ static inline ln_u64x4 lanes4_next(lanes4 *v)
     return out;
 }
 
+/* A mask is made in blocks of MASK_BLOCK elements, each from eight lanes of
+ * its own: lane l of block B is seeded by splitmix64 from the l-th draw plus
+ * B * MASK_STEP (block 0 from the draw itself), so the blocks can be made on
+ * any thread, in any order, with the same bits. */
+#define MASK_BLOCK 8192
+#define MASK_STEP 0xd1b54a32d192ed03u
+
+typedef struct mask_job {
+    uint64_t draw[8];
+    int64_t n, thr;
+    uint8_t *keep;
+} mask_job;
+
+static void mask_blocks(int64_t lo, int64_t hi, void *ctx)
+{
+    const mask_job *j = ctx;
+    for (int64_t blk = lo; blk < hi; blk++) {
+        /* lane l is word l % 4 of a (l < 4) or of b: two independent
+         * chains, kept in registers */
+        lanes4 v[2];
+        for (int l = 0; l < 8; l++) {
+            uint64_t x = j->draw[l] + (uint64_t)blk * MASK_STEP;
+            lanes4 *h = &v[l / 4];
+            h->s0[l % 4] = splitmix64(&x);
+            h->s1[l % 4] = splitmix64(&x);
+            h->s2[l % 4] = splitmix64(&x);
+            h->s3[l % 4] = splitmix64(&x);
+        }
+        lanes4 a = v[0], b = v[1];
+        const int64_t first = blk * MASK_BLOCK, left = j->n - first;
+        const int64_t len = left < MASK_BLOCK ? left : MASK_BLOCK;
+        uint8_t *keep = j->keep + first;
+        const ln_i64x4 th = {j->thr, j->thr, j->thr, j->thr};
+        for (int64_t i = 0; i < len; i += 8) {
+            const ln_i64x4 ka = (ln_i64x4)(lanes4_next(&a) >> 11) >= th;
+            const ln_i64x4 kb = (ln_i64x4)(lanes4_next(&b) >> 11) >= th;
+            uint8_t k[8];
+#if defined(__AVX2__) && defined(__BMI2__)
+            /* the eight sign bits, spread one to a byte */
+            const unsigned bits = (unsigned)_mm256_movemask_pd((__m256d)ka) |
+                                  (unsigned)_mm256_movemask_pd((__m256d)kb) << 4;
+            const uint64_t spread = _pdep_u64(bits, 0x0101010101010101u);
+            memcpy(k, &spread, sizeof k);
+#else
+            for (int l = 0; l < 4; l++) {
+                k[l] = (uint8_t)(ka[l] & 1);
+                k[l + 4] = (uint8_t)(kb[l] & 1);
+            }
+#endif
+            memcpy(keep + i, k, (size_t)(len - i < 8 ? len - i : 8));
+        }
+    }
+}
+
 void ln_rng_keep_mask(ln_rng *r, int64_t n, double rate, uint8_t *keep)
 {
-    /* lane l is word l % 4 of a (l < 4) or of b, seeded by the l-th draw
-     * from r: two independent chains, kept in registers */
-    lanes4 v[2];
-    for (int l = 0; l < 8; l++) {
-        uint64_t x = ln_rng_next(r);
-        lanes4 *h = &v[l / 4];
-        h->s0[l % 4] = splitmix64(&x);
-        h->s1[l % 4] = splitmix64(&x);
-        h->s2[l % 4] = splitmix64(&x);
-        h->s3[l % 4] = splitmix64(&x);
-    }
-    lanes4 a = v[0], b = v[1];
+    mask_job j;
+    for (int l = 0; l < 8; l++) j.draw[l] = ln_rng_next(r);
     /* u >= rate with u = (bits >> 11) * 2^-53, both exact: compare the
      * integers, in signed form (bits >> 11 < 2^53, so no sign is lost) */
-    const int64_t thr = (int64_t)ceil(rate * 0x1p53);
-    const ln_i64x4 th = {thr, thr, thr, thr};
-    for (int64_t i = 0; i < n; i += 8) {
-        const ln_i64x4 ka = (ln_i64x4)(lanes4_next(&a) >> 11) >= th;
-        const ln_i64x4 kb = (ln_i64x4)(lanes4_next(&b) >> 11) >= th;
-        uint8_t k[8];
-#if defined(__AVX2__) && defined(__BMI2__)
-        /* the eight sign bits, spread one to a byte */
-        const unsigned bits = (unsigned)_mm256_movemask_pd((__m256d)ka) |
-                              (unsigned)_mm256_movemask_pd((__m256d)kb) << 4;
-        const uint64_t spread = _pdep_u64(bits, 0x0101010101010101u);
-        memcpy(k, &spread, sizeof k);
-#else
-        for (int l = 0; l < 4; l++) {
-            k[l] = (uint8_t)(ka[l] & 1);
-            k[l + 4] = (uint8_t)(kb[l] & 1);
-        }
-#endif
-        memcpy(keep + i, k, (size_t)(n - i < 8 ? n - i : 8));
-    }
+    j.thr = (int64_t)ceil(rate * 0x1p53);
+    j.n = n;
+    j.keep = keep;
+    /* over the threads from four blocks (32k elements) */
+    ln_parallel_for((n + MASK_BLOCK - 1) / MASK_BLOCK, 1, 4, mask_blocks, &j);
 }
 
 uint64_t ln_rng_below(ln_rng *r, uint64_t n)

@@ -16,12 +16,14 @@ void ln_rng_seed(ln_rng *r, uint64_t seed);
 uint64_t ln_rng_next(ln_rng *r);
 /* Uniform in [0, 1) with 53 random bits. */
 double ln_rng_double(ln_rng *r);
-/* keep[0..n) = 1 with probability 1 - rate, else 0 (rate in [0, 1)), from
- * eight xoshiro256** streams interleaved element by element (element i from
- * stream i % 8), each seeded through splitmix64 by one draw from r: r
- * advances by exactly 8 draws whatever n is, and the mask depends only on
- * r's state, n and rate (never on threads).  A unit is kept when its 53-bit
- * uniform is >= rate, as ln_rng_double would decide. */
+/* keep[0..n) = 1 with probability 1 - rate, else 0 (rate in [0, 1)).  In
+ * blocks of 8192 elements, each from eight xoshiro256** streams interleaved
+ * element by element (element i from stream i % 8), stream l of block B
+ * seeded through splitmix64 by the l-th of eight draws from r plus B times
+ * an odd constant: r advances by exactly 8 draws whatever n is, and the mask
+ * depends only on r's state, n and rate, never on the threads that make its
+ * blocks.  A unit is kept when its 53-bit uniform is >= rate, as
+ * ln_rng_double would decide. */
 void ln_rng_keep_mask(ln_rng *r, int64_t n, double rate, uint8_t *keep);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */
 uint64_t ln_rng_below(ln_rng *r, uint64_t n);

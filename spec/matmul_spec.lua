@@ -125,6 +125,24 @@ describe("cat, stack and index_select", function()
     end
   end)
 
+  it("index_select of a large batch of rows (split over the threads) is the rows themselves", function()
+    S.seed(35)
+    local x = lunet.randn(600, 784) -- 3 KB rows: a gather of 300 is past the split's 128 KB
+    local idx = lunet.randperm(600):narrow(1, 1, 300)
+    local threads = lunet.get_num_threads()
+    for t = 1, math.min(2, lunet.config().cpus) do
+      lunet.set_num_threads(t)
+      local got = x:index_select(1, idx)
+      for _, i in ipairs({ 1, 2, 150, 151, 299, 300 }) do
+        assert.are.equal(0, (got:narrow(1, i, 1) - x:narrow(1, idx[i], 1)):abs():max():item(), "row " .. i)
+      end
+      local sum = 0
+      for i = 1, 300 do sum = sum + x:narrow(1, idx[i], 1):sum():item() end
+      assert.near(sum, got:sum():item(), 1e-2)
+    end
+    lunet.set_num_threads(threads)
+  end)
+
   it("shuffles rows with randperm", function()
     S.seed(31)
     local x = lunet.arange(10):reshape(10, 1)

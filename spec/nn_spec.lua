@@ -170,6 +170,30 @@ describe("lunet.nn layers", function()
       assert.are.equal(after_long, lunet.rand(1):item())
     end)
 
+    it("the dropout mask is made in blocks of 8192, the same bits on any thread count", function()
+      local core = lunet.core
+      local threads = lunet.get_num_threads()
+      local x = lunet.ones({ 5 * 8192 + 123 })
+      local masks = {}
+      for t = 1, math.min(2, lunet.config().cpus) do
+        lunet.set_num_threads(t)
+        S.seed(33)
+        masks[t] = select(2, core.dropout(x, 0.5, 1, 0, 0)):int()
+      end
+      lunet.set_num_threads(threads)
+      if masks[2] then assert.are.equal(0, (masks[1] - masks[2]):abs():sum():item()) end
+      local keep = masks[1]
+      -- each block has streams of its own: a block is not its neighbour's
+      -- copy, and across blocks units are independent, P(both) = 1/4
+      local n = 4 * 8192
+      local both = (keep:narrow(1, 1, n) * keep:narrow(1, 8193, n)):sum():item() / n
+      assert.is_true(math.abs(both - 0.25) < 0.02, "across blocks " .. both)
+      -- a mask over several blocks and a partial one is the longer mask's prefix
+      S.seed(33)
+      local short = select(2, core.dropout(lunet.ones({ 2 * 8192 + 5 }), 0.5, 1, 0, 0)):int()
+      assert.are.same(keep:narrow(1, 1, 2 * 8192 + 5):totable(), short:totable())
+    end)
+
     it("Dropout scales kept units by 1/(1-rate); noise_shape broadcasts the mask", function()
       S.seed(25)
       local y = nn.Dropout(0.25):apply(lunet.ones(40000), true)
