@@ -10,7 +10,8 @@
 -- With --profile it then trains one more epoch with the runtime's kernel
 -- profile on and prints where a step's time goes: GEMM, elementwise
 -- passes, the loss, the optimizer, allocation, and the rest (Lua, argument
--- checks, the tape), summing to the measured step.
+-- checks, the tape), summing to the measured step; then the floor: the
+-- same step on one batch again and again, all of it in cache.
 -- With --scaling, the epoch at batch 32, 50, 128 and 512 beside its own
 -- GEMM bound and PyTorch, then 1 against 2 threads (deterministic mode, the
 -- default, and OpenBLAS's own threading).
@@ -81,7 +82,35 @@ end
 print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms, the best of its timings after each epoch); " ..
   "lunet/bound %.2fx", bound, steps, step * 1e3, best / bound))
 
-if profile then peer.profile_epoch(function() model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 }) end, steps, step) end
+-- The floor of a step on this machine, measured: one batch trained on
+-- again and again, so that its data, activations, weights and optimizer
+-- state stay in cache, and that step's optimizer update alone.  Against
+-- the epoch's step it shows what the traffic of a new batch and of the
+-- update between the passes costs; against the bound, what the passes
+-- outside the GEMMs cost at best.
+local function step_floor()
+  local xb, yb = x:narrow(1, 1, bs), y:narrow(1, 1, bs)
+  local params = model:parameters()
+  local function best_of(f)
+    for _ = 1, 5 do f() end
+    local t = math.huge
+    for _ = 1, 7 do
+      local t0 = core.clock()
+      for _ = 1, 20 do f() end
+      t = math.min(t, (core.clock() - t0) / 20)
+    end
+    return t
+  end
+  local hot = best_of(function() model:train_on_batch(xb, yb) end)
+  local opt = best_of(function() model.optimizer:step(params) end)
+  print(string.format("  %-26s %7.3f  (%.2fx the bound; its optimizer step alone %.3f)",
+    "one batch again (in cache)", hot * 1e3, hot / step, opt * 1e3))
+end
+
+if profile then
+  peer.profile_epoch(function() model:fit(x, y, { batch_size = bs, epochs = 1, verbose = 0 }) end, steps, step)
+  step_floor()
+end
 
 if scaling then
   print("\nbatch size (s/epoch; best of " .. epochs .. ", the bound timed after each epoch):")
