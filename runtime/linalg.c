@@ -5,8 +5,10 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elementwise.h"
 #include "parallel.h"
@@ -36,14 +38,22 @@ int ln_gemm_layout(const ln_tensor *t, int *trans, int64_t *ld)
 /* m*n*k below which a GEMM runs on one thread even when more are set
  * (LUNET_SMALL_GEMM overrides it, for benchmarks): splitting it would
  * cost more than it saves */
+static int64_t small_gemm_v;
+static int split_parts_v; /* the parts a split product is cut into */
+static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
+
+static void gemm_init(void)
+{
+    const char *e = getenv("LUNET_SMALL_GEMM");
+    small_gemm_v = e ? atoll(e) : (int64_t)1 << 20;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    split_parts_v = cpus < 2 ? 2 : (cpus > LN_MAX_THREADS ? LN_MAX_THREADS : (int)cpus);
+}
+
 static int64_t small_gemm(void)
 {
-    static int64_t v = -1;
-    if (v < 0) {
-        const char *e = getenv("LUNET_SMALL_GEMM");
-        v = e ? atoll(e) : (int64_t)1 << 20;
-    }
-    return v;
+    pthread_once(&gemm_once, gemm_init);
+    return small_gemm_v;
 }
 
 /* one cblas call on the calling thread's share of OpenBLAS (k >= 1) */
@@ -65,11 +75,14 @@ static void gemm_call(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, doub
                     (double *)c->data, (int)ldc));
 }
 
-/* A product over lunet's threads (deterministic mode, the default): an output
- * dim cut into blocks of SPLIT_ALIGN rows (or columns), each thread's share
- * a one-thread GEMM.  Every output element is then the same dot product, in the same
- * order, whatever the thread count (the blocks start at the same offsets
- * and OpenBLAS's kernel sums over k alike for every tile), and OpenBLAS's
+/* A product in deterministic mode (the default): an output dim cut into
+ * parts, each a whole number of SPLIT_ALIGN-row (or column) blocks and one
+ * one-thread GEMM, the parts shared out over lunet's threads.  The parts
+ * depend on the shape and the machine's CPU count only, never on the
+ * thread count: OpenBLAS picks its kernel (a direct or small-matrix one,
+ * whose sums over k run in another order) from each call's shape, so a
+ * thread's share must not be one call.  Every output element is then the
+ * same dot product, in the same order, on any thread count, and OpenBLAS's
  * own pool never wakes, so it never spins beside lunet's threads. */
 #define SPLIT_ALIGN 32
 
@@ -78,26 +91,31 @@ typedef struct gemm_job {
     const ln_tensor *a, *b;
     double alpha, beta;
     int by_rows;
+    int64_t blocks, parts;
 } gemm_job;
 
-static void gemm_blocks(int64_t lo, int64_t hi, int slot, void *ctx)
+static void gemm_parts(int64_t lo, int64_t hi, int slot, void *ctx)
 {
     (void)slot;
     const gemm_job *j = ctx;
-    ln_tensor c = *j->c, a = *j->a, b = *j->b;
-    const int64_t es = (int64_t)ln_dtype_size(c.dtype);
-    int64_t first = lo * SPLIT_ALIGN, dim = j->by_rows ? c.shape[0] : c.shape[1];
-    int64_t last = hi * SPLIT_ALIGN < dim ? hi * SPLIT_ALIGN : dim;
-    if (j->by_rows) {
-        a.data = (char *)a.data + first * a.stride[0] * es;
-        c.data = (char *)c.data + first * c.stride[0] * es;
-        a.shape[0] = c.shape[0] = last - first;
-    } else {
-        b.data = (char *)b.data + first * b.stride[1] * es;
-        c.data = (char *)c.data + first * c.stride[1] * es;
-        b.shape[1] = c.shape[1] = last - first;
+    const int64_t es = (int64_t)ln_dtype_size(j->c->dtype);
+    const int64_t dim = j->by_rows ? j->c->shape[0] : j->c->shape[1];
+    for (int64_t part = lo; part < hi; part++) {
+        ln_tensor c = *j->c, a = *j->a, b = *j->b;
+        int64_t first = part * j->blocks / j->parts * SPLIT_ALIGN;
+        int64_t last = (part + 1) * j->blocks / j->parts * SPLIT_ALIGN;
+        if (last > dim) last = dim;
+        if (j->by_rows) {
+            a.data = (char *)a.data + first * a.stride[0] * es;
+            c.data = (char *)c.data + first * c.stride[0] * es;
+            a.shape[0] = c.shape[0] = last - first;
+        } else {
+            b.data = (char *)b.data + first * b.stride[1] * es;
+            c.data = (char *)c.data + first * c.stride[1] * es;
+            b.shape[1] = c.shape[1] = last - first;
+        }
+        gemm_call(&c, &a, &b, j->alpha, j->beta);
     }
-    gemm_call(&c, &a, &b, j->alpha, j->beta);
 }
 
 static int deterministic = 1;
@@ -122,39 +140,35 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
         }
         return;
     }
-    /* Inside lunet's parallel regions OpenBLAS runs on one thread already
-     * (conv.c): the call is this thread's.  (The thread count is read first,
-     * so the threshold's first read of the environment stays on one thread.) */
-    if (ln_blas_threads() == 1) {
-        gemm_call(c, a, b, alpha, beta);
-        return;
-    }
-    /* A product too small to gain from more threads runs on one.  A
-     * larger one is split over lunet's threads (whose pool is hot between
-     * the jobs of a step), each block a one-thread GEMM: as fast as
-     * OpenBLAS's own threading on the SNN MLP's shapes, faster on the
-     * propagation demo's, and the same numbers on any thread count.  With
-     * deterministic mode off, OpenBLAS threads it, after the pool is parked
-     * so that no lunet worker spins beside OpenBLAS's. */
+    /* A product too small to gain from more threads is one call on one.
+     * A larger one is cut into parts over lunet's threads (whose pool is
+     * hot between the jobs of a step), each part a one-thread GEMM: as fast
+     * as OpenBLAS's own threading on the SNN MLP's shapes, faster on the
+     * propagation demo's, and the same numbers on any thread count.  Inside
+     * lunet's parallel regions (conv.c) OpenBLAS runs on one thread already
+     * and the parts run here, in turn.  With deterministic mode off,
+     * OpenBLAS threads the product, after the pool is parked so that no
+     * lunet worker spins beside OpenBLAS's. */
     int small = m * n * k < small_gemm();
-    if (!small && !deterministic) {
-        ln_parallel_park();
+    if (small || !deterministic) {
+        int bt = small ? ln_blas_one_thread() : 1;
+        if (!small && ln_blas_threads() > 1) ln_parallel_park();
         gemm_call(c, a, b, alpha, beta);
+        ln_blas_restore(bt);
         return;
     }
     int bt = ln_blas_one_thread();
-    if (small) {
-        gemm_call(c, a, b, alpha, beta);
-    } else {
-        /* the longer output side, unless it has too few blocks for the
-         * threads: each thread then packs only its share of the other
+    {
+        /* the longer output side, unless it has fewer blocks than the
+         * parts: each thread then packs only its share of the other
          * operand (by rows, every thread packs all of b: the SNN MLP's
          * epoch is 2% faster with its 128x784x512 by columns, measured) */
-        int nt = ln_threads();
-        int rows_ok = (m + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt, cols_ok = (n + SPLIT_ALIGN - 1) / SPLIT_ALIGN >= nt;
-        gemm_job j = {c, a, b, alpha, beta, rows_ok && (m >= n || !cols_ok)};
-        int64_t dim = j.by_rows ? m : n;
-        ln_parallel_slots((dim + SPLIT_ALIGN - 1) / SPLIT_ALIGN, gemm_blocks, &j);
+        const int64_t parts = split_parts_v;
+        const int64_t rb = (m + SPLIT_ALIGN - 1) / SPLIT_ALIGN, cb = (n + SPLIT_ALIGN - 1) / SPLIT_ALIGN;
+        const int by_rows = rb >= parts ? (m >= n || cb < parts) : rb >= cb;
+        const int64_t blocks = by_rows ? rb : cb;
+        gemm_job j = {c, a, b, alpha, beta, by_rows, blocks, blocks < parts ? blocks : parts};
+        ln_parallel_slots(j.parts, gemm_parts, &j);
     }
     ln_blas_restore(bt);
 }

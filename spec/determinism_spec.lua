@@ -60,6 +60,24 @@ describe("lunet.set_deterministic", function()
     assert.is_true(lunet.allclose(c1, a:matmul(b), 1e-5, 1e-4))
   end)
 
+  it("gives awkward products the same bits on 1 and 2 threads (no part takes another OpenBLAS kernel)", function()
+    if lunet.config().cpus < 2 then return end
+    lunet.set_deterministic(true)
+    -- OpenBLAS picks its kernel from each call's shape, and some sum over k
+    -- in another order: a product's parts must be the same calls on any
+    -- thread count.  These shapes differed when a thread's share was one call.
+    for _, s in ipairs({ { 96, 1024, 16 }, { 256, 4096, 1 }, { 64, 16384, 1 }, { 33, 8192, 33 }, { 64, 1024, 32 } }) do
+      lunet.manual_seed(13)
+      local a, b = lunet.randn(s[1], s[2]), lunet.randn(s[2], s[3])
+      lunet.set_num_threads(1)
+      local one, one_t = a:matmul(b), b:t():matmul(a:t())
+      lunet.set_num_threads(2)
+      local name = table.concat(s, "x")
+      assert.is_true(lunet.equal(one, a:matmul(b)), name)
+      assert.is_true(lunet.equal(one_t, b:t():matmul(a:t())), name .. " transposed")
+    end
+  end)
+
   it("takes a boolean", function()
     assert.has_error(function() lunet.set_deterministic(1) end, "set_deterministic: expected true or false, got number")
     assert.has_error(function() lunet.set_deterministic() end, "set_deterministic: expected true or false, got no value")
