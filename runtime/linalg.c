@@ -40,6 +40,11 @@ int ln_gemm_layout(const ln_tensor *t, int *trans, int64_t *ld)
  * cost more than it saves */
 static int64_t small_gemm_v;
 static int split_parts_v; /* the parts a split product is cut into */
+
+/* at most this many parts: more would repack the other operand once per
+ * part on few threads, and the same count gives the same bits on every
+ * machine with at least this many CPUs */
+#define MAX_SPLIT_PARTS 8
 static pthread_once_t gemm_once = PTHREAD_ONCE_INIT;
 
 static void gemm_init(void)
@@ -47,7 +52,7 @@ static void gemm_init(void)
     const char *e = getenv("LUNET_SMALL_GEMM");
     small_gemm_v = e ? atoll(e) : (int64_t)1 << 20;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    split_parts_v = cpus < 2 ? 2 : (cpus > LN_MAX_THREADS ? LN_MAX_THREADS : (int)cpus);
+    split_parts_v = cpus < 2 ? 2 : (cpus > MAX_SPLIT_PARTS ? MAX_SPLIT_PARTS : (int)cpus);
 }
 
 static int64_t small_gemm(void)

@@ -63,8 +63,8 @@ int ln_deterministic(void);
 
 /* OpenBLAS to one thread (for a product too small for more, or while
  * lunet's own threads each run GEMMs); returns the count to give back to
- * ln_blas_restore.  Called outside lunet's parallel regions only: inside
- * them the count is already 1 and neither call changes anything. */
+ * ln_blas_restore.  Inside lunet's parallel regions (ln_gemm called from a
+ * worker) the count is already 1, so neither call sets anything there. */
 int ln_blas_one_thread(void);
 void ln_blas_restore(int n);
 
