@@ -366,15 +366,12 @@ static void act_range(int64_t lo, int64_t hi, void *vrun)
     if (run->stream) ln_stream_fence();
 }
 
-/* Runs of at least this many elements are split over the threads. */
-#define PARALLEL_MIN ((int64_t)1 << 15)
-
 static void act_loop(int64_t n, char **p, const int64_t *s, void *vctx)
 {
     const act_ctx *c = vctx;
     const int64_t es = (int64_t)ln_dtype_size(c->dt);
     act_run run = {c, p, s, s[0] == es && ln_can_stream(p[0], n * es)};
-    ln_parallel_for(n, CHUNK_BYTES / es, PARALLEL_MIN, act_range, &run);
+    ln_parallel_for(n, CHUNK_BYTES / es, LN_PARALLEL_MIN, act_range, &run);
 }
 
 void ln_act_forward(const ln_act_def *d, const ln_tensor *x, const ln_tensor *y,

@@ -155,15 +155,15 @@ void ln_gemm(ln_tensor *c, const ln_tensor *a, const ln_tensor *b, double alpha,
      * OpenBLAS threads the product, after the pool is parked so that no
      * lunet worker spins beside OpenBLAS's. */
     int small = m * n * k < small_gemm();
-    if (small || !deterministic) {
-        int bt = small ? ln_blas_one_thread() : 1;
-        if (!small && ln_blas_threads() > 1) ln_parallel_park();
+    if (!small && !deterministic) {
+        if (ln_blas_threads() > 1) ln_parallel_park();
         gemm_call(c, a, b, alpha, beta);
-        ln_blas_restore(bt);
         return;
     }
     int bt = ln_blas_one_thread();
-    {
+    if (small) {
+        gemm_call(c, a, b, alpha, beta);
+    } else {
         /* the longer output side, unless it has fewer blocks than the
          * parts: each thread then packs only its share of the other
          * operand (by rows, every thread packs all of b: the SNN MLP's

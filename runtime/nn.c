@@ -51,10 +51,6 @@ void ln_bias_act_rows(ln_dtype dt, int64_t rows, int64_t m, void *t, const void 
                 ln_bias_act_forward_f64(rows, m, t, b, y, act, p));
 }
 
-/* elements from which a fused pass over a Dense output is split over the
- * threads (rows forward, columns backward) */
-#define PARALLEL_MIN ((int64_t)1 << 15)
-
 typedef struct dense_pass {
     const ln_tensor *target;
     const ln_tensor *b;
@@ -92,7 +88,7 @@ void ln_dense_forward(const ln_tensor *x, const ln_tensor *w, const ln_tensor *b
     const int64_t n = y->shape[0], m = y->shape[1];
     LN_PROF_SCOPE(LN_PROF_ELEMENTWISE); /* (the wait for the other threads' rows included) */
     dense_pass j = {&target, b, act, p, y, drop, m >= ROW_CHUNK ? 1 : ROW_CHUNK / m};
-    int64_t min_rows = PARALLEL_MIN / (m > 0 ? m : 1);
+    int64_t min_rows = LN_PARALLEL_MIN / (m > 0 ? m : 1); /* by rows */
     ln_parallel_for(n, j.block, min_rows > 2 ? min_rows : 2, dense_rows, &j);
 }
 
@@ -169,8 +165,8 @@ void ln_dense_backward(const ln_tensor *x, const ln_tensor *w, const ln_act_def 
         dz_pass j = {act, p, n, m, act ? s->data : NULL, g->data, own ? dz->data : NULL,
                      db ? db->data : NULL, acc, keep, a, tmp, g->dtype};
         /* columns in slices of 16; serial (a minimum above m) under
-         * PARALLEL_MIN elements or 32 columns */
-        ln_parallel_for(m, 16, n * m >= PARALLEL_MIN && m >= 32 ? 32 : m + 1, dz_columns, &j);
+         * LN_PARALLEL_MIN elements or 32 columns */
+        ln_parallel_for(m, 16, n * m >= LN_PARALLEL_MIN && m >= 32 ? 32 : m + 1, dz_columns, &j);
     }
     const ln_tensor *d = own ? dz : g;
     if (dw) {

@@ -147,9 +147,6 @@ BOTH(ln_nadam_step_f32, ln_nadam_step_f64, (int64_t n, void *wv, const void *gv,
  * Every update is elementwise, so a slice of the arrays is updated exactly as
  * the whole would be: the result never depends on the thread count. */
 
-/* at least this many elements before a step is split (a spinning worker
- * starts at once, but a slice under 16k updates gains little) */
-#define PARALLEL_MIN ((int64_t)1 << 15)
 #define MAX_ARRAYS 5
 
 typedef struct step_job step_job;
@@ -172,7 +169,7 @@ static void step_range(int64_t lo, int64_t hi, void *ctx)
 }
 
 /* slices aligned to 16 elements: whole vectors, and cache lines apart */
-static void run_step(step_job *j, int64_t n) { ln_parallel_for(n, 16, PARALLEL_MIN, step_range, j); }
+static void run_step(step_job *j, int64_t n) { ln_parallel_for(n, 16, LN_PARALLEL_MIN, step_range, j); }
 
 #define ARR(k) ((void *)p[k])
 

@@ -33,6 +33,12 @@ void ln_parallel_for(int64_t n, int64_t align, int64_t min_parallel, ln_range_fn
 typedef void (*ln_slot_fn)(int64_t lo, int64_t hi, int slot, void *ctx);
 void ln_parallel_slots(int64_t n, ln_slot_fn fn, void *ctx);
 
+/* Elements from which an elementwise pass (an activation, a fused Dense
+ * pass, an optimizer update, row reductions, a dropout mask) is split over
+ * the threads: a spinning worker starts at once, but a slice under 16k
+ * elements gains little. */
+#define LN_PARALLEL_MIN ((int64_t)1 << 15)
+
 /* Send spinning workers to sleep now (the next job wakes them). */
 void ln_parallel_park(void);
 

@@ -353,10 +353,6 @@ static void rows_range(int64_t lo, int64_t hi, void *ctx)
                                                              j->p + lo * j->ps, hi - lo, j->ps, c->R);
 }
 
-/* Rows below this many elements in all stay on the calling thread (waking
- * the pool costs 20 us or more here: a (500, 100) std takes 11 us alone). */
-#define ROWS_PARALLEL_MIN ((int64_t)1 << 15)
-
 static int is_moment_op(ln_redop op)
 {
     return op == LN_RED_SUM || op == LN_RED_MEAN || op == LN_RED_VAR || op == LN_RED_STD;
@@ -373,7 +369,7 @@ static void dim_loop(int64_t n, char **p, const int64_t *s, void *ctx)
     if (c->rs == es && (c->xdt == LN_F32 || c->xdt == LN_F64) && is_moment_op(c->op)) {
         rows_job j = {c, p[0], p[1], s[0], s[1]};
         /* each row is one thread's whole job: the result is the thread count's */
-        int64_t min_rows = ROWS_PARALLEL_MIN / (c->R > 0 ? c->R : 1);
+        int64_t min_rows = LN_PARALLEL_MIN / (c->R > 0 ? c->R : 1);
         ln_parallel_for(n, ROWS, min_rows > 2 * ROWS ? min_rows : 2 * ROWS, rows_range, &j);
         return;
     }

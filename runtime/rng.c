@@ -129,8 +129,7 @@ void ln_rng_keep_mask(ln_rng *r, int64_t n, double rate, uint8_t *keep)
     j.thr = (int64_t)ceil(rate * 0x1p53);
     j.n = n;
     j.keep = keep;
-    /* over the threads from four blocks (32k elements) */
-    ln_parallel_for((n + MASK_BLOCK - 1) / MASK_BLOCK, 1, 4, mask_blocks, &j);
+    ln_parallel_for((n + MASK_BLOCK - 1) / MASK_BLOCK, 1, LN_PARALLEL_MIN / MASK_BLOCK, mask_blocks, &j);
 }
 
 uint64_t ln_rng_below(ln_rng *r, uint64_t n)

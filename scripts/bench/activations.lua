@@ -10,22 +10,16 @@
 -- Run: build/lunet scripts/bench/activations.lua [n] [reps]
 local lunet = require("lunet")
 local core = lunet.core
-local clock = lunet.clock
 
 local n = tonumber(arg and arg[1]) or 16 * 1024 * 1024
 local reps = tonumber(arg and arg[2]) or 7
 local threads = lunet.get_num_threads()
 local names = { "relu", "selu", "elu", "sigmoid", "gelu" }
 
-local function best(fn)
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
+local function best(fn) -- after a warm-up
   fn()
-  local b = math.huge
-  for _ = 1, reps do
-    local t0 = clock()
-    fn()
-    b = math.min(b, clock() - t0)
-  end
-  return b
+  return peer.best_of(reps, fn)
 end
 
 local function script_dir()

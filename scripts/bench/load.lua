@@ -31,15 +31,8 @@ local bytes = x:numel() * 1 + 16
 x = nil
 collectgarbage("collect")
 
-local function best_of(n, fn)
-  local best = math.huge
-  for _ = 1, n do
-    local t0 = core.clock()
-    fn()
-    best = math.min(best, core.clock() - t0)
-  end
-  return best
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
+local best_of = peer.best_of
 
 local t_lunet = best_of(5, function()
   local t = lunet.data.read_idx(file)

@@ -91,15 +91,9 @@ print(string.format("GEMM-only bound: %.2f s/epoch (%d steps x %.2f ms, the best
 local function step_floor()
   local xb, yb = x:narrow(1, 1, bs), y:narrow(1, 1, bs)
   local params = model:parameters()
-  local function best_of(f)
+  local function best_of(f) -- per call, after a warm-up
     for _ = 1, 5 do f() end
-    local t = math.huge
-    for _ = 1, 7 do
-      local t0 = core.clock()
-      for _ = 1, 20 do f() end
-      t = math.min(t, (core.clock() - t0) / 20)
-    end
-    return t
+    return peer.best_of(7, function() for _ = 1, 20 do f() end end) / 20
   end
   local hot = best_of(function() model:train_on_batch(xb, yb) end)
   local opt = best_of(function() model.optimizer:step(params) end)

@@ -1,11 +1,22 @@
--- scripts/bench/peer.lua - what the epoch benchmarks share (loaded with
--- dofile by mlp_epoch.lua, cnn_epoch.lua and distributed.lua; run on its
--- own it does nothing): the PyTorch peer run in the same process tree, the
+-- scripts/bench/peer.lua - what the benchmarks share (loaded with dofile
+-- by the scripts beside it; run on its own it does nothing): the least of
+-- several timings, the PyTorch peer run in the same process tree, the
 -- GEMM-only bound of a step's products timed through cblas, and the SNN MLP.
 local lunet = require("lunet")
 local core = lunet.core
 
 local P = {}
+
+--- The least of `reps` timings of fn() (seconds; no warm-up).
+function P.best_of(reps, fn)
+  local best = math.huge
+  for _ = 1, reps do
+    local t0 = core.clock()
+    fn()
+    best = math.min(best, core.clock() - t0)
+  end
+  return best
+end
 
 --- A benchmark's command line: its positional arguments, whether
 -- --profile and --scaling were given, and the number of --batch=N (or nil).

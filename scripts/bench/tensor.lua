@@ -8,18 +8,8 @@
 -- Run: build/lunet scripts/bench/tensor.lua   (or: make bench)
 local lunet = require("lunet")
 local bench = lunet.core.bench
-local clock = lunet.clock
-
-local function best_of(reps, fn)
-  local best = math.huge
-  for _ = 1, reps do
-    local t0 = clock()
-    fn()
-    local dt = clock() - t0
-    if dt < best then best = dt end
-  end
-  return best
-end
+local peer = dofile(((debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$")) or ".") .. "/peer.lua")
+local best_of = peer.best_of
 
 local cfg = lunet.config()
 print(string.format("lunet %s, %s core %s, %d BLAS threads", lunet.version, cfg.blas,
